@@ -1,0 +1,360 @@
+"""The `hotpapers` command line (Typer): parse, call the pipeline, print. Exit codes:
+0 ok, 1 runtime failure, 2 bad usage or input, 3 nothing to do."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from hotpapers import __version__
+from hotpapers.config import Settings, default_config_path, default_db_url, load_settings
+from hotpapers.config import render_config as render_config_text
+from hotpapers.errors import HotpapersError, InputError
+from hotpapers.store.db import connect
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hotpapers", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Find the arXiv papers researchers are talking about and publish a daily digest.",
+)
+import_app = typer.Typer(no_args_is_help=True, help="Import posts and snapshots.")
+export_app = typer.Typer(no_args_is_help=True, help="Export stored days.")
+legacy_app = typer.Typer(no_args_is_help=True, help="Work with original Hot Papers posts.")
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(legacy_app, name="legacy")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@dataclass
+class State:
+    db: str | None = None
+    config: Path | None = None
+    verbosity: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, db=self.db)
+        return self._settings
+
+    @property
+    def db_url(self) -> str:
+        return self.settings.db or default_db_url()
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            out.print(message, highlight=False, soft_wrap=True)
+
+    def progress(self) -> Progress:
+        return Progress(console=err, disable=self.quiet, transient=True)
+
+
+def _state(ctx: typer.Context) -> State:
+    return ctx.find_root().obj
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--date {text!r}: not a date (YYYY-MM-DD)") from None
+
+
+class Method(str, Enum):
+    classic = "classic"
+
+
+class PostFormat(str, Enum):
+    lumen = "lumen"
+
+
+DateOption = Annotated[str, typer.Option("--date", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(help="Database URL (default: $HOTPAPERS_DB or a "
+                                                "SQLite file in the user data dir).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Config file (TOML).")] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    """Find the arXiv papers researchers are talking about and publish a daily digest."""
+    if version:
+        out.print(f"hotpapers {__version__}")
+        raise typer.Exit()
+    ctx.obj = State(db=db, config=config, verbosity=-1 if quiet else verbose)
+    logging.basicConfig(level=logging.WARNING - 10 * verbose if not quiet else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Write a commented config file and create or migrate the database.
+
+    Example: hotpapers init
+    """
+    state = _state(ctx)
+    path = state.config or default_config_path()
+    if path.exists() and not force:
+        state.say(f"Config kept: {path} (use --force to overwrite)")
+    else:
+        from hotpapers.render.write import write_atomic
+
+        write_atomic(path, render_config_text(Settings()))
+        state.say(f"Config written: {path}")
+    connect(state.db_url).dispose()
+    state.say(f"Database ready: {_safe_url(state.db_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the database and post.")]
+    = Path("hotpapers-demo"),
+) -> None:
+    """Run the whole job offline on the bundled day (2021-01-18).
+
+    Example: hotpapers demo --out /tmp/hp-demo
+    """
+    from hotpapers.demo import run_demo
+
+    state = _state(ctx)
+    started = time.monotonic()
+    with state.progress() as progress:
+        task = progress.add_task("demo", total=4)
+        result = run_demo(out_dir, state.settings, now(),
+                          step=lambda what: progress.update(task, advance=1, description=what))
+    state.say(f"Post: {result.post}")
+    state.say(f"Done: {result.papers} papers listed, {result.tweets} tweets shown, "
+              f"1 file written in {time.monotonic() - started:.1f} s")
+
+
+@app.command()
+def rank(
+    ctx: typer.Context,
+    day: DateOption,
+    method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.classic,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rank a day's papers and print the ranking.
+
+    Example: hotpapers rank --date 2021-01-18 --json
+    """
+    from hotpapers.pipeline import classic_ranking
+    from hotpapers.store.papers import load_papers
+
+    state = _state(ctx)
+    the_day = parse_day(day)
+    engine = connect(state.db_url)
+    with engine.connect() as conn:
+        ranking, _ = classic_ranking(conn, the_day, state.settings, now())
+        papers = load_papers(conn, [r.paper_id for r in ranking.rows])
+    rows = [{"rank": i, "id": r.paper_id, "title": papers[r.paper_id].title, "score": r.score,
+             **r.parts} for i, r in enumerate(ranking.rows, start=1)]
+    if as_json:
+        print(json.dumps({"day": the_day.isoformat(), "method": method.value,
+                          "as_of": ranking.as_of.isoformat(), "papers": rows}, indent=2))
+        return
+    table = Table(title=f"Hot Papers {the_day} ({method.value}, as of {ranking.as_of:%Y-%m-%d %H:%M %Z})")
+    for column in ("#", "arXiv id", "score", "retweets", "favorites", "title"):
+        table.add_column(column, justify="right" if column in ("#", "score") else "left")
+    for row in rows:
+        table.add_row(str(row["rank"]), row["id"], f"{row['score']:g}",
+                      str(row.get("reposts", "")), str(row.get("likes", "")), row["title"])
+    if not state.quiet:
+        out.print(table)
+    state.say(f"Done: {len(rows)} papers ranked")
+
+
+@app.command()
+def post(
+    ctx: typer.Context,
+    day: DateOption,
+    fmt: Annotated[PostFormat, typer.Option("--format", help="Post format.")]
+    = PostFormat.lumen,
+    out_path: Annotated[Path | None, typer.Option("--out", help="File or folder to write; "
+                                                  "default: standard output.")] = None,
+) -> None:
+    """Render a day's post; a published day renders exactly as published.
+
+    Example: hotpapers post --date 2021-01-18 --out content/posts/
+    """
+    from hotpapers.pipeline import build_post
+    from hotpapers.render.lumen import file_name, render_lumen
+    from hotpapers.render.write import write_atomic
+
+    state = _state(ctx)
+    the_day = parse_day(day)
+    engine = connect(state.db_url)
+    with engine.begin() as conn:
+        the_post = build_post(conn, the_day, state.settings, now())
+    text = render_lumen(the_post)
+    if out_path is None:
+        sys.stdout.write(text)
+        return
+    target = out_path / file_name(the_post) if out_path.is_dir() else out_path
+    write_atomic(target, text)
+    state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
+
+
+@import_app.command("legacy")
+def import_legacy_command(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Post files or folders of posts.")],
+) -> None:
+    """Import original Hot Papers posts (one transaction per post).
+
+    Example: hotpapers import legacy content/posts/
+    """
+    from hotpapers.pipeline import import_legacy, legacy_files
+
+    state = _state(ctx)
+    engine = connect(state.db_url)
+    total = len(legacy_files(paths))
+    with state.progress() as progress:
+        task = progress.add_task("importing posts", total=total)
+        results = import_legacy(engine, paths, now(),
+                                progress=lambda _: progress.advance(task))
+    failed = [r for r in results if r.error]
+    for result in failed:
+        err.print(f"hotpapers: error: {result.error}", highlight=False, soft_wrap=True)
+    state.say(f"Done: {len(results) - len(failed)} posts imported "
+              f"({sum(r.papers for r in results)} papers), {len(failed)} failed")
+    if failed:
+        raise typer.Exit(2)
+
+
+@import_app.command("snapshot")
+def import_snapshot(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A hotpapers JSON-lines snapshot (.gz ok).")],
+) -> None:
+    """Import a hotpapers snapshot (all or nothing).
+
+    Example: hotpapers import snapshot 2021-01-18.jsonl
+    """
+    from hotpapers.snapshot import import_records, read_snapshot
+
+    state = _state(ctx)
+    records = read_snapshot(path)
+    engine = connect(state.db_url)
+    with engine.begin() as conn:
+        counts = import_records(conn, records, now())
+    state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
+
+
+@export_app.command("snapshot")
+def export_snapshot(
+    ctx: typer.Context,
+    day: DateOption,
+    path: Annotated[Path, typer.Argument(help="File to write (JSON lines; .gz compresses).")],
+) -> None:
+    """Export a stored day as a hotpapers snapshot.
+
+    Example: hotpapers export snapshot --date 2021-01-18 day.jsonl
+    """
+    from hotpapers.snapshot import write_snapshot
+
+    state = _state(ctx)
+    engine = connect(state.db_url)
+    with engine.connect() as conn:
+        count = write_snapshot(conn, [parse_day(day)], path)
+    state.say(f"Done: {count} records written to {path}")
+
+
+@legacy_app.command("verify")
+def legacy_verify(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Post files or folders of posts.")],
+) -> None:
+    """Import posts into a temporary database, render them again and compare bytes.
+
+    Example: hotpapers legacy verify content/posts/
+    """
+    from hotpapers.pipeline import build_post, import_legacy, legacy_files
+    from hotpapers.render.lumen import render_lumen
+
+    state = _state(ctx)
+    files = legacy_files(paths)
+    identical, first_diff = 0, None
+    with tempfile.TemporaryDirectory(prefix="hotpapers-verify-") as tmp:
+        engine = connect(f"sqlite:///{Path(tmp) / 'verify.sqlite3'}")
+        with state.progress() as progress:
+            task = progress.add_task("verifying posts", total=len(files))
+            results = import_legacy(engine, files, now(),
+                                    progress=lambda _: progress.advance(task))
+        for result in results:
+            if result.error:
+                err.print(f"hotpapers: error: {result.error}", highlight=False, soft_wrap=True)
+                continue
+            with engine.begin() as conn:
+                text = render_lumen(build_post(conn, result.day, state.settings, now()))
+            original = result.path.read_bytes()
+            if text.encode("utf-8") == original:
+                identical += 1
+            elif first_diff is None:
+                first_diff = _diff(result.path, original, text)
+        engine.dispose()
+    if first_diff:
+        sys.stdout.write(first_diff)
+    out.print(f"{identical}/{len(files)} identical", highlight=False)
+    if identical != len(files):
+        raise typer.Exit(1)
+
+
+def _diff(path: Path, original: bytes, rendered: str) -> str:
+    lines = difflib.unified_diff(
+        original.decode("utf-8", "replace").splitlines(keepends=True),
+        rendered.splitlines(keepends=True), fromfile=str(path), tofile=f"{path} (rendered)")
+    return "".join(lines)
+
+
+def main() -> None:
+    """Entry point: run the app; a hotpapers error becomes one line on stderr and its exit
+    code (usage errors are Typer's own: exit 2)."""
+    try:
+        app(prog_name="hotpapers")
+    except HotpapersError as exc:
+        label = "nothing to do" if exc.exit_code == 3 else "error"
+        err.print(f"hotpapers: {label}: {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,118 @@
+"""Settings, declared once: name, default and help. Read from a TOML file and HOTPAPERS_*
+environment variables; secrets only ever come from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from hotpapers.errors import InputError
+
+__all__ = ["Settings", "default_config_path", "default_db_url", "load_settings", "render_config"]
+
+APP_NAME = "hotpapers"
+
+
+class Settings(BaseSettings):
+    """Every setting of hotpapers. The field description is the help text."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTPAPERS_", extra="forbid")
+
+    db: str | None = Field(
+        None,
+        description="SQLAlchemy database URL; default: a SQLite file in the user data directory.",
+    )
+    categories: list[str] = Field(
+        ["cs", "stat.ML"],
+        description="arXiv categories of a day; 'cs' means every cs.* category.",
+    )
+    classic_sources: list[str] = Field(
+        ["x"], description="Sources whose mentions the classic ranking counts."
+    )
+    classic_paper_threshold: int = Field(
+        50, ge=0, description="Classic: a paper is listed when its score reaches this."
+    )
+    classic_tweet_threshold: int = Field(
+        25, ge=0, description="Classic: a tweet is shown under a paper when its score reaches this."
+    )
+    classic_max_tweets: int = Field(
+        10, ge=0, description="Classic: at most this many tweets are shown under a paper."
+    )
+    post_filename: str = Field(
+        "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def default_config_path() -> Path:
+    """Where `hotpapers init` writes the config and where it is read from by default."""
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def default_db_url() -> str:
+    """A SQLite file in the user data directory."""
+    path = Path(platformdirs.user_data_dir(APP_NAME)) / "hotpapers.sqlite3"
+    return f"sqlite:///{path}"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from, by priority: overrides, HOTPAPERS_* variables, the TOML file, defaults.
+
+    The file is `config_file`, else $HOTPAPERS_CONFIG, else the default path if it exists.
+    """
+    explicit = config_file or (Path(os.environ["HOTPAPERS_CONFIG"])
+                               if os.environ.get("HOTPAPERS_CONFIG") else None)
+    path = explicit or default_config_path()
+    if explicit is not None and not path.is_file():
+        raise InputError(f"{path}: config file not found")
+    values = {k: v for k, v in overrides.items() if v is not None}
+
+    class FileSettings(Settings):
+        model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
+
+    try:
+        return FileSettings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise InputError(f"{path}: {where}: {first['msg']}") from None
+    except ValueError as exc:  # a TOML syntax error
+        raise InputError(f"{path}: {exc}") from None
+
+
+def render_config(settings: Settings | None = None) -> str:
+    """A commented TOML config listing every setting with its help and current value."""
+    settings = settings or Settings()
+    lines = ["# hotpapers configuration. Every setting can also be set by its",
+             "# HOTPAPERS_<NAME> environment variable; secrets are read only from the environment.",
+             ""]
+    for name, field in Settings.model_fields.items():
+        value = getattr(settings, name)
+        lines.append(f"# {field.description}")
+        if value is None:
+            lines.append(f"# {name} = ")
+        else:
+            lines.append(f"{name} = {json.dumps(value, ensure_ascii=False)}")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,96 @@
+"""Plain data shared by sources, store, rankers and renderers (no I/O, no SQL)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+__all__ = ["Account", "Mention", "Observation", "Paper", "PostEntry", "Post", "ShownMention"]
+
+
+@dataclass
+class Paper:
+    """An arXiv record, keyed by its versionless id."""
+
+    id: str
+    title: str
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)  # primary first
+    abstract: str = ""
+    abs_url: str | None = None
+    pdf_url: str | None = None
+    latest_version: int | None = None
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    submitted_at: datetime | None = None
+    updated_at: datetime | None = None
+    announced_on: date | None = None
+    withdrawn: bool = False
+
+
+@dataclass
+class Account:
+    """An author account on a source; native_id is '@handle' when only the handle is known."""
+
+    source: str
+    native_id: str
+    handle: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class Observation:
+    """The counts of a mention seen at one time."""
+
+    observed_at: datetime
+    likes: int | None = None
+    reposts: int | None = None
+    quotes: int | None = None
+    replies: int | None = None
+    points: int | None = None
+
+
+@dataclass
+class Mention:
+    """One public post on a source that names one or more papers."""
+
+    source: str
+    native_id: str
+    paper_ids: list[str]
+    permalink: str | None = None
+    account: Account | None = None
+    text: str | None = None
+    created_at: datetime | None = None
+    kind: str = "post"
+    embed_html: str | None = None
+    observations: list[Observation] = field(default_factory=list)
+
+
+@dataclass
+class ShownMention:
+    """A mention as a post shows it (the lumen format shows its embed HTML)."""
+
+    native_id: str
+    embed_html: str
+
+
+@dataclass
+class PostEntry:
+    """One paper of a post: its totals, the time its block was written, the mentions shown."""
+
+    paper: Paper
+    reposts: int
+    likes: int
+    written_at: datetime
+    shown: list[ShownMention] = field(default_factory=list)
+
+
+@dataclass
+class Post:
+    """A ranked day ready to render; `layout` holds the facts a faithful re-render needs."""
+
+    day: date
+    generated_at: datetime
+    entries: list[PostEntry] = field(default_factory=list)
+    layout: dict = field(default_factory=dict)

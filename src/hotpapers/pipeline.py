@@ -1,0 +1,144 @@
+"""The jobs the CLI runs, stage by stage: import, rank, build a day's post, the demo."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from html import escape
+from pathlib import Path
+
+from sqlalchemy import Connection, Engine
+
+from hotpapers.config import Settings
+from hotpapers.errors import HotpapersError, InputError, NothingToDo
+from hotpapers.legacy import LegacyPost, parse_post
+from hotpapers.models import Post, PostEntry, ShownMention
+from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
+from hotpapers.store.listings import load_listing
+from hotpapers.store.mentions import (
+    latest_observations,
+    load_embeds,
+    mention_ids,
+    save_mention,
+)
+from hotpapers.store.papers import load_papers, save_attention, save_paper
+from hotpapers.store.posts import (
+    RankingRow,
+    StoredRanking,
+    load_post,
+    load_ranking,
+    save_post,
+    save_ranking,
+)
+
+__all__ = ["FileResult", "build_post", "classic_ranking", "import_legacy", "store_legacy_post"]
+
+WIDGET = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>\n'
+
+
+@dataclass
+class FileResult:
+    path: Path
+    day: date | None = None
+    papers: int = 0
+    error: str | None = None
+
+
+def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> None:
+    """Store one parsed post: papers, totals as published, tweets, ranking and post."""
+    post = legacy.post
+    known = load_papers(conn, [e.paper.id for e in post.entries])
+    for entry in post.entries:
+        if entry.paper.id not in known:
+            save_paper(conn, entry.paper, now)
+            known[entry.paper.id] = entry.paper
+        save_attention(conn, entry.paper.id, "legacy", entry.written_at,
+                       reposts=entry.reposts, likes=entry.likes)
+    ids = {m.native_id: save_mention(conn, m, now) for m in legacy.mentions}
+    rows = [RankingRow(e.paper.id, e.reposts + e.likes, {"reposts": e.reposts, "likes": e.likes})
+            for e in post.entries]
+    ranking = StoredRanking(day=post.day, method="classic", as_of=post.generated_at, rows=rows,
+                            settings={"imported": True, "source": "legacy"})
+    save_post(conn, post, "lumen", ids, save_ranking(conn, ranking, now))
+
+
+def legacy_files(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the `*.md` files of folders named, in order."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.iterdir() if p.suffix == ".md" and p.is_file())
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError(f"{path}: no such file or directory")
+    return found
+
+
+def import_legacy(engine: Engine, paths: Iterable[Path], now: datetime,
+                  progress: Callable[[Path], None] = lambda _: None) -> list[FileResult]:
+    """Import each post in its own transaction; a bad file is reported, the rest go in."""
+    results = []
+    for path in legacy_files(paths):
+        result = FileResult(path)
+        try:
+            legacy = parse_post(path.read_bytes(), str(path))
+            with engine.begin() as conn:
+                store_legacy_post(conn, legacy, now)
+            result.day, result.papers = legacy.post.day, len(legacy.post.entries)
+        except (HotpapersError, OSError) as exc:
+            result.error = str(exc) if isinstance(exc, HotpapersError) else f"{path}: {exc}"
+        results.append(result)
+        progress(path)
+    return results
+
+
+def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: datetime
+                    ) -> tuple[StoredRanking, dict[str, list[str]]]:
+    """The day's classic ranking and the tweets shown per paper: the stored ranking of a
+    published or imported day, else computed from the day's listing and mentions."""
+    stored = load_ranking(conn, day, "classic")
+    if stored is not None:
+        return stored, {}
+    listing = [paper_id for paper_id, _ in load_listing(conn, day)]
+    if not listing:
+        raise NothingToDo(f"no papers stored for {day}: fetch or import that day first")
+    papers = load_papers(conn, listing)
+    attention = latest_observations(conn, listing, settings.classic_sources, as_of)
+    inputs = [PaperTweets(paper_id=p, has_pdf=bool(papers[p].pdf_url), tweets=[
+        Tweet(native_id, o.reposts or 0, o.likes or 0) for native_id, o in attention[p]])
+        for p in listing]
+    ranked = rank_classic(inputs, settings.classic_paper_threshold,
+                          settings.classic_tweet_threshold, settings.classic_max_tweets)
+    rows = [RankingRow(r.paper_id, r.score, r.parts) for r in ranked]
+    ranking = StoredRanking(day=day, method="classic", as_of=as_of, rows=rows,
+                            settings={"sources": settings.classic_sources})
+    return ranking, {r.paper_id: r.shown for r in ranked}
+
+
+def _fallback_embed(permalink: str | None) -> str:
+    """An embed for a tweet with no stored oEmbed HTML: the blockquote the widget expands."""
+    link = f'<a href="{escape(permalink or "")}"></a>' if permalink else ""
+    return f'<blockquote class="twitter-tweet">{link}</blockquote>\n{WIDGET}'
+
+
+def build_post(conn: Connection, day: date, settings: Settings, now: datetime) -> Post:
+    """The day's lumen post: as stored when the day was published (same as-of, same
+    bytes), else ranked now, stored and returned."""
+    stored = load_post(conn, day, "lumen")
+    if stored is not None:
+        return stored
+    ranking, shown = classic_ranking(conn, day, settings, now)
+    papers = load_papers(conn, [r.paper_id for r in ranking.rows])
+    embeds = load_embeds(conn, "x", [n for ids in shown.values() for n in ids])
+    entries = []
+    for row in ranking.rows:
+        tweets = [ShownMention(n, embeds[n][1] or _fallback_embed(embeds[n][0]))
+                  for n in shown.get(row.paper_id, [])]
+        entries.append(PostEntry(paper=papers[row.paper_id], reposts=row.parts["reposts"],
+                                 likes=row.parts["likes"], written_at=now, shown=tweets))
+    post = Post(day=day, generated_at=now, entries=entries)
+    ranking_id = save_ranking(conn, ranking, now)
+    save_post(conn, post, "lumen", mention_ids(conn, "x", embeds), ranking_id)
+    return post

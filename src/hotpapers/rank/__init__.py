@@ -1,0 +1,1 @@
+"""Rankers: pure functions of a day's papers and their attention, returning ranked rows."""

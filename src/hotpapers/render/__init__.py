@@ -1,0 +1,1 @@
+"""Renderers: pure functions from a post context to text; writers write atomically."""

@@ -1,0 +1,75 @@
+"""The original Hot Papers post format (Gatsby "lumen" front matter), byte for byte.
+
+Layout facts (`Post.layout`): `label` (the date text of the title when it is not day D),
+`extra_lead_blank_lines` (an early variant wrote one more blank line after the front
+matter) and `date_zone` (the zone name the generator put before the final `Z`, usually empty).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hotpapers.models import Post, PostEntry
+
+__all__ = ["FRONT_MATTER", "file_name", "render_lumen"]
+
+FRONT_MATTER = """---
+title: Hot Papers {label}
+date: {date}
+template: "post"
+draft: false
+slug: "hot-papers-{label}"
+category: "arXiv"
+tags:
+  - "arXiv"
+  - "Twitter"
+  - "Machine Learning"
+  - "Computer Science"
+description: "Hot papers {label}"
+socialImage: "/media/flying-marine.jpg"
+
+---
+"""
+
+STAMP = "%m/%d/%Y %H:%M:%S"
+
+
+def label_of(post: Post) -> str:
+    return post.layout.get("label") or post.day.isoformat()
+
+
+def front_matter_date(moment: datetime, zone: str = "") -> str:
+    """The generator's `%Y-%m-%dT%H:%M:%S.%ZZ` of a naive UTC time: `2021-01-19T08:57:46.Z`."""
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{zone}Z"
+
+
+def file_name(post: Post) -> str:
+    return f"{label_of(post).replace(' - ', '-')}---Hot-Papers.md"
+
+
+def render_entry(number: int, entry: PostEntry) -> str:
+    paper = entry.paper
+    links = f"- links: [abs]({paper.abs_url})"
+    if paper.pdf_url:
+        links += f" | [pdf]({paper.pdf_url})"
+    categories = " | ".join(f"[{c}](https://arxiv.org/list/{c}/recent)" for c in paper.categories)
+    tweets = "".join(m.embed_html + "\n" for m in entry.shown)
+    return (
+        f"\n# {number}. {paper.title}\n\n"
+        f"{', '.join(paper.authors)}\n\n"
+        f"- retweets: {entry.reposts}, favorites: {entry.likes} ({entry.written_at:{STAMP}})\n\n"
+        f"{links}\n"
+        f"- {categories}\n\n"
+        f"{paper.abstract}\n\n"
+        f"{tweets}\n\n"
+    )
+
+
+def render_lumen(post: Post) -> str:
+    """The post as the original generator wrote it."""
+    label = label_of(post)
+    head = FRONT_MATTER.format(
+        label=label, date=front_matter_date(post.generated_at, post.layout.get("date_zone", ""))
+    )
+    head += "\n" * post.layout.get("extra_lead_blank_lines", 0)
+    return head + "".join(render_entry(n, e) for n, e in enumerate(post.entries, start=1))

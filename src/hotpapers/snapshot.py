@@ -1,0 +1,185 @@
+"""The project's own JSON-lines snapshot of days: one record a line, each with a `type`.
+
+A header line comes first (`{"type": "snapshot", "format": "hotpapers-snapshot",
+"version": 1, "days": [...]}`), then `paper`, `listing`, `mention`, `attention`, `ranking`
+and `post` records; see docs/snapshot.md. Times are ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, fields
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection
+
+from hotpapers.errors import InputError
+from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
+from hotpapers.store.listings import load_listing, save_listing
+from hotpapers.store.mentions import load_mentions, mention_ids, save_mention
+from hotpapers.store.papers import load_attention, load_papers, save_attention, save_paper
+from hotpapers.store.posts import (
+    RankingRow,
+    StoredRanking,
+    load_post,
+    load_ranking,
+    save_post,
+    save_ranking,
+)
+
+__all__ = ["FORMAT", "VERSION", "export_days", "import_records", "read_snapshot", "write_snapshot"]
+
+FORMAT, VERSION = "hotpapers-snapshot", 1
+_ORDER = ("paper", "listing", "mention", "attention", "ranking", "post")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+def _paper(record: dict) -> Paper:
+    known = {f.name for f in fields(Paper)}
+    values = {k: v for k, v in record.items() if k in known}
+    for name in ("submitted_at", "updated_at"):
+        values[name] = _when(values.get(name))
+    if values.get("announced_on"):
+        values["announced_on"] = date.fromisoformat(values["announced_on"])
+    return Paper(**values)
+
+
+def _mention(record: dict) -> Mention:
+    account = Account(**record["account"]) if record.get("account") else None
+    observations = [Observation(**{**o, "observed_at": _when(o["observed_at"])})
+                    for o in record.get("observations", [])]
+    return Mention(**{**record, "account": account, "observations": observations,
+                      "created_at": _when(record.get("created_at"))})
+
+
+def export_days(conn: Connection, days: Iterable[date], fmt: str = "lumen") -> Iterator[dict]:
+    """Every record of the given days: papers, listings, mentions, totals, rankings, posts."""
+    days = list(days)
+    yield {"type": "snapshot", "format": FORMAT, "version": VERSION,
+           "days": [d.isoformat() for d in days]}
+    for day in days:
+        listing = load_listing(conn, day)
+        ranking = load_ranking(conn, day, "classic")
+        post = load_post(conn, day, fmt)
+        ids = list(dict.fromkeys(
+            [p for p, _ in listing] + [r.paper_id for r in (ranking.rows if ranking else [])]
+            + [e.paper.id for e in (post.entries if post else [])]))
+        for paper in load_papers(conn, ids).values():
+            yield {"type": "paper", **_plain(asdict(paper))}
+        if listing:
+            yield {"type": "listing", "day": day.isoformat(), "papers": listing}
+        for mention in load_mentions(conn, ids):
+            yield {"type": "mention", **_plain(asdict(mention))}
+        for row in load_attention(conn, ids):
+            yield {"type": "attention", **_plain(row)}
+        if ranking:
+            yield {"type": "ranking", **_plain({k: v for k, v in asdict(ranking).items()
+                                                if k != "id"})}
+        if post:
+            yield _post_record(post, fmt)
+
+
+def _post_record(post: Post, fmt: str) -> dict:
+    entries = [{"paper_id": e.paper.id, "paper_shown": _plain(asdict(e.paper)),
+                "written_at": e.written_at.isoformat(), "reposts": e.reposts, "likes": e.likes,
+                "shown": [m.native_id for m in e.shown]} for e in post.entries]
+    return {"type": "post", "format": fmt, "day": post.day.isoformat(),
+            "generated_at": post.generated_at.isoformat(), "layout": post.layout,
+            "entries": entries}
+
+
+def import_records(conn: Connection, records: Iterable[dict], now: datetime) -> dict[str, int]:
+    """Upsert snapshot records (in one transaction of the caller); returns counts by type."""
+    counts = dict.fromkeys(_ORDER, 0)
+    for record in sorted(records, key=lambda r: _ORDER.index(r["type"])):
+        kind = record.pop("type")
+        if kind == "paper":
+            save_paper(conn, _paper(record), now)
+        elif kind == "listing":
+            save_listing(conn, date.fromisoformat(record["day"]),
+                         [tuple(row) for row in record["papers"]])
+        elif kind == "mention":
+            save_mention(conn, _mention(record), now)
+        elif kind == "attention":
+            save_attention(conn, record.pop("paper_id"), record.pop("source"),
+                           _when(record.pop("observed_at")), **record)
+        elif kind == "ranking":
+            record.pop("id", None)
+            rows = [RankingRow(**row) for row in record.pop("rows")]
+            save_ranking(conn, StoredRanking(
+                **{**record, "day": date.fromisoformat(record["day"]),
+                   "as_of": _when(record["as_of"]), "rows": rows}), now)
+        else:
+            _import_post(conn, record)
+        counts[kind] += 1
+    return counts
+
+
+def _import_post(conn: Connection, record: dict) -> None:
+    entries, shown_ids = [], []
+    for e in record["entries"]:
+        shown_ids += e["shown"]
+        entries.append(PostEntry(paper=_paper(e["paper_shown"]), reposts=e["reposts"],
+                                 likes=e["likes"], written_at=_when(e["written_at"]),
+                                 shown=[ShownMention(n, "") for n in e["shown"]]))
+    day = date.fromisoformat(record["day"])
+    post = Post(day=day, generated_at=_when(record["generated_at"]), entries=entries,
+                layout=record.get("layout") or {})
+    ranking = load_ranking(conn, day, "classic")
+    ranking_id = ranking.id if ranking else None
+    save_post(conn, post, record["format"], mention_ids(conn, "x", shown_ids), ranking_id)
+
+
+def read_snapshot(path: Path) -> list[dict]:
+    """Records of a snapshot file (.gz accepted); InputError names the file and line."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    records = []
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
+                if number == 1 and (record.get("format") != FORMAT):
+                    raise InputError(f"{path}:1: not a {FORMAT} file")
+                if record.get("type") not in _ORDER and number > 1:
+                    raise InputError(f"{path}:{number}: unknown record type "
+                                     f"{record.get('type')!r}")
+                if number > 1:
+                    records.append(record)
+    except (OSError, UnicodeDecodeError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read: {exc}") from None
+    return records
+
+
+def write_snapshot(conn: Connection, days: Iterable[date], path: Path) -> int:
+    """Write the days' records to `path` atomically (.gz compresses); returns the count."""
+    from hotpapers.render.write import write_atomic
+
+    lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
+             for r in export_days(conn, days)]
+    if path.suffix == ".gz":
+        path.write_bytes(gzip.compress("".join(lines).encode("utf-8"), mtime=0))
+    else:
+        write_atomic(path, "".join(lines))
+    return len(lines)

@@ -1,0 +1,121 @@
+"""Accounts, mentions, their links to papers and their metric observations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, func, select
+
+from hotpapers.models import Account, Mention, Observation
+from hotpapers.store.schema import accounts, mention_papers, mentions, observations
+from hotpapers.store.upsert import upsert
+
+__all__ = [
+    "latest_observations", "load_embeds", "load_mentions", "mention_ids", "save_account", "save_mention",
+]
+
+_COUNTS = ("likes", "reposts", "quotes", "replies", "points")
+
+
+def save_account(conn: Connection, account: Account) -> int:
+    row = {"source": account.source, "native_id": account.native_id,
+           "handle": account.handle, "name": account.name}
+    return upsert(conn, accounts, row, keys=["source", "native_id"], returning="id")
+
+
+def save_mention(conn: Connection, mention: Mention, now: datetime) -> int:
+    """Upsert a mention with its author, paper links and observations; returns its row id."""
+    account_id = save_account(conn, mention.account) if mention.account else None
+    row = {
+        "source": mention.source, "native_id": mention.native_id,
+        "permalink": mention.permalink, "account_id": account_id, "text": mention.text,
+        "created_at": mention.created_at, "kind": mention.kind,
+        "embed_html": mention.embed_html, "first_seen_at": now,
+    }
+    update = [c for c in row if c not in ("source", "native_id", "first_seen_at")]
+    mention_id = upsert(conn, mentions, row, keys=["source", "native_id"], update=update,
+                        returning="id")
+    upsert(conn, mention_papers,
+           [{"mention_id": mention_id, "paper_id": p} for p in dict.fromkeys(mention.paper_ids)],
+           keys=["mention_id", "paper_id"], update=())
+    upsert(conn, observations,
+           [{"mention_id": mention_id, "observed_at": o.observed_at,
+             **{c: getattr(o, c) for c in _COUNTS}} for o in mention.observations],
+           keys=["mention_id", "observed_at"], keep_stored=False)
+    return mention_id
+
+
+def latest_observations(
+    conn: Connection, paper_ids: Iterable[str], sources: Iterable[str], as_of: datetime
+) -> dict[str, list[tuple[str, Observation]]]:
+    """For each paper, its mentions on `sources` (in the order first stored) with each one's
+    last observation at or before `as_of`; mentions first seen after `as_of` are left out."""
+    paper_ids = list(paper_ids)
+    last = (
+        select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
+        .where(observations.c.observed_at <= as_of)
+        .group_by(observations.c.mention_id)
+        .subquery()
+    )
+    query = (
+        select(mention_papers.c.paper_id, mentions.c.native_id, observations)
+        .join(mentions, mentions.c.id == mention_papers.c.mention_id)
+        .join(last, last.c.mention_id == mentions.c.id)
+        .join(observations, (observations.c.mention_id == last.c.mention_id)
+              & (observations.c.observed_at == last.c.at))
+        .where(mention_papers.c.paper_id.in_(paper_ids), mentions.c.source.in_(list(sources)),
+               mentions.c.kind != "repost")
+        .order_by(mention_papers.c.paper_id, mentions.c.id)
+    )
+    found: dict[str, list[tuple[str, Observation]]] = {p: [] for p in paper_ids}
+    for row in conn.execute(query).mappings():
+        observation = Observation(observed_at=row["observed_at"],
+                                  **{c: row[c] for c in _COUNTS})
+        found[row["paper_id"]].append((row["native_id"], observation))
+    return found
+
+
+def load_mentions(conn: Connection, paper_ids: Iterable[str]) -> list[Mention]:
+    """Every stored mention naming one of `paper_ids`, with author, links and observations."""
+    paper_ids = list(paper_ids)
+    linked = select(mention_papers.c.mention_id).where(mention_papers.c.paper_id.in_(paper_ids))
+    rows = conn.execute(
+        select(mentions, accounts.c.source.label("a_source"), accounts.c.native_id.label("a_id"),
+               accounts.c.handle, accounts.c.name)
+        .outerjoin(accounts, accounts.c.id == mentions.c.account_id)
+        .where(mentions.c.id.in_(linked)).order_by(mentions.c.id)
+    ).mappings().all()
+    by_id: dict[int, Mention] = {}
+    for r in rows:
+        account = (Account(r["a_source"], r["a_id"], r["handle"], r["name"])
+                   if r["a_id"] is not None else None)
+        by_id[r["id"]] = Mention(
+            source=r["source"], native_id=r["native_id"], paper_ids=[],
+            permalink=r["permalink"], account=account, text=r["text"],
+            created_at=r["created_at"], kind=r["kind"], embed_html=r["embed_html"])
+    for mention_id, paper_id in conn.execute(
+            select(mention_papers).where(mention_papers.c.mention_id.in_(list(by_id)))
+            .order_by(mention_papers.c.mention_id, mention_papers.c.paper_id)):
+        by_id[mention_id].paper_ids.append(paper_id)
+    for r in conn.execute(select(observations).where(observations.c.mention_id.in_(list(by_id)))
+                          .order_by(observations.c.mention_id, observations.c.observed_at)
+                          ).mappings():
+        by_id[r["mention_id"]].observations.append(
+            Observation(r["observed_at"], **{c: r[c] for c in _COUNTS}))
+    return list(by_id.values())
+
+
+def mention_ids(conn: Connection, source: str, native_ids: Iterable[str]) -> dict[str, int]:
+    """Row ids of the mentions of `source` with these native ids."""
+    query = select(mentions.c.native_id, mentions.c.id).where(
+        mentions.c.source == source, mentions.c.native_id.in_(list(native_ids)))
+    return dict(conn.execute(query).all())
+
+
+def load_embeds(conn: Connection, source: str, native_ids: Iterable[str]
+                ) -> dict[str, tuple[str | None, str | None]]:
+    """(permalink, embed HTML) of mentions of `source`, by native id."""
+    query = select(mentions.c.native_id, mentions.c.permalink, mentions.c.embed_html).where(
+        mentions.c.source == source, mentions.c.native_id.in_(list(native_ids)))
+    return {native_id: (link, html) for native_id, link, html in conn.execute(query)}

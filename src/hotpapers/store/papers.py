@@ -1,0 +1,100 @@
+"""Papers: upsert with authors, categories and versions in order; load by id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select
+
+from hotpapers.models import Paper
+from hotpapers.store.schema import (
+    paper_authors,
+    paper_attention,
+    paper_categories,
+    papers,
+    post_entries,
+)
+from hotpapers.store.upsert import upsert
+
+__all__ = [
+    "SHOWN_FIELDS", "load_attention", "load_papers", "save_attention", "save_paper", "shown_fields",
+]
+
+# The fields a published post shows; posts keep them as published when they change.
+SHOWN_FIELDS = ("title", "authors", "categories", "abstract", "abs_url", "pdf_url")
+_SCALARS = ("title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
+            "journal_ref", "doi", "submitted_at", "updated_at", "announced_on", "withdrawn")
+
+
+def shown_fields(paper: Paper) -> dict:
+    return {name: getattr(paper, name) for name in SHOWN_FIELDS}
+
+
+def save_paper(conn: Connection, paper: Paper, now: datetime) -> None:
+    """Insert or update a paper. When the fields a post shows change, every post entry
+    that showed the old ones keeps them, so published posts render as published."""
+    old = load_papers(conn, [paper.id]).get(paper.id)
+    if old is not None and shown_fields(old) != shown_fields(paper):
+        _pin_shown(conn, old)
+    row = {name: getattr(paper, name) for name in _SCALARS}
+    row["primary_category"] = paper.categories[0] if paper.categories else None
+    upsert(conn, papers, {"id": paper.id, **row, "stored_at": now}, keys=["id"],
+           update=[*row, "primary_category", "stored_at"], keep_stored=False)
+    conn.execute(delete(paper_authors).where(paper_authors.c.paper_id == paper.id))
+    conn.execute(delete(paper_categories).where(paper_categories.c.paper_id == paper.id))
+    if paper.authors:
+        conn.execute(paper_authors.insert(), [
+            {"paper_id": paper.id, "position": i, "name": name}
+            for i, name in enumerate(paper.authors)])
+    if paper.categories:
+        conn.execute(paper_categories.insert(), [
+            {"paper_id": paper.id, "position": i, "category": category}
+            for i, category in enumerate(paper.categories)])
+
+
+def _pin_shown(conn: Connection, old: Paper) -> None:
+    conn.execute(
+        post_entries.update()
+        .where(post_entries.c.paper_id == old.id, post_entries.c.paper_shown.is_(None))
+        .values(paper_shown=_json_ready(shown_fields(old)))
+    )
+
+
+def _json_ready(fields: dict) -> dict:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in fields.items()}
+
+
+def load_papers(conn: Connection, ids: Iterable[str]) -> dict[str, Paper]:
+    """The stored papers among `ids`, by id."""
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    found: dict[str, Paper] = {}
+    for row in conn.execute(select(papers).where(papers.c.id.in_(ids))).mappings():
+        found[row["id"]] = Paper(id=row["id"], **{name: row[name] for name in _SCALARS})
+    for table, attr, column in ((paper_authors, "authors", "name"),
+                                (paper_categories, "categories", "category")):
+        query = (select(table.c.paper_id, table.c[column])
+                 .where(table.c.paper_id.in_(list(found)))
+                 .order_by(table.c.paper_id, table.c.position))
+        for paper_id, value in conn.execute(query):
+            getattr(found[paper_id], attr).append(value)
+    return found
+
+
+
+def save_attention(conn: Connection, paper_id: str, source: str, observed_at: datetime,
+                   **counts: int | None) -> None:
+    """Paper-level totals seen at a time (imported days know only these)."""
+    upsert(conn, paper_attention,
+           {"paper_id": paper_id, "source": source, "observed_at": observed_at, **counts},
+           keys=["paper_id", "source", "observed_at"], keep_stored=False)
+
+
+def load_attention(conn: Connection, paper_ids: Iterable[str]) -> list[dict]:
+    """The paper-level totals stored for `paper_ids`, oldest first."""
+    query = (select(paper_attention).where(paper_attention.c.paper_id.in_(list(paper_ids)))
+             .order_by(paper_attention.c.paper_id, paper_attention.c.source,
+                       paper_attention.c.observed_at))
+    return [dict(r) for r in conn.execute(query).mappings()]
