@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -88,15 +88,16 @@ def parse_day(text: str) -> date:
         raise InputError(f"--date {text!r}: not a date (YYYY-MM-DD)") from None
 
 
-class Method(str, Enum):
+class Method(StrEnum):
     classic = "classic"
 
 
-class PostFormat(str, Enum):
+class PostFormat(StrEnum):
     lumen = "lumen"
 
 
-DateOption = Annotated[str, typer.Option("--date", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
+DateOption = Annotated[
+    str, typer.Option("--date", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
 
 
 @app.callback()
@@ -195,7 +196,8 @@ def rank(
         print(json.dumps({"day": the_day.isoformat(), "method": method.value,
                           "as_of": ranking.as_of.isoformat(), "papers": rows}, indent=2))
         return
-    table = Table(title=f"Hot Papers {the_day} ({method.value}, as of {ranking.as_of:%Y-%m-%d %H:%M %Z})")
+    as_of = f"{ranking.as_of:%Y-%m-%d %H:%M %Z}"
+    table = Table(title=f"Hot Papers {the_day} ({method.value}, as of {as_of})")
     for column in ("#", "arXiv id", "score", "retweets", "favorites", "title"):
         table.add_column(column, justify="right" if column in ("#", "score") else "left")
     for row in rows:
@@ -349,11 +351,11 @@ def _diff(path: Path, original: bytes, rendered: str) -> str:
     return "".join(lines)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a hotpapers error becomes one line on stderr and its exit
     code (usage errors are Typer's own: exit 2)."""
     try:
-        app(prog_name="hotpapers")
+        app(args=argv, prog_name="hotpapers")
     except HotpapersError as exc:
         label = "nothing to do" if exc.exit_code == 3 else "error"
         err.print(f"hotpapers: {label}: {exc}", highlight=False, soft_wrap=True)

@@ -19,7 +19,8 @@ _LABEL = r"(?P<label>\d{4}-\d\d-\d\d(?: - \d{4}-\d\d-\d\d)?)"
 _DATE = r"(?P<date>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(?P<zone>[A-Za-z+\-0-9]*)Z"
 _HEADER = re.compile(r"# (?P<n>\d+)\. (?P<title>.*)")
 _COUNTS = re.compile(
-    r"- retweets: (?P<rt>\d+), favorites: (?P<fav>\d+) \((?P<stamp>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d)\)"
+    r"- retweets: (?P<rt>\d+), favorites: (?P<fav>\d+) "
+    r"\((?P<stamp>\d\d/\d\d/\d{4} \d\d:\d\d:\d\d)\)"
 )
 _LINKS = re.compile(r"- links: \[abs\]\((?P<abs>[^()\s]+)\)(?: \| \[pdf\]\((?P<pdf>[^()\s]+)\))?")
 _CATEGORY = re.compile(r"\[(?P<c>[^\]]+)\]\(https://arxiv\.org/list/(?P=c)/recent\)")
@@ -160,18 +161,16 @@ def parse_post(data: bytes | str, name: str = "<post>") -> LegacyPost:
     if not text.endswith("\n"):
         line = text.count("\n") + 1
         raise PostFormatError(f"{name}:{line}: the last line has no newline (truncated?)")
-    cur = _Lines(name, text[front.end():].split("\n"), first_line)
-    last = len(cur.lines) - 1  # the text ends with a newline: the last line is empty
-    blanks = next((i for i, line in enumerate(cur.lines[:last]) if line), last)
-    has_papers = blanks < last
+    lines = text[front.end():].split("\n")[:-1]  # the text ends with a newline
+    cur = _Lines(name, lines, first_line)
+    blanks = next((i for i, line in enumerate(lines) if line), len(lines))
+    has_papers = blanks < len(lines)
     cur.i = max(blanks - 1, 0) if has_papers else blanks  # a paper starts with its blank line
     mentions: list[Mention] = []
     entries = []
-    while cur.i < last:
+    while cur.i < len(lines):
         cur.blank("a blank line before the next paper")
         entries.append(_entry(cur, len(entries) + 1, mentions))
-    if cur.lines[cur.i:] != [""]:
-        raise cur.fail("unexpected text after the last paper")
     label = front["label"]
     day = date.fromisoformat(label[:10])
     layout: dict = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-__all__ = ["Account", "Mention", "Observation", "Paper", "PostEntry", "Post", "ShownMention"]
+__all__ = ["Account", "Mention", "Observation", "Paper", "Post", "PostEntry", "ShownMention"]
 
 
 @dataclass
@@ -69,10 +69,11 @@ class Mention:
 
 @dataclass
 class ShownMention:
-    """A mention as a post shows it (the lumen format shows its embed HTML)."""
+    """A mention as a post shows it: its embed HTML when known, else its permalink."""
 
     native_id: str
-    embed_html: str
+    embed_html: str | None
+    permalink: str | None = None
 
 
 @dataclass

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from html import escape
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
@@ -33,8 +32,6 @@ from hotpapers.store.posts import (
 )
 
 __all__ = ["FileResult", "build_post", "classic_ranking", "import_legacy", "store_legacy_post"]
-
-WIDGET = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>\n'
 
 
 @dataclass
@@ -117,12 +114,6 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
     return ranking, {r.paper_id: r.shown for r in ranked}
 
 
-def _fallback_embed(permalink: str | None) -> str:
-    """An embed for a tweet with no stored oEmbed HTML: the blockquote the widget expands."""
-    link = f'<a href="{escape(permalink or "")}"></a>' if permalink else ""
-    return f'<blockquote class="twitter-tweet">{link}</blockquote>\n{WIDGET}'
-
-
 def build_post(conn: Connection, day: date, settings: Settings, now: datetime) -> Post:
     """The day's lumen post: as stored when the day was published (same as-of, same
     bytes), else ranked now, stored and returned."""
@@ -134,8 +125,7 @@ def build_post(conn: Connection, day: date, settings: Settings, now: datetime) -
     embeds = load_embeds(conn, "x", [n for ids in shown.values() for n in ids])
     entries = []
     for row in ranking.rows:
-        tweets = [ShownMention(n, embeds[n][1] or _fallback_embed(embeds[n][0]))
-                  for n in shown.get(row.paper_id, [])]
+        tweets = [ShownMention(n, embeds[n][1], embeds[n][0]) for n in shown.get(row.paper_id, [])]
         entries.append(PostEntry(paper=papers[row.paper_id], reposts=row.parts["reposts"],
                                  likes=row.parts["likes"], written_at=now, shown=tweets))
     post = Post(day=day, generated_at=now, entries=entries)

@@ -138,7 +138,7 @@ def _import_post(conn: Connection, record: dict) -> None:
         shown_ids += e["shown"]
         entries.append(PostEntry(paper=_paper(e["paper_shown"]), reposts=e["reposts"],
                                  likes=e["likes"], written_at=_when(e["written_at"]),
-                                 shown=[ShownMention(n, "") for n in e["shown"]]))
+                                 shown=[ShownMention(n, None) for n in e["shown"]]))
     day = date.fromisoformat(record["day"])
     post = Post(day=day, generated_at=_when(record["generated_at"]), entries=entries,
                 layout=record.get("layout") or {})

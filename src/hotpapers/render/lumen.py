@@ -8,10 +8,11 @@ matter) and `date_zone` (the zone name the generator put before the final `Z`, u
 from __future__ import annotations
 
 from datetime import datetime
+from html import escape
 
-from hotpapers.models import Post, PostEntry
+from hotpapers.models import Post, PostEntry, ShownMention
 
-__all__ = ["FRONT_MATTER", "file_name", "render_lumen"]
+__all__ = ["FRONT_MATTER", "file_name", "render_lumen", "tweet_embed"]
 
 FRONT_MATTER = """---
 title: Hot Papers {label}
@@ -32,6 +33,15 @@ socialImage: "/media/flying-marine.jpg"
 """
 
 STAMP = "%m/%d/%Y %H:%M:%S"
+WIDGET = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
+
+
+def tweet_embed(mention: ShownMention) -> str:
+    """The stored oEmbed HTML, or else the bare blockquote that Twitter's widget expands."""
+    if mention.embed_html:
+        return mention.embed_html
+    link = f'<a href="{escape(mention.permalink)}"></a>' if mention.permalink else ""
+    return f'<blockquote class="twitter-tweet">{link}</blockquote>\n{WIDGET}\n'
 
 
 def label_of(post: Post) -> str:
@@ -53,7 +63,7 @@ def render_entry(number: int, entry: PostEntry) -> str:
     if paper.pdf_url:
         links += f" | [pdf]({paper.pdf_url})"
     categories = " | ".join(f"[{c}](https://arxiv.org/list/{c}/recent)" for c in paper.categories)
-    tweets = "".join(m.embed_html + "\n" for m in entry.shown)
+    tweets = "".join(tweet_embed(m) + "\n" for m in entry.shown)
     return (
         f"\n# {number}. {paper.title}\n\n"
         f"{', '.join(paper.authors)}\n\n"

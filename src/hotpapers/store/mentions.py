@@ -12,7 +12,8 @@ from hotpapers.store.schema import accounts, mention_papers, mentions, observati
 from hotpapers.store.upsert import upsert
 
 __all__ = [
-    "latest_observations", "load_embeds", "load_mentions", "mention_ids", "save_account", "save_mention",
+    "latest_observations", "load_embeds", "load_mentions", "mention_ids", "save_account",
+    "save_mention",
 ]
 
 _COUNTS = ("likes", "reposts", "quotes", "replies", "points")

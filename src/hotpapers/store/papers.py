@@ -9,8 +9,8 @@ from sqlalchemy import Connection, delete, select
 
 from hotpapers.models import Paper
 from hotpapers.store.schema import (
-    paper_authors,
     paper_attention,
+    paper_authors,
     paper_categories,
     papers,
     post_entries,

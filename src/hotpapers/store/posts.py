@@ -114,12 +114,13 @@ def load_post(conn: Connection, day: date, fmt: str) -> Post | None:
                         .order_by(post_entries.c.position)).mappings().all()
     papers = load_papers(conn, [r["paper_id"] for r in rows])
     shown: dict[int, list[ShownMention]] = {}
-    query = (select(post_entry_mentions.c.position, mentions.c.native_id, mentions.c.embed_html)
+    query = (select(post_entry_mentions.c.position, mentions.c.native_id, mentions.c.embed_html,
+                    mentions.c.permalink)
              .join(mentions, mentions.c.id == post_entry_mentions.c.mention_id)
              .where(post_entry_mentions.c.post_id == head["id"])
              .order_by(post_entry_mentions.c.position, post_entry_mentions.c.rank))
-    for position, native_id, embed_html in conn.execute(query):
-        shown.setdefault(position, []).append(ShownMention(native_id, embed_html or ""))
+    for position, native_id, embed_html, permalink in conn.execute(query):
+        shown.setdefault(position, []).append(ShownMention(native_id, embed_html, permalink))
     entries = []
     for r in rows:
         paper = papers[r["paper_id"]]

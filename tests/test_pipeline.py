@@ -1,0 +1,166 @@
+"""Stages over a real SQLite file: legacy import, re-rendering, classic from live mentions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, update
+
+from conftest import FIXTURES
+from hotpapers.config import Settings
+from hotpapers.models import Account, Mention, Observation, Paper
+from hotpapers.pipeline import build_post, classic_ranking, import_legacy
+from hotpapers.render.lumen import render_lumen
+from hotpapers.store.listings import save_listing
+from hotpapers.store.mentions import save_mention
+from hotpapers.store.papers import save_paper
+from hotpapers.store.schema import metadata, papers
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+POSTS = FIXTURES / "posts"
+LANTERNS = POSTS / "2024-03-04---Hot-Papers.md"
+
+
+def rendered(engine, day: date) -> str:
+    with engine.begin() as conn:
+        return render_lumen(build_post(conn, day, Settings(), NOW))
+
+
+def dump(engine) -> dict:
+    with engine.connect() as conn:
+        return {name: sorted(map(repr, conn.execute(select(table)).all()))
+                for name, table in metadata.tables.items()}
+
+
+def test_imported_posts_render_identically_from_the_database(engine):
+    results = import_legacy(engine, [POSTS], NOW)
+    assert [r.error for r in results] == [None, None, None]
+    for result in results:
+        assert rendered(engine, result.day).encode() == result.path.read_bytes()
+
+
+def test_reimporting_a_post_changes_nothing(engine):
+    import_legacy(engine, [LANTERNS], NOW)
+    before = dump(engine)
+    import_legacy(engine, [LANTERNS], NOW + timedelta(days=3))
+    assert dump(engine) == before
+
+
+def test_changing_one_stored_title_changes_the_post_there_only(engine):
+    import_legacy(engine, [LANTERNS], NOW)
+    original = LANTERNS.read_text(encoding="utf-8")
+    with engine.begin() as conn:
+        conn.execute(update(papers).where(papers.c.id == "2403.00007")
+                     .values(title="A Retitled Paper"))
+    changed = rendered(engine, date(2024, 3, 4))
+    assert changed == original.replace("# 2. A Paper Nobody Tweeted Well",
+                                       "# 2. A Retitled Paper")
+    assert changed != original
+
+
+def test_a_paper_shown_differently_on_two_days_keeps_each_version(engine, tmp_path):
+    later = tmp_path / "2024-03-05---Hot-Papers.md"
+    later.write_text(LANTERNS.read_text(encoding="utf-8")
+                     .replace("2024-03-04", "2024-03-05")
+                     .replace("Sparse  Lanterns", "Sparse Lanterns, Revised"), encoding="utf-8")
+    results = import_legacy(engine, [LANTERNS, later], NOW)
+    assert [r.error for r in results] == [None, None]
+    assert rendered(engine, date(2024, 3, 4)).encode() == LANTERNS.read_bytes()
+    assert rendered(engine, date(2024, 3, 5)).encode() == later.read_bytes()
+
+
+def test_a_bad_post_is_reported_and_the_others_go_in(engine, tmp_path):
+    bad = tmp_path / "2024-03-07---Hot-Papers.md"
+    bad.write_text(LANTERNS.read_text(encoding="utf-8").replace("2024-03-04", "2024-03-07")
+                   .replace("favorites: 10 (", "favorites: ten ("), encoding="utf-8")
+    results = import_legacy(engine, [bad, POSTS / "2024-03-06---Hot-Papers.md"], NOW)
+    assert results[0].error.startswith(f"{bad}:56: expected '- retweets")
+    assert results[1].error is None
+    with engine.connect() as conn:
+        stored = {row.id for row in conn.execute(select(papers.c.id))}
+    assert stored == {"2403.02222"}  # nothing of the bad post, not even its first papers
+
+
+# -- classic from live mentions ------------------------------------------------------
+
+DAY = date(2024, 5, 6)
+T1, T2 = datetime(2024, 5, 6, 12, tzinfo=UTC), datetime(2024, 5, 7, 12, tzinfo=UTC)
+
+
+def tweet(native_id: str, paper_ids: list[str], *counts: tuple[datetime, int, int],
+          source: str = "x", kind: str = "post") -> Mention:
+    return Mention(source=source, native_id=native_id, paper_ids=paper_ids, kind=kind,
+                   permalink=f"https://twitter.com/u{native_id}/status/{native_id}",
+                   account=Account(source, f"u{native_id}", f"u{native_id}"),
+                   observations=[Observation(at, likes=fav, reposts=rt)
+                                 for at, rt, fav in counts])
+
+
+def live_day(engine) -> None:
+    with engine.begin() as conn:
+        for pid, title in (("2405.00001", "Alpha"), ("2405.00002", "Beta"),
+                           ("2405.00003", "Gamma")):
+            save_paper(conn, Paper(id=pid, title=title, authors=["A B"], categories=["cs.LG"],
+                                   abstract=f"About {title}.",
+                                   abs_url=f"https://arxiv.org/abs/{pid}",
+                                   pdf_url=f"https://arxiv.org/pdf/{pid}"), NOW)
+        save_listing(conn, DAY, [("2405.00001", "new"), ("2405.00002", "new"),
+                                 ("2405.00003", "cross")])
+        for mention in (
+            tweet("1", ["2405.00001"], (T1, 20, 20), (T2, 200, 200)),
+            tweet("2", ["2405.00001", "2405.00002"], (T1, 30, 30)),
+            tweet("3", ["2405.00002"], (T1, 500, 0), kind="repost"),
+            tweet("4", ["2405.00003"], (T1, 900, 900), source="bluesky"),
+            tweet("5", ["2405.00003"], (T2, 100, 100)),
+        ):
+            save_mention(conn, mention, NOW)
+
+
+def test_classic_uses_the_last_observation_at_or_before_as_of(engine):
+    live_day(engine)
+    with engine.connect() as conn:
+        early, shown = classic_ranking(conn, DAY, Settings(), T1 + timedelta(hours=1))
+        late, _ = classic_ranking(conn, DAY, Settings(), T2)
+    assert [(r.paper_id, r.score) for r in early.rows] == [("2405.00001", 100),
+                                                           ("2405.00002", 60)]
+    assert shown == {"2405.00001": ["2", "1"], "2405.00002": ["2"]}
+    assert [(r.paper_id, r.score) for r in late.rows] == [
+        ("2405.00001", 460), ("2405.00003", 200), ("2405.00002", 60)]
+
+
+def test_classic_counts_the_configured_sources(engine):
+    live_day(engine)
+    with engine.connect() as conn:
+        ranking, _ = classic_ranking(conn, DAY, Settings(classic_sources=["bluesky"]), T2)
+    assert [(r.paper_id, r.score) for r in ranking.rows] == [("2405.00003", 1800)]
+
+
+def test_a_published_day_keeps_its_as_of_and_bytes(engine):
+    live_day(engine)
+    with engine.begin() as conn:
+        first = render_lumen(build_post(conn, DAY, Settings(), T1 + timedelta(hours=1)))
+    with engine.begin() as conn:
+        save_mention(conn, tweet("6", ["2405.00002"], (T2, 1000, 1000)), NOW)
+    assert rendered(engine, DAY) == first
+    assert "# 1. Alpha" in first and "# 3." not in first
+    assert "- retweets: 50, favorites: 50 (05/06/2024 13:00:00)" in first
+    assert '<blockquote class="twitter-tweet"><a href="https://twitter.com/u2/status/2">' in first
+
+
+def test_a_day_with_no_listing_is_nothing_to_do(engine):
+    import pytest
+
+    from hotpapers.errors import NothingToDo
+
+    with pytest.raises(NothingToDo), engine.connect() as conn:
+        classic_ranking(conn, date(2024, 5, 11), Settings(), T2)
+
+
+def test_corpus_through_one_database(engine, corpus_dir, seed_post):
+    results = import_legacy(engine, [corpus_dir, seed_post], NOW)
+    assert [r.error for r in results if r.error] == []
+    assert len(results) == 127
+    different = [r.path.name for r in results
+                 if rendered(engine, r.day).encode() != Path(r.path).read_bytes()]
+    assert different == []

@@ -1,0 +1,102 @@
+"""The store: migrations, SQLite settings, upserts and times, on real SQLite files."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from hotpapers.errors import InputError
+from hotpapers.models import Account, Mention, Observation, Paper
+from hotpapers.store.db import connect, current_revision, head_revision
+from hotpapers.store.mentions import load_mentions, save_mention
+from hotpapers.store.papers import load_papers, save_paper
+from hotpapers.store.schema import mentions, metadata, observations
+
+NOW = datetime(2024, 3, 5, 9, 0, tzinfo=UTC)
+
+
+def test_migrations_build_exactly_the_declared_schema(engine):
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+    assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
+
+
+def test_sqlite_file_uses_wal_and_foreign_keys(engine, tmp_path):
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    assert (tmp_path / "test.sqlite3").exists()
+
+
+def test_reconnecting_keeps_data_and_revision(db_url):
+    first = connect(db_url)
+    with first.begin() as conn:
+        save_paper(conn, Paper(id="2401.00001", title="T"), NOW)
+    first.dispose()
+    second = connect(db_url)
+    with second.connect() as conn:
+        assert load_papers(conn, ["2401.00001"])["2401.00001"].title == "T"
+
+
+def test_bad_database_url_is_an_input_error():
+    with pytest.raises(InputError, match="not a database URL"):
+        connect("not a url at all")
+
+
+def test_paper_upsert_keeps_author_and_category_order(engine):
+    paper = Paper(id="2401.00001", title="First", authors=["Z", "A", "M"],
+                  categories=["stat.ML", "cs.LG"])
+    with engine.begin() as conn:
+        save_paper(conn, paper, NOW)
+        paper.title, paper.authors = "Second", ["B", "A"]
+        save_paper(conn, paper, NOW)
+        stored = load_papers(conn, ["2401.00001", "missing"])
+    assert list(stored) == ["2401.00001"]
+    assert stored["2401.00001"].title == "Second"
+    assert stored["2401.00001"].authors == ["B", "A"]
+    assert stored["2401.00001"].categories == ["stat.ML", "cs.LG"]
+
+
+def _mention(native_id: str, *observed: tuple[datetime, int, int]) -> Mention:
+    return Mention(
+        source="x", native_id=native_id, paper_ids=["2401.00001", "2401.00002"],
+        permalink=f"https://x.com/u/status/{native_id}",
+        account=Account("x", "42", "someone", "Some One"),
+        observations=[Observation(at, likes=likes, reposts=reposts)
+                      for at, likes, reposts in observed])
+
+
+def test_mention_upsert_is_idempotent_and_keeps_every_observation(engine):
+    t1, t2 = NOW, NOW + timedelta(hours=1)
+    with engine.begin() as conn:
+        first = save_mention(conn, _mention("7", (t1, 1, 2)), NOW)
+        again = save_mention(conn, _mention("7", (t1, 1, 2), (t2, 5, 6)), NOW)
+        assert first == again
+        assert conn.execute(select(mentions)).all().__len__() == 1
+        rows = conn.execute(select(observations.c.observed_at, observations.c.likes)
+                            .order_by(observations.c.observed_at)).all()
+        (loaded,) = load_mentions(conn, ["2401.00002"])
+    assert rows == [(t1, 1), (t2, 5)]
+    assert loaded.paper_ids == ["2401.00001", "2401.00002"]
+    assert loaded.account == Account("x", "42", "someone", "Some One")
+    assert [o.reposts for o in loaded.observations] == [2, 6]
+
+
+def test_times_come_back_as_the_same_utc_instant(engine):
+    tokyo = datetime(2024, 3, 5, 18, 0, tzinfo=timezone(timedelta(hours=9)))
+    with engine.begin() as conn:
+        save_mention(conn, _mention("8", (tokyo, 1, 1)), NOW)
+        (loaded,) = load_mentions(conn, ["2401.00001"])
+    observed = loaded.observations[0].observed_at
+    assert observed == tokyo and observed.tzinfo == UTC and observed.hour == 9
+
+
+def test_naive_times_are_refused(engine):
+    with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
+        save_mention(conn, _mention("9", (datetime(2024, 1, 1), 1, 1)), NOW)
