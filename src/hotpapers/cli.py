@@ -100,6 +100,12 @@ DateOption = Annotated[
     str, typer.Option("--date", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"hotpapers {__version__}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -108,12 +114,10 @@ def main_options(
     config: Annotated[Path | None, typer.Option(help="Config file (TOML).")] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.",
+                                          is_eager=True, callback=_print_version)] = False,
 ) -> None:
     """Find the arXiv papers researchers are talking about and publish a daily digest."""
-    if version:
-        out.print(f"hotpapers {__version__}")
-        raise typer.Exit()
     ctx.obj = State(db=db, config=config, verbosity=-1 if quiet else verbose)
     logging.basicConfig(level=logging.WARNING - 10 * verbose if not quiet else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
@@ -313,32 +317,24 @@ def legacy_verify(
 
     Example: hotpapers legacy verify content/posts/
     """
-    from hotpapers.pipeline import build_post, import_legacy, legacy_files
-    from hotpapers.render.lumen import render_lumen
+    from hotpapers.pipeline import legacy_files, verify_legacy
 
     state = _state(ctx)
     files = legacy_files(paths)
-    identical, first_diff = 0, None
     with tempfile.TemporaryDirectory(prefix="hotpapers-verify-") as tmp:
         engine = connect(f"sqlite:///{Path(tmp) / 'verify.sqlite3'}")
         with state.progress() as progress:
             task = progress.add_task("verifying posts", total=len(files))
-            results = import_legacy(engine, files, now(),
+            results = verify_legacy(engine, files, state.settings, now(),
                                     progress=lambda _: progress.advance(task))
-        for result in results:
-            if result.error:
-                err.print(f"hotpapers: error: {result.error}", highlight=False, soft_wrap=True)
-                continue
-            with engine.begin() as conn:
-                text = render_lumen(build_post(conn, result.day, state.settings, now()))
-            original = result.path.read_bytes()
-            if text.encode("utf-8") == original:
-                identical += 1
-            elif first_diff is None:
-                first_diff = _diff(result.path, original, text)
         engine.dispose()
-    if first_diff:
-        sys.stdout.write(first_diff)
+    for result in results:
+        if result.error:
+            err.print(f"hotpapers: error: {result.error}", highlight=False, soft_wrap=True)
+    mismatch = next((r for r in results if r.rendered is not None and not r.identical), None)
+    if mismatch:
+        sys.stdout.write(_diff(mismatch.path, mismatch.path.read_bytes(), mismatch.rendered))
+    identical = sum(r.identical for r in results)
     out.print(f"{identical}/{len(files)} identical", highlight=False)
     if identical != len(files):
         raise typer.Exit(1)

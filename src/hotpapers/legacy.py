@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from hotpapers import arxiv_ids
 from hotpapers.errors import InputError
 from hotpapers.models import Mention, Paper, Post, PostEntry, ShownMention
-from hotpapers.render.lumen import FRONT_MATTER, STAMP
+from hotpapers.render.lumen import FRONT_MATTER, SOCIAL_IMAGE, STAMP
 from hotpapers.sources.x_oembed import parse_tweet_embed
 
 __all__ = ["LegacyPost", "PostFormatError", "parse_post"]
@@ -41,7 +41,8 @@ class LegacyPost:
 def _front_matter_pattern() -> re.Pattern[str]:
     """The lumen front matter as a regex: the first {label} captures, the others repeat it."""
     label, backref = re.escape("{label}"), "(?P=label)"
-    regex = re.escape(FRONT_MATTER).replace(re.escape("{date}"), _DATE).replace(label, backref)
+    regex = (re.escape(FRONT_MATTER).replace(re.escape("{date}"), _DATE)
+             .replace(re.escape("{image}"), r'(?P<image>[^"\n]*)').replace(label, backref))
     return re.compile(regex.replace(backref, _LABEL, 1))
 
 
@@ -180,6 +181,8 @@ def parse_post(data: bytes | str, name: str = "<post>") -> LegacyPost:
         layout["extra_lead_blank_lines"] = blanks - int(has_papers)
     if front["zone"]:
         layout["date_zone"] = front["zone"]
+    if front["image"] != SOCIAL_IMAGE:
+        layout["social_image"] = front["image"]
     generated = _utc(front["date"], "%Y-%m-%dT%H:%M:%S")
     post = Post(day=day, generated_at=generated, entries=entries, layout=layout)
     return LegacyPost(post=post, mentions=mentions)

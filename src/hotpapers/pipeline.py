@@ -14,6 +14,7 @@ from hotpapers.errors import HotpapersError, InputError, NothingToDo
 from hotpapers.legacy import LegacyPost, parse_post
 from hotpapers.models import Post, PostEntry, ShownMention
 from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
+from hotpapers.render.lumen import render_lumen
 from hotpapers.store.listings import load_listing
 from hotpapers.store.mentions import (
     latest_observations,
@@ -31,7 +32,10 @@ from hotpapers.store.posts import (
     save_ranking,
 )
 
-__all__ = ["FileResult", "build_post", "classic_ranking", "import_legacy", "store_legacy_post"]
+__all__ = [
+    "FileResult", "build_post", "classic_ranking", "import_legacy", "legacy_files",
+    "store_legacy_post", "verify_legacy",
+]
 
 
 @dataclass
@@ -40,6 +44,11 @@ class FileResult:
     day: date | None = None
     papers: int = 0
     error: str | None = None
+    rendered: str | None = None  # set by verify_legacy
+
+    @property
+    def identical(self) -> bool:
+        return self.rendered is not None and self.rendered.encode() == self.path.read_bytes()
 
 
 def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> None:
@@ -86,6 +95,21 @@ def import_legacy(engine: Engine, paths: Iterable[Path], now: datetime,
             result.day, result.papers = legacy.post.day, len(legacy.post.entries)
         except (HotpapersError, OSError) as exc:
             result.error = str(exc) if isinstance(exc, HotpapersError) else f"{path}: {exc}"
+        results.append(result)
+        progress(path)
+    return results
+
+
+def verify_legacy(engine: Engine, files: Iterable[Path], settings: Settings, now: datetime,
+                  progress: Callable[[Path], None] = lambda _: None) -> list[FileResult]:
+    """Import each post and render its day again right away (so two posts of one day are
+    each checked against their own import)."""
+    results = []
+    for path in files:
+        (result,) = import_legacy(engine, [path], now)
+        if result.error is None:
+            with engine.begin() as conn:
+                result.rendered = render_lumen(build_post(conn, result.day, settings, now))
         results.append(result)
         progress(path)
     return results

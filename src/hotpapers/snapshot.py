@@ -159,9 +159,14 @@ def read_snapshot(path: Path) -> list[dict]:
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as exc:
+                    if number == 1:
+                        raise InputError(f"{path}:1: not a {FORMAT} file") from None
                     raise InputError(f"{path}:{number}: not JSON ({exc.msg})") from None
-                if number == 1 and (record.get("format") != FORMAT):
+                if number == 1 and (not isinstance(record, dict)
+                                    or record.get("format") != FORMAT):
                     raise InputError(f"{path}:1: not a {FORMAT} file")
+                if not isinstance(record, dict):
+                    raise InputError(f"{path}:{number}: not a JSON object")
                 if record.get("type") not in _ORDER and number > 1:
                     raise InputError(f"{path}:{number}: unknown record type "
                                      f"{record.get('type')!r}")

@@ -1,8 +1,9 @@
 """The original Hot Papers post format (Gatsby "lumen" front matter), byte for byte.
 
-Layout facts (`Post.layout`): `label` (the date text of the title when it is not day D),
-`extra_lead_blank_lines` (an early variant wrote one more blank line after the front
-matter) and `date_zone` (the zone name the generator put before the final `Z`, usually empty).
+Layout facts (`Post.layout`), each only when it differs from the usual: `label` (the date
+text of the title when it is not day D), `extra_lead_blank_lines` (an early variant wrote
+one more blank line after the front matter), `date_zone` (the zone name the generator put
+before the final `Z`, usually empty) and `social_image` (early posts used another image).
 """
 
 from __future__ import annotations
@@ -27,10 +28,11 @@ tags:
   - "Machine Learning"
   - "Computer Science"
 description: "Hot papers {label}"
-socialImage: "/media/flying-marine.jpg"
+socialImage: "{image}"
 
 ---
 """
+SOCIAL_IMAGE = "/media/flying-marine.jpg"
 
 STAMP = "%m/%d/%Y %H:%M:%S"
 WIDGET = '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8"></script>'
@@ -79,7 +81,8 @@ def render_lumen(post: Post) -> str:
     """The post as the original generator wrote it."""
     label = label_of(post)
     head = FRONT_MATTER.format(
-        label=label, date=front_matter_date(post.generated_at, post.layout.get("date_zone", ""))
+        label=label, date=front_matter_date(post.generated_at, post.layout.get("date_zone", "")),
+        image=post.layout.get("social_image", SOCIAL_IMAGE),
     )
     head += "\n" * post.layout.get("extra_lead_blank_lines", 0)
     return head + "".join(render_entry(n, e) for n, e in enumerate(post.entries, start=1))

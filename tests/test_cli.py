@@ -1,0 +1,186 @@
+"""The command line, run in-process: exit codes, messages, files written."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from conftest import FIXTURES
+from hotpapers.store.schema import papers
+
+POSTS = FIXTURES / "posts"
+LANTERNS = POSTS / "2024-03-04---Hot-Papers.md"
+
+
+def count_papers(db_url: str) -> int:
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(papers)).scalar()
+
+
+def test_demo_writes_the_seed_post_byte_for_byte(cli, tmp_path, seed_post):
+    result = cli("demo", "--out", tmp_path / "demo")
+    assert result.code == 0, result.err
+    written = tmp_path / "demo" / "posts" / "2021-01-18---Hot-Papers.md"
+    assert written.read_bytes() == seed_post.read_bytes()
+    assert "Done: 8 papers listed, 8 tweets shown, 1 file written" in result.out
+    assert (tmp_path / "demo" / "hotpapers.sqlite3").exists()
+
+
+def test_demo_runs_twice_into_the_same_folder(cli, tmp_path):
+    first = cli("demo", "--out", tmp_path / "d")
+    post = (tmp_path / "d" / "posts" / "2021-01-18---Hot-Papers.md").read_bytes()
+    second = cli("-q", "demo", "--out", tmp_path / "d")
+    assert (first.code, second.code) == (0, 0)
+    assert second.out == ""
+    assert (tmp_path / "d" / "posts" / "2021-01-18---Hot-Papers.md").read_bytes() == post
+    assert post.startswith(b"---\ntitle: Hot Papers 2021-01-18\n")
+    assert post.count(b"\n# ") == 8
+
+
+def test_import_rank_and_post(cli, tmp_path):
+    assert cli("import", "legacy", POSTS).code == 0
+    ranked = cli("rank", "--date", "2024-03-04", "--json")
+    assert ranked.code == 0
+    data = json.loads(ranked.out)
+    assert [(p["id"], p["score"]) for p in data["papers"]] == [
+        ("2403.01234", 420), ("2403.00007", 54), ("hep-th/9901001", 50)]
+    assert data["as_of"] == "2024-03-05T07:30:01+00:00"
+    table = cli("rank", "--date", "2024-03-04")
+    assert "Sparse  Lanterns" in table.out and "2403.00007" in table.out
+    out_dir = tmp_path / "posts"
+    out_dir.mkdir()
+    result = cli("post", "--date", "2024-03-04", "--out", out_dir)
+    assert result.code == 0
+    assert (out_dir / LANTERNS.name).read_bytes() == LANTERNS.read_bytes()
+    assert cli("post", "--date", "2024-03-04").out == LANTERNS.read_text(encoding="utf-8")
+
+
+def test_import_reports_bad_files_and_keeps_the_rest(cli, tmp_path, db_url):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "truncated.md").write_bytes(LANTERNS.read_bytes()[:1500])
+    (bad / "binary.md").write_bytes(b"\x00\x01\x02")
+    (bad / "no-front-matter.md").write_text("# 1. A title\n", encoding="utf-8")
+    (bad / "counts.md").write_text(LANTERNS.read_text(encoding="utf-8")
+                                   .replace("retweets: 120", "retweets: lots"), encoding="utf-8")
+    result = cli("import", "legacy", bad, POSTS / "2024-03-06---Hot-Papers.md")
+    assert result.code == 2
+    errors = result.err.strip().splitlines()
+    assert sorted(e.split(": ")[2].rsplit("/", 1)[1] for e in errors) == [
+        "binary.md:1", "counts.md:22", "no-front-matter.md:1", "truncated.md:38"]
+    assert all(e.startswith("hotpapers: error: ") for e in errors)
+    assert "1 posts imported (1 papers), 4 failed" in result.out
+    assert count_papers(db_url) == 1
+
+
+def test_legacy_verify_counts_identical_posts(cli):
+    result = cli("legacy", "verify", POSTS)
+    assert result.code == 0
+    assert result.out.strip().endswith("3/3 identical")
+
+
+def test_legacy_verify_fails_on_a_post_it_cannot_read(cli, tmp_path):
+    odd = tmp_path / "odd.md"
+    odd.write_text(LANTERNS.read_text(encoding="utf-8").replace("favorites: 24", "favs: 24"),
+                   encoding="utf-8")
+    result = cli("legacy", "verify", odd, LANTERNS)
+    assert result.code == 1
+    assert result.out.strip().endswith("1/2 identical")
+    assert f"{odd}:42: expected '- retweets" in result.err
+
+
+def test_the_verify_diff_names_both_sides():
+    from hotpapers.cli import _diff
+
+    text = _diff(Path("a.md"), b"one\ntwo\n", "one\nthree\n")
+    assert text.splitlines() == ["--- a.md", "+++ a.md (rendered)", "@@ -1,2 +1,2 @@",
+                                 " one", "-two", "+three"]
+
+
+def test_legacy_verify_on_the_real_corpus(cli, corpus_dir):
+    result = cli("legacy", "verify", corpus_dir)
+    assert result.code == 0
+    assert result.out.strip().splitlines()[-1] == "126/126 identical"
+
+
+def test_snapshot_round_trip_through_the_cli(cli, tmp_path):
+    assert cli("import", "legacy", LANTERNS).code == 0
+    first = tmp_path / "day.jsonl"
+    assert cli("export", "snapshot", "--date", "2024-03-04", first).code == 0
+    other_db = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    assert cli("--db", other_db, "import", "snapshot", first).code == 0
+    again = tmp_path / "again.jsonl.gz"
+    assert cli("--db", other_db, "export", "snapshot", "--date", "2024-03-04", again).code == 0
+    import gzip
+    assert gzip.decompress(again.read_bytes()) == first.read_bytes()
+    post = cli("--db", other_db, "post", "--date", "2024-03-04")
+    assert post.out == LANTERNS.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("rank", "--date", "2024-13-01"), "--date '2024-13-01': not a date"),
+    (("post", "--date", "yesterday"), "--date 'yesterday': not a date"),
+    (("--db", "nonsense://", "rank", "--date", "2024-03-04"), "--db"),
+    (("import", "legacy", "missing-folder"), "missing-folder: no such file or directory"),
+    (("import", "snapshot", str(LANTERNS)), "not a hotpapers-snapshot file"),
+    (("--config", "absent.toml", "rank", "--date", "2024-03-04"),
+     "absent.toml: config file not found"),
+])
+def test_bad_input_exits_2_with_one_line(cli, args, message):
+    result = cli(*args)
+    assert result.code == 2
+    assert message in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_usage_errors_exit_2(cli):
+    assert cli("rank").code == 2
+    assert cli("rank", "--date", "2024-03-04", "--method", "astrology").code == 2
+    assert cli("no-such-command").code == 2
+
+
+def test_a_day_without_papers_is_nothing_to_do(cli):
+    result = cli("rank", "--date", "2024-03-09")
+    assert result.code == 3
+    assert result.err.startswith("hotpapers: nothing to do: no papers stored for 2024-03-09")
+
+
+def test_init_writes_a_config_and_creates_the_database(cli, tmp_path, db_url):
+    config = tmp_path / "config-home" / "hotpapers" / "config.toml"
+    result = cli("init")
+    assert result.code == 0, result.err
+    assert config.exists()
+    text = config.read_text(encoding="utf-8")
+    assert "classic_paper_threshold = 50" in text
+    assert count_papers(db_url) == 0
+    assert "Config kept" in cli("--config", config, "init").out
+    assert cli("--config", config, "rank", "--date", "2024-03-04").code == 3  # config is valid
+
+
+@pytest.mark.parametrize("command", [
+    [], ["demo"], ["init"], ["rank"], ["post"], ["import"], ["import", "legacy"],
+    ["import", "snapshot"], ["export", "snapshot"], ["legacy", "verify"]])
+def test_every_command_has_help_with_an_example(cli, command):
+    result = cli(*command, "--help")
+    assert result.code == 0
+    assert "Usage:" in result.out
+    if command and command not in (["import"],):
+        assert "Example: hotpapers" in result.out
+
+
+def test_python_dash_m_runs_the_same_app(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "hotpapers", "--version"],
+                          capture_output=True, text=True, cwd=tmp_path, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("hotpapers ")
+    failed = subprocess.run([sys.executable, "-m", "hotpapers", "rank", "--date", "x"],
+                            capture_output=True, text=True, cwd=tmp_path, check=False,
+                            env={"HOTPAPERS_DB": f"sqlite:///{tmp_path / 'x.db'}",
+                                 "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    assert failed.returncode == 2 and "not a date" in failed.stderr
+    assert Path(tmp_path / "x.db").exists() is False
