@@ -1,0 +1,88 @@
+"""The JSON-lines snapshot: the bundled demo day, round trips and bad lines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+
+from hotpapers.config import Settings
+from hotpapers.demo import demo_snapshot
+from hotpapers.errors import InputError
+from hotpapers.pipeline import build_post
+from hotpapers.snapshot import FORMAT, export_days, import_records, read_snapshot
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_bundled_day_holds_the_seed_post_facts(engine):
+    records = read_snapshot(demo_snapshot())
+    kinds = [r["type"] for r in records]
+    assert kinds.count("paper") == 8 and kinds.count("post") == 1
+    with engine.begin() as conn:
+        import_records(conn, records, NOW)
+        post = build_post(conn, date(2021, 1, 18), Settings(), NOW)
+    first = post.entries[0]
+    assert first.paper.id == "2101.06046"
+    assert first.paper.title == "Counterfactual Generative Networks"
+    assert (first.reposts, first.likes) == (576, 138)
+    assert post.generated_at == datetime(2021, 1, 19, 8, 57, 46, tzinfo=UTC)
+    assert [e.paper.id for e in post.entries][-1] == "2101.06013"
+
+
+def test_bundled_day_is_the_seed_post(engine, seed_post):
+    from hotpapers.render.lumen import render_lumen
+
+    with engine.begin() as conn:
+        import_records(conn, read_snapshot(demo_snapshot()), NOW)
+        text = render_lumen(build_post(conn, date(2021, 1, 18), Settings(), NOW))
+    assert text.encode() == seed_post.read_bytes()
+
+
+def test_export_import_export_is_stable(engine, db_url, tmp_path):
+    from hotpapers.store.db import connect
+
+    with engine.begin() as conn:
+        import_records(conn, read_snapshot(demo_snapshot()), NOW)
+    with engine.connect() as conn:
+        first = list(export_days(conn, [date(2021, 1, 18)]))
+    other = connect(f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    with other.begin() as conn:
+        counts = import_records(conn, [dict(r) for r in first[1:]], NOW)
+    with other.connect() as conn:
+        second = list(export_days(conn, [date(2021, 1, 18)]))
+    assert counts == {"paper": 8, "listing": 0, "mention": 8, "attention": 8, "ranking": 1,
+                      "post": 1}
+    assert second == first
+
+
+def write_lines(path, lines):
+    path.write_text("".join(json.dumps(x) + "\n" if not isinstance(x, str) else x + "\n"
+                            for x in lines), encoding="utf-8")
+    return path
+
+
+HEADER = {"type": "snapshot", "format": FORMAT, "version": 1, "days": []}
+
+
+@pytest.mark.parametrize(("lines", "reason"), [
+    ([HEADER, {"type": "paper", "id": "1"}, "{not json"], ":3: not JSON"),
+    ([HEADER, {"type": "gossip"}], ":2: unknown record type 'gossip'"),
+    ([HEADER, [1, 2]], ":2: not a JSON object"),
+    ([{"type": "paper"}], ":1: not a hotpapers-snapshot file"),
+])
+def test_bad_snapshot_lines_are_named(tmp_path, lines, reason):
+    path = write_lines(tmp_path / "s.jsonl", lines)
+    with pytest.raises(InputError) as caught:
+        read_snapshot(path)
+    assert str(caught.value).startswith(str(path))
+    assert reason in str(caught.value)
+
+
+def test_gzipped_snapshot_reads_like_plain(tmp_path):
+    plain = demo_snapshot().read_bytes()
+    packed = tmp_path / "day.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain))
+    assert read_snapshot(packed) == read_snapshot(demo_snapshot())
