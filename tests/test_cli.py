@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from conftest import FIXTURES
+from hotpapers.store.runs import load_runs
 from hotpapers.store.schema import papers
 
 POSTS = FIXTURES / "posts"
@@ -77,6 +78,11 @@ def test_import_reports_bad_files_and_keeps_the_rest(cli, tmp_path, db_url):
     assert all(e.startswith("hotpapers: error: ") for e in errors)
     assert "1 posts imported (1 papers), 4 failed" in result.out
     assert count_papers(db_url) == 1
+    with create_engine(db_url).connect() as conn:
+        (run,) = load_runs(conn)
+    assert (run["command"], run["status"]) == ("import legacy", "partial")
+    assert run["counts"] == {"files": 5, "posts": 1, "papers": 1}
+    assert len(run["errors"]) == 4 and run["finished_at"] >= run["started_at"]
 
 
 def test_legacy_verify_counts_identical_posts(cli):

@@ -50,6 +50,8 @@ def test_config_from_environment_variable_path(monkeypatch, tmp_path):
     ("classic_paper_threshold = -1\n", "classic_paper_threshold: Input should be greater"),
     ("no_such_setting = 1\n", "no_such_setting: Extra inputs are not permitted"),
     ("classic_paper_threshold = \n", "hp.toml: "),
+    ('post_filename = "{day}.md"\n', "post_filename: Value error, only the placeholder {date}"),
+    ('post_filename = "posts/{date}.md"\n', "post_filename: Value error, must contain {date}"),
 ])
 def test_bad_config_names_file_and_setting(tmp_path, text, reason):
     path = tmp_path / "hp.toml"

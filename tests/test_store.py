@@ -100,3 +100,23 @@ def test_times_come_back_as_the_same_utc_instant(engine):
 def test_naive_times_are_refused(engine):
     with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
         save_mention(conn, _mention("9", (datetime(2024, 1, 1), 1, 1)), NOW)
+
+
+def test_run_records_say_how_each_run_ended(engine):
+    from hotpapers.errors import NothingToDo
+    from hotpapers.store.runs import load_runs, recorded_run
+
+    ticks = iter(NOW + timedelta(seconds=s) for s in range(10))
+    clock = lambda: next(ticks)  # noqa: E731
+    with recorded_run(engine, "good", clock) as run:
+        run.counts = {"papers": 3}
+    with pytest.raises(RuntimeError), recorded_run(engine, "broken", clock):
+        raise RuntimeError("source exploded")
+    with pytest.raises(NothingToDo), recorded_run(engine, "idle", clock):
+        raise NothingToDo("no announcement")
+    with engine.connect() as conn:
+        idle, broken, good = load_runs(conn)
+    assert (good["status"], good["counts"], good["errors"]) == ("ok", {"papers": 3}, None)
+    assert (broken["status"], broken["errors"]) == ("failed", ["source exploded"])
+    assert idle["status"] == "nothing"
+    assert good["finished_at"] - good["started_at"] == timedelta(seconds=1)

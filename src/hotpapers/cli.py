@@ -9,6 +9,8 @@ import logging
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -25,6 +27,7 @@ from hotpapers.config import Settings, default_config_path, default_db_url, load
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.store.db import connect
+from hotpapers.store.runs import recorded_run
 
 __all__ = ["app", "main"]
 
@@ -71,6 +74,20 @@ class State:
 
     def progress(self) -> Progress:
         return Progress(console=err, disable=self.quiet, transient=True)
+
+    @contextmanager
+    def counting(self, label: str, total: int) -> Iterator[Callable[[object], None]]:
+        """A progress bar of `total` steps; yields the function that advances it."""
+        with self.progress() as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda _: progress.advance(task)
+
+    def report(self, errors: Iterable[str | None]) -> int:
+        """Print each error as one line on stderr; returns how many there were."""
+        shown = [e for e in errors if e]
+        for error in shown:
+            err.print(f"hotpapers: error: {error}", highlight=False, soft_wrap=True)
+        return len(shown)
 
 
 def _state(ctx: typer.Context) -> State:
@@ -238,7 +255,8 @@ def post(
     if out_path is None:
         sys.stdout.write(text)
         return
-    target = out_path / file_name(the_post) if out_path.is_dir() else out_path
+    name = file_name(the_post, state.settings.post_filename)
+    target = out_path / name if out_path.is_dir() else out_path
     write_atomic(target, text)
     state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
 
@@ -256,16 +274,16 @@ def import_legacy_command(
 
     state = _state(ctx)
     engine = connect(state.db_url)
-    total = len(legacy_files(paths))
-    with state.progress() as progress:
-        task = progress.add_task("importing posts", total=total)
-        results = import_legacy(engine, paths, now(),
-                                progress=lambda _: progress.advance(task))
-    failed = [r for r in results if r.error]
-    for result in failed:
-        err.print(f"hotpapers: error: {result.error}", highlight=False, soft_wrap=True)
-    state.say(f"Done: {len(results) - len(failed)} posts imported "
-              f"({sum(r.papers for r in results)} papers), {len(failed)} failed")
+    files = legacy_files(paths)
+    with recorded_run(engine, "import legacy", now) as run, \
+            state.counting("importing posts", len(files)) as advance:
+        results = import_legacy(engine, files, now(), progress=advance)
+        run.errors = [r.error for r in results if r.error]
+        run.counts = {"files": len(files), "posts": len(files) - len(run.errors),
+                      "papers": sum(r.papers for r in results)}
+    failed = state.report(run.errors)
+    state.say(f"Done: {len(results) - failed} posts imported "
+              f"({sum(r.papers for r in results)} papers), {failed} failed")
     if failed:
         raise typer.Exit(2)
 
@@ -284,8 +302,8 @@ def import_snapshot(
     state = _state(ctx)
     records = read_snapshot(path)
     engine = connect(state.db_url)
-    with engine.begin() as conn:
-        counts = import_records(conn, records, now())
+    with recorded_run(engine, "import snapshot", now) as run, engine.begin() as conn:
+        run.counts = counts = import_records(conn, records, now())
     state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
 
 
@@ -323,14 +341,10 @@ def legacy_verify(
     files = legacy_files(paths)
     with tempfile.TemporaryDirectory(prefix="hotpapers-verify-") as tmp:
         engine = connect(f"sqlite:///{Path(tmp) / 'verify.sqlite3'}")
-        with state.progress() as progress:
-            task = progress.add_task("verifying posts", total=len(files))
-            results = verify_legacy(engine, files, state.settings, now(),
-                                    progress=lambda _: progress.advance(task))
+        with state.counting("verifying posts", len(files)) as advance:
+            results = verify_legacy(engine, files, state.settings, now(), progress=advance)
         engine.dispose()
-    for result in results:
-        if result.error:
-            err.print(f"hotpapers: error: {result.error}", highlight=False, soft_wrap=True)
+    state.report(r.error for r in results)
     mismatch = next((r for r in results if r.rendered is not None and not r.identical), None)
     if mismatch:
         sys.stdout.write(_diff(mismatch.path, mismatch.path.read_bytes(), mismatch.rendered))

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -52,6 +52,17 @@ class Settings(BaseSettings):
     post_filename: str = Field(
         "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
     )
+
+    @field_validator("post_filename")
+    @classmethod
+    def _one_date_placeholder(cls, value: str) -> str:
+        try:
+            name = value.format(date="2021-01-18")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("only the placeholder {date} may appear") from None
+        if "{date}" not in value or "/" in name:
+            raise ValueError("must contain {date} and no '/'")
+        return value
 
     @classmethod
     def settings_customise_sources(

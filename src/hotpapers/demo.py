@@ -45,7 +45,8 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     with engine.begin() as conn:
         post = build_post(conn, DEMO_DAY, settings, now)
     step("day ranked (classic)")
-    path = write_atomic(out / "posts" / file_name(post), render_lumen(post))
+    path = write_atomic(out / "posts" / file_name(post, settings.post_filename),
+                        render_lumen(post))
     step("post written")
     engine.dispose()
     return DemoResult(database=database, post=path, papers=len(post.entries),

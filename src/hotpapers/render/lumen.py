@@ -55,8 +55,9 @@ def front_matter_date(moment: datetime, zone: str = "") -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{zone}Z"
 
 
-def file_name(post: Post) -> str:
-    return f"{label_of(post).replace(' - ', '-')}---Hot-Papers.md"
+def file_name(post: Post, pattern: str = "{date}---Hot-Papers.md") -> str:
+    """The post's file name; `{date}` is day D (a date range is written `start-end`)."""
+    return pattern.format(date=label_of(post).replace(" - ", "-"))
 
 
 def render_entry(number: int, entry: PostEntry) -> str:
