@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Table, func
@@ -28,29 +29,33 @@ def upsert(
     rows = [rows] if isinstance(rows, Mapping) else list(rows)
     if not rows:
         return None
-    keys = list(keys)
-    try:
-        insert = _INSERTS[conn.dialect.name]
-    except KeyError:
-        raise NotImplementedError(f"no upsert for {conn.dialect.name}") from None
-    stmt = insert(table)
-    columns = list(update) if update is not None else [c for c in rows[0] if c not in keys]
-    if columns:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=keys,
-            set_={c: func.coalesce(stmt.excluded[c], table.c[c]) if keep_stored
-                  else stmt.excluded[c] for c in columns},
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=keys)
+    keys = tuple(keys)
+    columns = tuple(update) if update is not None else tuple(c for c in rows[0] if c not in keys)
+    stmt = upsert_statement(conn.dialect.name, table, keys, columns, keep_stored, returning)
     if returning is None:
         conn.execute(stmt, rows)
         return None
     if len(rows) != 1:
         raise ValueError("returning needs exactly one row")
-    if not columns:  # DO NOTHING returns no row on a clash: touch a key instead
-        stmt = insert(table).on_conflict_do_update(
-            index_elements=keys, set_={keys[0]: stmt.excluded[keys[0]]}
-        )
-    return conn.execute(stmt.values(rows[0]).returning(table.c[returning])).scalar_one()
+    return conn.execute(stmt, rows[0]).scalar_one()
 
+
+@lru_cache(maxsize=256)
+def upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], keep_stored: bool, returning: str | None) -> Any:
+    """The statement, built once per shape (building it costs more than running it)."""
+    try:
+        insert = _INSERTS[dialect]
+    except KeyError:
+        raise NotImplementedError(f"no upsert for {dialect}") from None
+    stmt = insert(table)
+    excluded = stmt.excluded
+    if columns:
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_={
+            c: func.coalesce(excluded[c], table.c[c]) if keep_stored else excluded[c]
+            for c in columns})
+    elif returning is not None:  # DO NOTHING returns no row on a clash: touch a key instead
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys),
+                                          set_={keys[0]: excluded[keys[0]]})
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
+    return stmt.returning(table.c[returning]) if returning else stmt
