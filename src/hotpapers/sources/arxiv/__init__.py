@@ -1,0 +1,1 @@
+"""arXiv: the export API, OAI-PMH, the announcement feeds and the listing schedule."""

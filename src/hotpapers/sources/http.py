@@ -1,0 +1,109 @@
+"""A polite HTTP client for the sources: requests spaced by a minimum interval, retries
+with backoff on 5xx, 429 and timeouts, honouring Retry-After. Time is injected."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from hotpapers import __version__
+from hotpapers.errors import SourceError
+
+__all__ = ["Clock", "PoliteClient", "user_agent"]
+
+log = logging.getLogger(__name__)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclass
+class Clock:
+    """Monotonic time, wall time and sleep; tests pass a fake one."""
+
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+def user_agent(contact: str = "") -> str:
+    """`hotpapers/VERSION`, with the operator's contact address when one is set."""
+    suffix = f" (mailto:{contact})" if contact else ""
+    return f"hotpapers/{__version__}{suffix}"
+
+
+class PoliteClient:
+    """GET requests to one service, never closer together than `min_interval` seconds."""
+
+    def __init__(self, client: httpx.Client, *, min_interval: float = 0.0, retries: int = 4,
+                 backoff: float = 5.0, max_wait: float = 600.0, clock: Clock | None = None,
+                 jitter: Callable[[], float] = random.random) -> None:
+        self.client, self.min_interval, self.retries = client, min_interval, retries
+        self.backoff, self.max_wait = backoff, max_wait
+        self.clock = clock or Clock()
+        self.jitter = jitter
+        self.requests = 0
+        self._last_start: float | None = None
+
+    def _wait_turn(self, at_least: float = 0.0) -> None:
+        wait = at_least
+        if self._last_start is not None:
+            wait = max(wait, self._last_start + self.min_interval - self.clock.monotonic())
+        if wait > 0:
+            self.clock.sleep(wait)
+        self._last_start = self.clock.monotonic()
+
+    def get(self, url: str, params: Mapping[str, Any] | None = None, what: str | None = None,
+            accept: Collection[int] = ()) -> httpx.Response:
+        """The response of a successful GET (2xx, or a status in `accept`); SourceError
+        naming `what` (default: the URL) after the retries, or at once for other 4xx."""
+        what = what or url
+        wait = 0.0
+        for attempt in range(self.retries + 1):
+            self._wait_turn(wait)
+            self.requests += 1
+            try:
+                response = self.client.get(url, params=params)
+            except httpx.TimeoutException:
+                problem, retry_after = "timed out", None
+            except httpx.TransportError as exc:
+                problem, retry_after = f"connection failed ({exc})", None
+            else:
+                if response.is_success or response.status_code in accept:
+                    return response
+                if response.status_code not in RETRY_STATUSES:
+                    raise SourceError(f"{what}: HTTP {response.status_code}"
+                                      f"{_reason(response)}")
+                problem = f"HTTP {response.status_code}"
+                retry_after = self._retry_after(response)
+            if attempt == self.retries:
+                raise SourceError(f"{what}: {problem} after {attempt + 1} tries")
+            wait = retry_after if retry_after is not None else self._backoff(attempt)
+            log.info("%s: %s; retrying in %.1f s", what, problem, wait)
+        raise AssertionError("unreachable")
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self.max_wait, self.backoff * 2**attempt * (1 + 0.25 * self.jitter()))
+
+    def _retry_after(self, response: httpx.Response) -> float | None:
+        value = response.headers.get("retry-after", "").strip()
+        if not value:
+            return None
+        if value.isdigit():
+            return min(float(value), self.max_wait)
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return min(max((when - self.clock.now()).total_seconds(), 0.0), self.max_wait)
+
+
+def _reason(response: httpx.Response) -> str:
+    text = response.text.strip().splitlines()[0][:120] if response.text.strip() else ""
+    return f": {text}" if text else ""

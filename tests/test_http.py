@@ -1,0 +1,120 @@
+"""The polite client against a real HTTP server on loopback, with a fake clock."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Response
+
+from fakes import FakeClock
+from hotpapers.errors import SourceError
+from hotpapers.sources.http import PoliteClient, user_agent
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+def polite(clock, **kwargs) -> PoliteClient:
+    client = httpx.Client(timeout=2.0, headers={"User-Agent": user_agent("ops@example.org")})
+    return PoliteClient(client, clock=clock, jitter=lambda: 0.0, **kwargs)
+
+
+def test_requests_are_spaced_by_the_minimum_interval(httpserver, clock):
+    httpserver.expect_request("/q").respond_with_data("ok")
+    client = polite(clock, min_interval=3.0)
+    starts = []
+    for _ in range(3):
+        client.get(httpserver.url_for("/q"))
+        starts.append(clock.monotonic())
+        clock.t += 0.5  # parsing takes half a second
+    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [3.0, 3.0]
+    assert clock.sleeps == [2.5, 2.5]
+
+
+def test_user_agent_names_the_tool_and_the_contact(httpserver, clock):
+    httpserver.expect_request("/q", headers={
+        "User-Agent": "hotpapers/0.1.0 (mailto:ops@example.org)"}).respond_with_data("ok")
+    assert polite(clock).get(httpserver.url_for("/q")).text == "ok"
+
+
+def test_503_with_retry_after_seconds_is_retried_after_that_wait(httpserver, clock):
+    httpserver.expect_ordered_request("/q").respond_with_response(
+        Response("busy", status=503, headers={"Retry-After": "17"}))
+    httpserver.expect_ordered_request("/q").respond_with_data("fine")
+    client = polite(clock, min_interval=3.0)
+    assert client.get(httpserver.url_for("/q")).text == "fine"
+    assert clock.sleeps == [17.0]
+    assert client.requests == 2
+
+
+def test_retry_after_as_an_http_date(httpserver, clock):
+    httpserver.expect_ordered_request("/q").respond_with_response(
+        Response("busy", status=503, headers={"Retry-After": "Mon, 05 Jan 2026 12:01:00 GMT"}))
+    httpserver.expect_ordered_request("/q").respond_with_data("fine")
+    polite(clock).get(httpserver.url_for("/q"))
+    assert clock.sleeps == [60.0]
+
+
+def test_backoff_doubles_and_then_gives_up_naming_the_request(httpserver, clock):
+    httpserver.expect_request("/q").respond_with_data("down", status=502)
+    client = polite(clock, retries=3, backoff=5.0)
+    with pytest.raises(SourceError) as caught:
+        client.get(httpserver.url_for("/q"), what="arXiv API query X")
+    assert str(caught.value) == "arXiv API query X: HTTP 502 after 4 tries"
+    assert clock.sleeps == [5.0, 10.0, 20.0]
+
+
+def test_client_errors_are_not_retried(httpserver, clock):
+    httpserver.expect_request("/q").respond_with_data("no such thing\nmore", status=404)
+    client = polite(clock)
+    with pytest.raises(SourceError, match="HTTP 404: no such thing$"):
+        client.get(httpserver.url_for("/q"))
+    assert client.requests == 1
+    assert client.get(httpserver.url_for("/q"), accept=[404]).status_code == 404
+
+
+@pytest.fixture
+def threaded_server():
+    server = HTTPServer(threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+def test_timeouts_are_retried(threaded_server, clock):
+    calls = []
+
+    def first_slow(_request):
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(0.5)
+            return Response("late")
+        return Response("quick")
+
+    threaded_server.expect_request("/q").respond_with_handler(first_slow)
+    client = PoliteClient(httpx.Client(timeout=0.2), clock=clock, jitter=lambda: 0.0,
+                          backoff=1.0)
+    assert client.get(threaded_server.url_for("/q")).text == "quick"
+    assert clock.sleeps == [1.0]
+    assert len(calls) == 2
+
+
+def test_one_real_spacing_of_two_requests(httpserver):
+    """The only real-time test: two requests with a 0.3 s interval, measured at the server."""
+    arrivals = []
+
+    def note(_request):
+        arrivals.append(time.monotonic())
+        return Response("ok")
+
+    httpserver.expect_request("/q").respond_with_handler(note)
+    client = PoliteClient(httpx.Client(timeout=2.0), min_interval=0.3)
+    client.get(httpserver.url_for("/q"))
+    client.get(httpserver.url_for("/q"))
+    assert arrivals[1] - arrivals[0] >= 0.3
