@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import httpx
@@ -32,7 +33,7 @@ def test_requests_are_spaced_by_the_minimum_interval(httpserver, clock):
         client.get(httpserver.url_for("/q"))
         starts.append(clock.monotonic())
         clock.t += 0.5  # parsing takes half a second
-    assert [b - a for a, b in zip(starts, starts[1:], strict=False)] == [3.0, 3.0]
+    assert [b - a for a, b in itertools.pairwise(starts)] == [3.0, 3.0]
     assert clock.sleeps == [2.5, 2.5]
 
 
@@ -72,7 +73,7 @@ def test_backoff_doubles_and_then_gives_up_naming_the_request(httpserver, clock)
 def test_client_errors_are_not_retried(httpserver, clock):
     httpserver.expect_request("/q").respond_with_data("no such thing\nmore", status=404)
     client = polite(clock)
-    with pytest.raises(SourceError, match="HTTP 404: no such thing$"):
+    with pytest.raises(SourceError, match=r"HTTP 404: no such thing$"):
         client.get(httpserver.url_for("/q"))
     assert client.requests == 1
     assert client.get(httpserver.url_for("/q"), accept=[404]).status_code == 404

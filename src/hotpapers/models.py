@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-__all__ = ["Account", "Mention", "Observation", "Paper", "Post", "PostEntry", "ShownMention"]
+__all__ = [
+    "Account", "Mention", "Observation", "Paper", "Post", "PostEntry", "ShownMention", "Version",
+]
+
+
+@dataclass
+class Version:
+    """One version of a paper: its number and when it was submitted."""
+
+    number: int
+    submitted_at: datetime | None = None
+    size: str | None = None
 
 
 @dataclass
@@ -27,6 +38,7 @@ class Paper:
     updated_at: datetime | None = None
     announced_on: date | None = None
     withdrawn: bool = False
+    versions: list[Version] = field(default_factory=list)
 
 
 @dataclass

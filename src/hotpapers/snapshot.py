@@ -18,7 +18,16 @@ from typing import Any
 from sqlalchemy import Connection
 
 from hotpapers.errors import InputError
-from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
+from hotpapers.models import (
+    Account,
+    Mention,
+    Observation,
+    Paper,
+    Post,
+    PostEntry,
+    ShownMention,
+    Version,
+)
 from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import load_mentions, mention_ids, save_mention
 from hotpapers.store.papers import load_attention, load_papers, save_attention, save_paper
@@ -58,6 +67,8 @@ def _paper(record: dict) -> Paper:
         values[name] = _when(values.get(name))
     if values.get("announced_on"):
         values["announced_on"] = date.fromisoformat(values["announced_on"])
+    values["versions"] = [Version(v["number"], _when(v.get("submitted_at")), v.get("size"))
+                          for v in values.get("versions") or []]
     return Paper(**values)
 
 

@@ -7,11 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from hotpapers.models import Paper
+from hotpapers.models import Paper, Version
 from hotpapers.store.schema import (
     paper_attention,
     paper_authors,
     paper_categories,
+    paper_versions,
     papers,
     post_entries,
 )
@@ -41,6 +42,10 @@ def save_paper(conn: Connection, paper: Paper, now: datetime) -> None:
     row["primary_category"] = paper.categories[0] if paper.categories else None
     upsert(conn, papers, {"id": paper.id, **row, "stored_at": now}, keys=["id"],
            update=[*row, "primary_category", "stored_at"], keep_stored=False)
+    if paper.versions:
+        upsert(conn, paper_versions, [
+            {"paper_id": paper.id, "version": v.number, "submitted_at": v.submitted_at,
+             "size": v.size} for v in paper.versions], keys=["paper_id", "version"])
     conn.execute(delete(paper_authors).where(paper_authors.c.paper_id == paper.id))
     conn.execute(delete(paper_categories).where(paper_categories.c.paper_id == paper.id))
     if paper.authors:
@@ -80,6 +85,11 @@ def load_papers(conn: Connection, ids: Iterable[str]) -> dict[str, Paper]:
                  .order_by(table.c.paper_id, table.c.position))
         for paper_id, value in conn.execute(query):
             getattr(found[paper_id], attr).append(value)
+    query = (select(paper_versions).where(paper_versions.c.paper_id.in_(list(found)))
+             .order_by(paper_versions.c.paper_id, paper_versions.c.version))
+    for row in conn.execute(query).mappings():
+        found[row["paper_id"]].versions.append(
+            Version(row["version"], row["submitted_at"], row["size"]))
     return found
 
 

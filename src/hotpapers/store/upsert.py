@@ -41,7 +41,8 @@ def upsert(
 
 
 @lru_cache(maxsize=256)
-def upsert_statement(dialect: str, table: Table, keys: tuple[str, ...], columns: tuple[str, ...], keep_stored: bool, returning: str | None) -> Any:
+def upsert_statement(dialect: str, table: Table, keys: tuple[str, ...],
+                     columns: tuple[str, ...], keep_stored: bool, returning: str | None) -> Any:
     """The statement, built once per shape (building it costs more than running it)."""
     try:
         insert = _INSERTS[dialect]

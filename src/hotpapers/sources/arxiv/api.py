@@ -1,0 +1,102 @@
+"""The arXiv export API (`/api/query`, Atom): details of papers by id, in batches, and
+search. Fetching goes through the polite client; parsing is pure."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from hotpapers import arxiv_ids
+from hotpapers.errors import SourceError
+from hotpapers.models import Paper
+from hotpapers.sources.arxiv.common import abs_url, clean, parse_xml, pdf_url, text_of
+from hotpapers.sources.http import PoliteClient
+
+__all__ = ["ApiPage", "ArxivApi", "parse_feed"]
+
+NS = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom",
+      "os": "http://a9.com/-/spec/opensearch/1.1/"}
+ID_BATCH = 100
+
+
+@dataclass
+class ApiPage:
+    """One page of API results."""
+
+    total: int
+    start: int
+    papers: list[Paper]
+
+
+def _when(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+
+
+def parse_entry(entry: ET.Element, what: str) -> Paper:
+    raw_id = text_of(entry, "a:id", NS) or ""
+    found = arxiv_ids.parse(raw_id)
+    if found is None:
+        raise SourceError(f"{what}: entry with an unknown id {raw_id!r}")
+    primary = entry.find("arxiv:primary_category", NS)
+    categories = [c.get("term", "") for c in entry.findall("a:category", NS)]
+    if primary is not None and primary.get("term"):
+        first = primary.get("term")
+        categories = [first] + [c for c in categories if c != first]
+    has_pdf = any(link.get("title") == "pdf" for link in entry.findall("a:link", NS))
+    comments = text_of(entry, "arxiv:comment", NS)
+    return Paper(
+        id=found.id,
+        title=text_of(entry, "a:title", NS) or "",
+        authors=[clean(a.text) for a in entry.findall("a:author/a:name", NS)],
+        categories=[c for c in categories if c],
+        abstract=text_of(entry, "a:summary", NS) or "",
+        abs_url=abs_url(found.id),
+        pdf_url=pdf_url(found.id) if has_pdf else None,
+        latest_version=found.version,
+        comments=comments,
+        journal_ref=text_of(entry, "arxiv:journal_ref", NS),
+        doi=text_of(entry, "arxiv:doi", NS),
+        submitted_at=_when(text_of(entry, "a:published", NS)),
+        updated_at=_when(text_of(entry, "a:updated", NS)),
+        withdrawn=bool(comments and "withdrawn" in comments.lower()),
+    )
+
+
+def parse_feed(body: bytes, what: str = "arXiv API") -> ApiPage:
+    """Papers of one Atom answer; an error feed becomes a SourceError with its message."""
+    root = parse_xml(body, what)
+    entries = root.findall("a:entry", NS)
+    for entry in entries:
+        if "/api/errors" in (text_of(entry, "a:id", NS) or ""):
+            raise SourceError(f"{what}: arXiv API error: {text_of(entry, 'a:summary', NS)}")
+    total = text_of(root, "os:totalResults", NS)
+    start = text_of(root, "os:startIndex", NS)
+    return ApiPage(total=int(total or len(entries)), start=int(start or 0),
+                   papers=[parse_entry(e, what) for e in entries])
+
+
+class ArxivApi:
+    """Queries of the export API at `base_url` (default https://export.arxiv.org/api/query)."""
+
+    def __init__(self, http: PoliteClient, base_url: str) -> None:
+        self.http, self.base_url = http, base_url
+
+    def _query(self, params: dict, what: str) -> ApiPage:
+        response = self.http.get(self.base_url, params=params, what=what, accept=(400,))
+        return parse_feed(response.content, what)
+
+    def papers(self, ids: Iterable[str]) -> Iterator[Paper]:
+        """Details of the papers with these ids, asked in batches; unknown ids are skipped."""
+        ids = list(dict.fromkeys(ids))
+        for i in range(0, len(ids), ID_BATCH):
+            batch = ids[i:i + ID_BATCH]
+            what = f"arXiv API id_list of {len(batch)} ids from {batch[0]}"
+            params = {"id_list": ",".join(batch), "start": 0, "max_results": len(batch)}
+            yield from self._query(params, what).papers
+
+    def search(self, query: str, start: int = 0, max_results: int = 100) -> ApiPage:
+        params = {"search_query": query, "start": start, "max_results": max_results,
+                  "sortBy": "submittedDate", "sortOrder": "descending"}
+        return self._query(params, f"arXiv API search {query!r} from {start}")
