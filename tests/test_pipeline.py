@@ -100,19 +100,20 @@ def tweet(native_id: str, paper_ids: list[str], *counts: tuple[datetime, int, in
 def live_day(engine) -> None:
     with engine.begin() as conn:
         for pid, title in (("2405.00001", "Alpha"), ("2405.00002", "Beta"),
-                           ("2405.00003", "Gamma")):
+                           ("2405.00003", "Gamma"), ("2401.00009", "Old but revised")):
             save_paper(conn, Paper(id=pid, title=title, authors=["A B"], categories=["cs.LG"],
                                    abstract=f"About {title}.",
                                    abs_url=f"https://arxiv.org/abs/{pid}",
                                    pdf_url=f"https://arxiv.org/pdf/{pid}"), NOW)
         save_listing(conn, DAY, [("2405.00001", "new"), ("2405.00002", "new"),
-                                 ("2405.00003", "cross")])
+                                 ("2405.00003", "cross"), ("2401.00009", "replace")])
         for mention in (
             tweet("1", ["2405.00001"], (T1, 20, 20), (T2, 200, 200)),
             tweet("2", ["2405.00001", "2405.00002"], (T1, 30, 30)),
             tweet("3", ["2405.00002"], (T1, 500, 0), kind="repost"),
             tweet("4", ["2405.00003"], (T1, 900, 900), source="bluesky"),
             tweet("5", ["2405.00003"], (T2, 100, 100)),
+            tweet("7", ["2401.00009"], (T1, 5000, 5000)),  # a replacement: not of the day
         ):
             save_mention(conn, mention, NOW)
 

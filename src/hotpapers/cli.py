@@ -39,9 +39,11 @@ app = typer.Typer(
 import_app = typer.Typer(no_args_is_help=True, help="Import posts and snapshots.")
 export_app = typer.Typer(no_args_is_help=True, help="Export stored days.")
 legacy_app = typer.Typer(no_args_is_help=True, help="Work with original Hot Papers posts.")
+fetch_app = typer.Typer(no_args_is_help=True, help="Fetch papers and mentions from sources.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(legacy_app, name="legacy")
+app.add_typer(fetch_app, name="fetch")
 
 out = Console()
 err = Console(stderr=True)
@@ -76,11 +78,12 @@ class State:
         return Progress(console=err, disable=self.quiet, transient=True)
 
     @contextmanager
-    def counting(self, label: str, total: int) -> Iterator[Callable[[object], None]]:
-        """A progress bar of `total` steps; yields the function that advances it."""
+    def counting(self, label: str, total: int | None) -> Iterator[Callable[[object], None]]:
+        """A progress bar of `total` steps (None: unknown); yields the function that
+        advances it by one, or by the number it is given."""
         with self.progress() as progress:
             task = progress.add_task(label, total=total)
-            yield lambda _: progress.advance(task)
+            yield lambda n=1: progress.advance(task, n if isinstance(n, int) else 1)
 
     def report(self, errors: Iterable[str | None]) -> int:
         """Print each error as one line on stderr; returns how many there were."""
@@ -114,7 +117,7 @@ class PostFormat(StrEnum):
 
 
 DateOption = Annotated[
-    str, typer.Option("--date", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
+    str, typer.Option("--date", metavar="D", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
 
 
 def _print_version(value: bool) -> None:
@@ -324,6 +327,37 @@ def export_snapshot(
     with engine.connect() as conn:
         count = write_snapshot(conn, [parse_day(day)], path)
     state.say(f"Done: {count} records written to {path}")
+
+
+@fetch_app.command("papers")
+def fetch_papers_command(
+    ctx: typer.Context,
+    day: DateOption,
+    category: Annotated[list[str] | None, typer.Option(
+        "--category", metavar="CATEGORY", help="arXiv category (repeatable); 'cs' means "
+        "every cs.*. Default: the categories setting.")] = None,
+) -> None:
+    """Fetch the papers arXiv announced in the listing dated D (cross-lists included).
+
+    The current listing comes from arXiv's announcement feed, past days from an OAI-PMH
+    harvest that an interrupted run continues.
+
+    Example: hotpapers fetch papers --date 2024-03-05 --category cs --category stat.ML
+    """
+    from hotpapers.fetch import arxiv_http, fetch_papers
+
+    state = _state(ctx)
+    settings = state.settings
+    if category:
+        settings = settings.model_copy(update={"categories": category})
+    the_day = parse_day(day)
+    engine = connect(state.db_url)
+    http = arxiv_http(settings)
+    with recorded_run(engine, "fetch papers", now) as run, \
+            state.counting(f"fetching the listing of {the_day}", None) as advance:
+        fetched = fetch_papers(engine, http, the_day, settings, now(), run, page_done=advance)
+    state.say(f"Done: {fetched.summary()} for {the_day} "
+              f"(via {fetched.via}, {http.requests} requests)")
 
 
 @legacy_app.command("verify")

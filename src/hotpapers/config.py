@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,28 @@ class Settings(BaseSettings):
     )
     classic_max_tweets: int = Field(
         10, ge=0, description="Classic: at most this many tweets are shown under a paper."
+    )
+    contact_email: str = Field(
+        "", description="Contact address sent in the User-Agent to arXiv and other services."
+    )
+    arxiv_api_url: str = Field(
+        "https://export.arxiv.org/api/query", description="arXiv export API endpoint."
+    )
+    arxiv_oai_url: str = Field(
+        "https://oaipmh.arxiv.org/oai", description="arXiv OAI-PMH endpoint."
+    )
+    arxiv_rss_url: str = Field(
+        "https://rss.arxiv.org/rss", description="arXiv announcement feeds (RSS) base URL."
+    )
+    arxiv_interval: float = Field(
+        3.0, ge=3.0, description="Seconds between two requests to arXiv (arXiv asks for 3 or more)."
+    )
+    arxiv_holidays: list[date] = Field(
+        [], description="Dates (US Eastern) on which arXiv makes no announcement."
+    )
+    http_timeout: float = Field(30.0, gt=0, description="Seconds before an HTTP request times out.")
+    http_retries: int = Field(
+        4, ge=0, description="Retries of a request that failed with 5xx, 429 or a timeout."
     )
     post_filename: str = Field(
         "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
@@ -119,7 +142,7 @@ def render_config(settings: Settings | None = None) -> str:
              "# HOTPAPERS_<NAME> environment variable; secrets are read only from the environment.",
              ""]
     for name, field in Settings.model_fields.items():
-        value = getattr(settings, name)
+        value = settings.model_dump(mode="json")[name]
         lines.append(f"# {field.description}")
         if value is None:
             lines.append(f"# {name} = ")

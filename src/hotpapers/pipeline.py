@@ -38,6 +38,9 @@ __all__ = [
 ]
 
 
+DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
+
+
 @dataclass
 class FileResult:
     path: Path
@@ -122,7 +125,7 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
     stored = load_ranking(conn, day, "classic")
     if stored is not None:
         return stored, {}
-    listing = [paper_id for paper_id, _ in load_listing(conn, day)]
+    listing = [paper_id for paper_id, kind in load_listing(conn, day) if kind in DAY_PAPERS]
     if not listing:
         raise NothingToDo(f"no papers stored for {day}: fetch or import that day first")
     papers = load_papers(conn, listing)

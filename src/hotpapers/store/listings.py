@@ -10,7 +10,7 @@ from sqlalchemy import Connection, select
 from hotpapers.store.schema import listings
 from hotpapers.store.upsert import upsert
 
-__all__ = ["ListingRow", "load_listing", "save_listing"]
+__all__ = ["ListingRow", "load_listing", "reorder_listing", "save_listing"]
 
 ListingRow = tuple[str, str]  # (paper id, announce type)
 
@@ -29,3 +29,10 @@ def load_listing(conn: Connection, day: date) -> list[ListingRow]:
     query = (select(listings.c.paper_id, listings.c.announce_type)
              .where(listings.c.day == day).order_by(listings.c.position))
     return [(paper_id, kind) for paper_id, kind in conn.execute(query)]
+
+
+def reorder_listing(conn: Connection, day: date, kinds: Sequence[str]) -> None:
+    """Number the day's papers again: by announce type in the order of `kinds`, then by id."""
+    rows = sorted(load_listing(conn, day),
+                  key=lambda row: (kinds.index(row[1]) if row[1] in kinds else len(kinds), row[0]))
+    save_listing(conn, day, rows)

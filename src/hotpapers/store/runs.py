@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, select
 from hotpapers.errors import NothingToDo
 from hotpapers.store.schema import runs
 
-__all__ = ["RunLog", "load_runs", "recorded_run"]
+__all__ = ["RunLog", "last_cursors", "load_runs", "recorded_run"]
 
 
 @dataclass
@@ -22,6 +22,11 @@ class RunLog:
     counts: dict = field(default_factory=dict)
     cursors: dict = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    flush: Callable[[RunLog], None] = field(default=lambda _: None, repr=False)
+
+    def checkpoint(self) -> None:
+        """Store the counts and cursors now, so an interrupted run can be resumed."""
+        self.flush(self)
 
 
 @contextmanager
@@ -32,7 +37,13 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
     with engine.begin() as conn:
         run_id = conn.execute(runs.insert().values(
             command=command, started_at=clock(), status="running")).inserted_primary_key[0]
-    log = RunLog()
+    def write(log: RunLog, status: str = "running", finished: bool = False) -> None:
+        with engine.begin() as conn:
+            conn.execute(runs.update().where(runs.c.id == run_id).values(
+                finished_at=clock() if finished else None, status=status, counts=log.counts,
+                cursors=log.cursors or None, errors=log.errors or None))
+
+    log = RunLog(flush=write)
     status = "failed"
     try:
         yield log
@@ -44,13 +55,21 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
         log.errors.append(str(exc))
         raise
     finally:
-        with engine.begin() as conn:
-            conn.execute(runs.update().where(runs.c.id == run_id).values(
-                finished_at=clock(), status=status, counts=log.counts,
-                cursors=log.cursors or None, errors=log.errors or None))
+        write(log, status, finished=True)
 
 
 def load_runs(conn: Connection, limit: int = 20) -> list[dict]:
     """The latest runs, newest first."""
     query = select(runs).order_by(runs.c.id.desc()).limit(limit)
     return [dict(row) for row in conn.execute(query).mappings()]
+
+
+def last_cursors(conn: Connection, command: str, match: dict) -> dict:
+    """The cursors of the latest run of `command` whose cursors contain `match`, when that
+    run did not finish (failed, or still marked running after a crash); else {}."""
+    query = select(runs.c.status, runs.c.cursors).where(runs.c.command == command).order_by(
+        runs.c.id.desc())
+    for status, cursors in conn.execute(query):
+        if cursors and all(cursors.get(k) == v for k, v in match.items()):
+            return cursors if status in ("failed", "running") else {}
+    return {}

@@ -1,0 +1,189 @@
+"""`fetch papers` against a real HTTP server on loopback serving recorded and own bodies."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from werkzeug import Response
+
+from conftest import FIXTURES, shared_path
+from fakes import FakeClock
+from hotpapers.config import Settings
+from hotpapers.errors import NothingToDo, SourceError
+from hotpapers.fetch import arxiv_http, fetch_papers
+from hotpapers.store.listings import load_listing
+from hotpapers.store.papers import load_papers
+from hotpapers.store.runs import load_runs, recorded_run
+from hotpapers.store.schema import metadata
+
+ARXIV = FIXTURES / "arxiv"
+TUESDAY = date(2024, 3, 5)
+ON_TUESDAY = datetime(2024, 3, 5, 12, tzinfo=UTC)   # the 2024-03-05 listing is the latest
+A_WEEK_LATER = datetime(2024, 3, 12, 10, tzinfo=UTC)
+OAI_START = {"verb": "ListRecords", "metadataPrefix": "arXivRaw", "from": "2024-02-29"}
+
+
+@pytest.fixture
+def settings(httpserver) -> Settings:
+    return Settings(arxiv_api_url=httpserver.url_for("/api/query"),
+                    arxiv_oai_url=httpserver.url_for("/oai"),
+                    arxiv_rss_url=httpserver.url_for("/rss"), contact_email="ops@example.org")
+
+
+def run_fetch(engine, settings, day, now, clock=None):
+    http = arxiv_http(settings, clock=clock or FakeClock(now))
+    with recorded_run(engine, "fetch papers", lambda: now) as run:
+        return fetch_papers(engine, http, day, settings, now, run), http
+
+
+def listing(engine, day=TUESDAY):
+    with engine.connect() as conn:
+        return load_listing(conn, day)
+
+
+def serve_feed(httpserver, feed: bytes, details: bytes):
+    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(
+        feed, content_type="application/rss+xml")
+    httpserver.expect_request("/api/query").respond_with_data(
+        details, content_type="application/atom+xml")
+
+
+def test_current_listing_comes_from_the_feed_with_api_details(engine, httpserver, settings):
+    serve_feed(httpserver, (ARXIV / "rss-cs+stat.ML.xml").read_bytes(),
+               (ARXIV / "api-details.xml").read_bytes())
+    clock = FakeClock(ON_TUESDAY)
+    fetched, http = run_fetch(engine, settings, TUESDAY, ON_TUESDAY, clock)
+    assert listing(engine) == [("2403.00001", "new"), ("2403.00007", "new"),
+                               ("2403.00002", "cross"), ("2402.11111", "replace")]
+    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+    api_call = httpserver.log[1][0]
+    assert api_call.args["id_list"] == "2403.00001,2403.00007,2403.00002,2402.11111"
+    assert api_call.headers["User-Agent"].endswith("(mailto:ops@example.org)")
+    assert http.requests == 2 and clock.sleeps == [3.0]
+    with engine.connect() as conn:
+        papers = load_papers(conn, ["2403.00001", "2403.00007", "2402.11111", "2403.00002"])
+    ada = papers["2403.00001"]
+    assert ada.title == "Weekend Lanterns: Attention on Saturdays"
+    assert ada.comments == "12 pages" and ada.announced_on == TUESDAY
+    assert ada.submitted_at == datetime(2024, 3, 2, 10, tzinfo=UTC)
+    assert papers["2403.00007"].abstract == "Only the feed describes it."
+    assert papers["2403.00002"].categories == ["math.OC", "cs.LG"]
+    revised = papers["2402.11111"]
+    assert (revised.latest_version, revised.journal_ref) == (2, "Journal of Examples 1 (2024)")
+    assert revised.announced_on is None  # a replacement is not announced as new
+
+
+def dump(engine):
+    with engine.connect() as conn:
+        return {name: sorted(map(repr, conn.execute(select(table)).all()))
+                for name, table in metadata.tables.items() if name != "runs"}
+
+
+def test_fetching_again_changes_nothing(engine, httpserver, settings):
+    serve_feed(httpserver, (ARXIV / "rss-cs+stat.ML.xml").read_bytes(),
+               (ARXIV / "api-details.xml").read_bytes())
+    run_fetch(engine, settings, TUESDAY, ON_TUESDAY)
+    before = dump(engine)
+    again, _ = run_fetch(engine, settings, TUESDAY, datetime(2024, 3, 5, 13, tzinfo=UTC))
+    assert dump(engine) == before
+    assert again.summary() == "0 new, 0 cross-listed, 0 replaced, 4 unchanged"
+
+
+def serve_harvest(httpserver, second_page=None):
+    httpserver.expect_request("/oai", query_string={**OAI_START, "set": "cs"}).respond_with_data(
+        (ARXIV / "oai-cs-page1.xml").read_bytes(), content_type="text/xml")
+    token = {"verb": "ListRecords", "resumptionToken": "cs-token-2"}
+    handler = httpserver.expect_request("/oai", query_string=token)
+    if second_page is None:
+        handler.respond_with_data((ARXIV / "oai-cs-page2.xml").read_bytes())
+    else:
+        handler.respond_with_response(second_page)
+    httpserver.expect_request("/oai", query_string={**OAI_START, "set": "stat"}
+                              ).respond_with_data((ARXIV / "oai-stat-page1.xml").read_bytes())
+
+
+EXPECTED_HARVEST = [("2403.00001", "new"), ("2403.00006", "new"), ("2403.00002", "cross"),
+                    ("2402.11111", "replace")]
+
+
+def test_a_past_day_is_harvested_from_oai_pmh(engine, httpserver, settings):
+    serve_harvest(httpserver)
+    clock = FakeClock(A_WEEK_LATER)
+    fetched, http = run_fetch(engine, settings, TUESDAY, A_WEEK_LATER, clock)
+    assert listing(engine) == EXPECTED_HARVEST
+    assert fetched.via == "oai-pmh"
+    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+    assert http.requests == 3 and clock.sleeps == [3.0, 3.0]
+    with engine.connect() as conn:
+        papers = load_papers(conn, [p for p, _ in EXPECTED_HARVEST])
+    assert papers["2403.00001"].authors == ["Ada Example", "Brook Sample", "Cy Placeholder"]
+    assert papers["2403.00001"].abstract == ("A paper submitted on a Saturday is announced "
+                                             "with the Monday cutoff.")
+    assert papers["2403.00006"].withdrawn is True
+    assert [(v.number, v.submitted_at) for v in papers["2402.11111"].versions] == [
+        (1, datetime(2024, 2, 15, 9, 30, tzinfo=UTC)), (2, datetime(2024, 3, 3, 12, tzinfo=UTC))]
+
+
+def test_an_interrupted_harvest_continues_from_its_token(engine, httpserver, settings):
+    serve_harvest(httpserver, second_page=Response("busy", status=503))
+    with pytest.raises(SourceError, match="resumptionToken=cs-token-2: HTTP 503 after 5 tries"):
+        run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    with engine.connect() as conn:
+        failed = load_runs(conn)[0]
+    assert failed["status"] == "failed" and failed["cursors"]["token"] == "cs-token-2"
+    assert listing(engine) == [("2403.00001", "new"), ("2403.00002", "cross")]  # page 1 kept
+    httpserver.clear()
+    serve_harvest(httpserver)
+    run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    asked = [request.args.get("set") or request.args.get("resumptionToken")
+             for request, _ in httpserver.log]
+    assert asked == ["cs-token-2", "stat"]
+    assert listing(engine) == EXPECTED_HARVEST
+
+
+@pytest.mark.parametrize(("day", "now", "reason"), [
+    (date(2024, 3, 9), A_WEEK_LATER, "no listing that day"),
+    (date(2024, 11, 29), datetime(2024, 12, 9, tzinfo=UTC), "no listing that day"),
+    (date(2024, 3, 13), A_WEEK_LATER, "not announced yet (the latest listing is 2024-03-12)"),
+])
+def test_days_without_a_listing_are_nothing_to_do(engine, settings, day, now, reason):
+    settings.arxiv_holidays = [date(2024, 11, 28)]
+    with pytest.raises(NothingToDo, match=re.escape(reason)):
+        run_fetch(engine, settings, day, now)
+    with engine.connect() as conn:
+        assert load_runs(conn)[0]["status"] == "nothing"
+
+
+def test_a_malformed_feed_names_the_request(engine, httpserver, settings):
+    serve_feed(httpserver, b"<rss><channel><item>", b"")
+    with pytest.raises(SourceError, match=r"arXiv feed http://localhost:\d+/rss/cs\+stat.ML: "
+                                          r"malformed XML at line 1"):
+        run_fetch(engine, settings, TUESDAY, ON_TUESDAY)
+    assert listing(engine) == []
+
+
+def test_an_oai_error_names_its_code(engine, httpserver, settings):
+    httpserver.expect_request("/oai").respond_with_data(
+        b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error code="badArgument">'
+        b"Illegal set</error></OAI-PMH>")
+    with pytest.raises(SourceError, match="OAI-PMH error badArgument: Illegal set"):
+        run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+
+
+def test_the_real_announcement_feed(engine, httpserver, settings):
+    feed = shared_path("fixtures", "real", "arxiv-rss",
+                       "rss-cs.LG+cs.AI+cs.CL+stat.ML.2026-09-24.trimmed-upstream-4-items.xml")
+    empty = shared_path("fixtures", "real", "arxiv-api", "query-id_list-0000.0000.empty.atom.xml")
+    serve_feed(httpserver, feed.read_bytes(), empty.read_bytes())
+    day, now = date(2026, 9, 24), datetime(2026, 9, 24, 9, tzinfo=UTC)
+    fetched, _ = run_fetch(engine, settings, day, now)
+    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+    assert listing(engine, day) == [("2609.26811", "new"), ("2609.26820", "new"),
+                                    ("2205.06398", "cross"), ("2009.13987", "replace")]
+    with engine.connect() as conn:
+        cross = load_papers(conn, ["2205.06398"])["2205.06398"]
+    assert cross.categories == ["stat.ME", "stat.AP", "stat.ML"]
+    assert cross.doi == "10.1093/bioinformatics/btac431"
