@@ -310,6 +310,40 @@ def import_snapshot(
     state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
 
 
+@import_app.command("arxiv-snapshot")
+def import_arxiv_snapshot_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="arXiv metadata snapshot, JSON lines (.gz ok).")],
+) -> None:
+    """Import the public arXiv metadata snapshot, streamed in batches.
+
+    Bad lines are reported (line number and reason) and skipped; the others are stored.
+
+    Example: hotpapers import arxiv-snapshot arxiv-metadata-oai-snapshot.json.gz
+    """
+    from hotpapers.arxiv_snapshot import import_arxiv_snapshot
+
+    state = _state(ctx)
+    engine = connect(state.db_url)
+    size = path.stat().st_size if path.is_file() else None
+    started = time.monotonic()
+    with recorded_run(engine, "import arxiv-snapshot", now) as run, \
+            state.progress() as progress:
+        task = progress.add_task("importing papers", total=size)
+        result = import_arxiv_snapshot(engine, path, state.settings, now(),
+                                       progress=lambda done: progress.update(task, completed=done))
+        run.counts = {"papers": result.stored, "bad_lines": len(result.bad)}
+        run.errors = [f"{path}:{line}: {reason}" for line, reason in result.bad[:100]]
+    state.report(f"{path}:{line}: {reason}" for line, reason in result.bad[:20])
+    if len(result.bad) > 20:
+        err.print(f"hotpapers: error: ... and {len(result.bad) - 20} more bad lines")
+    elapsed = time.monotonic() - started
+    state.say(f"Done: {result.stored} papers imported, {len(result.bad)} bad lines skipped "
+              f"in {elapsed:.1f} s ({result.stored / max(elapsed, 1e-9):,.0f} papers/s)")
+    if result.bad:
+        raise typer.Exit(2)
+
+
 @export_app.command("snapshot")
 def export_snapshot(
     ctx: typer.Context,

@@ -24,7 +24,7 @@ __all__ = [
 
 # The fields a published post shows; posts keep them as published when they change.
 SHOWN_FIELDS = ("title", "authors", "categories", "abstract", "abs_url", "pdf_url")
-_SCALARS = ("title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
+SCALARS = ("title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
             "journal_ref", "doi", "submitted_at", "updated_at", "announced_on", "withdrawn")
 
 
@@ -38,7 +38,7 @@ def save_paper(conn: Connection, paper: Paper, now: datetime) -> None:
     old = load_papers(conn, [paper.id]).get(paper.id)
     if old is not None and shown_fields(old) != shown_fields(paper):
         _pin_shown(conn, old)
-    row = {name: getattr(paper, name) for name in _SCALARS}
+    row = {name: getattr(paper, name) for name in SCALARS}
     row["primary_category"] = paper.categories[0] if paper.categories else None
     upsert(conn, papers, {"id": paper.id, **row, "stored_at": now}, keys=["id"],
            update=[*row, "primary_category", "stored_at"], keep_stored=False)
@@ -77,7 +77,7 @@ def load_papers(conn: Connection, ids: Iterable[str]) -> dict[str, Paper]:
         return {}
     found: dict[str, Paper] = {}
     for row in conn.execute(select(papers).where(papers.c.id.in_(ids))).mappings():
-        found[row["id"]] = Paper(id=row["id"], **{name: row[name] for name in _SCALARS})
+        found[row["id"]] = Paper(id=row["id"], **{name: row[name] for name in SCALARS})
     for table, attr, column in ((paper_authors, "authors", "name"),
                                 (paper_categories, "categories", "category")):
         query = (select(table.c.paper_id, table.c[column])

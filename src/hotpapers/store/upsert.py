@@ -60,3 +60,30 @@ def upsert_statement(dialect: str, table: Table, keys: tuple[str, ...],
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=list(keys))
     return stmt.returning(table.c[returning]) if returning else stmt
+
+
+def bulk_execute(conn: Connection, stmt: Any, rows: list[Mapping[str, Any]]) -> None:
+    """Run `stmt` (an INSERT or upsert on one table) for many rows through the driver's
+    executemany, with the columns' own bind processing; for bulk loads, where SQLAlchemy's
+    per-row parameter handling costs more than the database."""
+    if not rows:
+        return
+    keys = tuple(rows[0])
+    sql, order, processors = _prepared(conn.dialect, stmt, keys)
+    if order is None:
+        params: list = [{k: (p(row[k]) if p else row[k]) for k, p in processors.items()}
+                        for row in rows]
+    else:
+        pairs = [(k, processors[k]) for k in order]
+        params = [tuple(p(row[k]) if p else row[k] for k, p in pairs) for row in rows]
+    conn.exec_driver_sql(sql, params)
+
+
+@lru_cache(maxsize=64)
+def _prepared(dialect: Any, stmt: Any, keys: tuple[str, ...]) -> tuple[str, Any, dict]:
+    compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+    table = stmt.table
+    processors = {k: table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
+                  for k in keys}
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    return compiled.string, order, processors

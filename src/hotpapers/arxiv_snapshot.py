@@ -1,0 +1,66 @@
+"""`hotpapers import arxiv-snapshot`: the public arXiv metadata snapshot into the store,
+streamed in batches with bounded memory; bad lines are reported and skipped."""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy import Engine
+
+from hotpapers.config import Settings
+from hotpapers.errors import InputError
+from hotpapers.sources.arxiv.kaggle import SnapshotLine, read_lines
+from hotpapers.store.bulk import save_papers_bulk
+
+__all__ = ["BATCH", "SnapshotImport", "import_arxiv_snapshot"]
+
+BATCH = 2000
+
+
+@dataclass
+class SnapshotImport:
+    stored: int = 0
+    bad: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
+    """(the lines to read, the raw file whose position tells the progress)."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if raw.read(2) == b"\x1f\x8b":
+        raw.seek(0)
+        return gzip.GzipFile(fileobj=raw), raw  # type: ignore[return-value]
+    raw.seek(0)
+    return raw, raw
+
+
+def _batches(lines: Iterator[SnapshotLine]) -> Iterator[list[SnapshotLine]]:
+    while batch := list(islice(lines, BATCH)):
+        yield batch
+
+
+def import_arxiv_snapshot(engine: Engine, path: Path, settings: Settings, now: datetime,
+                          progress: Callable[[int], None] = lambda _: None) -> SnapshotImport:
+    """Import every good line, one transaction per batch; report each bad line."""
+    result = SnapshotImport()
+    stream, raw = _open(path)
+    with raw, stream:
+        try:
+            for batch in _batches(read_lines(stream, settings.arxiv_holidays)):
+                good = [line.paper for line in batch if line.paper is not None]
+                result.bad += [(line.number, line.error) for line in batch if line.error]
+                with engine.begin() as conn:
+                    save_papers_bulk(conn, good, now)
+                result.stored += len(good)
+                progress(raw.tell())
+        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+            raise InputError(f"{path}: cannot read after {result.stored} papers: {exc}") from None
+    return result

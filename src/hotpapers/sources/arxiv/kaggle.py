@@ -1,0 +1,91 @@
+"""The public arXiv metadata snapshot (JSON lines, one paper a line, as published on
+Kaggle): records into papers, line by line, with the reason a bad line is skipped. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import orjson
+
+from hotpapers import arxiv_ids
+from hotpapers.models import Paper, Version
+from hotpapers.sources.arxiv.common import abs_url, clean, pdf_url
+from hotpapers.sources.arxiv.schedule import listing_date
+
+__all__ = ["SnapshotLine", "parse_record", "read_lines"]
+
+_MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    start=1)}
+
+
+@dataclass
+class SnapshotLine:
+    """One line of the snapshot: its paper, or the reason it was skipped."""
+
+    number: int
+    paper: Paper | None = None
+    error: str | None = None
+
+
+def _created(text: str) -> datetime:
+    """`Mon, 2 Apr 2007 19:18:42 GMT` (the snapshot's only form), quickly."""
+    _, day, month, year, clock, zone = text.split()
+    if zone != "GMT":
+        raise ValueError(f"unexpected time zone in {text!r}")
+    hour, minute, second = clock.split(":")
+    return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
+                    tzinfo=UTC)
+
+
+def _authors(record: dict) -> list[str]:
+    parsed = record.get("authors_parsed")
+    if parsed:
+        return [" ".join(p for p in (first, last, suffix) if p)
+                for last, first, suffix, *_ in ([*a, "", ""] for a in parsed)]
+    return [a for a in clean(record.get("authors")).replace(" and ", ", ").split(", ") if a]
+
+
+def parse_record(record: dict, holidays: Collection[date] = ()) -> Paper:
+    """The paper of one snapshot record; ValueError (or KeyError) names what is wrong."""
+    if not isinstance(record, dict):
+        raise ValueError("not a JSON object")
+    found = arxiv_ids.parse(str(record.get("id") or ""))
+    if found is None:
+        raise ValueError(f"no valid arXiv id in 'id' ({record.get('id')!r})")
+    title = clean(record.get("title"))
+    if not title:
+        raise ValueError("empty 'title'")
+    versions = sorted((Version(int(v["version"].lstrip("v")), _created(v["created"]))
+                       for v in record.get("versions") or []), key=lambda v: v.number)
+    first = versions[0].submitted_at if versions else None
+    comments = clean(record.get("comments")) or None
+    return Paper(
+        id=found.id, title=title, authors=_authors(record),
+        categories=(record.get("categories") or "").split(),
+        abstract=clean(record.get("abstract")), abs_url=abs_url(found.id),
+        pdf_url=pdf_url(found.id), comments=comments,
+        journal_ref=clean(record.get("journal-ref")) or None,
+        doi=clean(record.get("doi")) or None,
+        latest_version=versions[-1].number if versions else None, submitted_at=first,
+        updated_at=versions[-1].submitted_at if versions else None,
+        announced_on=listing_date(first, holidays) if first else None,
+        withdrawn=bool(comments and "withdrawn" in comments.lower()), versions=versions,
+    )
+
+
+def read_lines(lines: Iterable[bytes], holidays: Collection[date] = ()
+               ) -> Iterator[SnapshotLine]:
+    """Each non-blank line as a paper or an error; never stops at a bad line."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield SnapshotLine(number, paper=parse_record(orjson.loads(line), holidays))
+        except orjson.JSONDecodeError as exc:
+            yield SnapshotLine(number, error=f"not JSON ({exc})")
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            yield SnapshotLine(number, error=reason or type(exc).__name__)

@@ -1,0 +1,118 @@
+"""`import arxiv-snapshot`: the public metadata snapshot, streamed, with bad lines named."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import func, select
+
+from conftest import shared_path
+from hotpapers.arxiv_snapshot import BATCH, import_arxiv_snapshot
+from hotpapers.config import Settings
+from hotpapers.sources.arxiv.kaggle import parse_record
+from hotpapers.store.papers import load_papers
+from hotpapers.store.schema import paper_authors, papers
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def record(paper_id: str, **extra) -> dict:
+    base = {
+        "id": paper_id, "submitter": "Ada Example", "authors": "Ada Example and Brook Sample",
+        "title": "A Title\n  Over Two Lines", "comments": None, "journal-ref": None,
+        "doi": None, "report-no": None, "categories": "cs.LG stat.ML", "license": None,
+        "abstract": "  First line\nsecond line.\n",
+        "versions": [{"version": "v1", "created": "Fri, 1 Mar 2024 18:59:00 GMT"},
+                     {"version": "v2", "created": "Tue, 5 Mar 2024 09:00:00 GMT"}],
+        "update_date": "2024-03-05",
+        "authors_parsed": [["Example", "Ada", ""], ["Sample", "Brook", "Jr"]],
+    }
+    return base | extra
+
+
+def write(path, lines):
+    path.write_text("".join((json.dumps(x) if isinstance(x, dict) else x) + "\n"
+                            for x in lines), encoding="utf-8")
+    return path
+
+
+def count(engine, table=papers) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_a_record_becomes_a_paper():
+    paper = parse_record(record("2403.00010"))
+    assert paper.title == "A Title Over Two Lines"
+    assert paper.authors == ["Ada Example", "Brook Sample Jr"]
+    assert paper.categories == ["cs.LG", "stat.ML"]
+    assert paper.abstract == "First line second line."
+    assert [v.number for v in paper.versions] == [1, 2]
+    assert paper.submitted_at == datetime(2024, 3, 1, 18, 59, tzinfo=UTC)
+    assert paper.announced_on == date(2024, 3, 4)  # before Friday's 14:00 EST cutoff
+    assert paper.latest_version == 2
+
+
+def test_the_real_sample_stores_200_papers(engine):
+    sample = shared_path("fixtures", "real", "kaggle-arxiv-metadata",
+                         "arxiv-metadata-oai-snapshot.first-200-lines.jsonl")
+    result = import_arxiv_snapshot(engine, sample, Settings(), NOW)
+    assert (result.stored, result.bad) == (200, [])
+    assert count(engine) == 200
+    with engine.connect() as conn:
+        first = load_papers(conn, ["0704.0001"])["0704.0001"]
+    assert first.categories == ["hep-ph"]
+    assert first.authors[0] == "C. Balázs"
+    assert [(v.number, v.submitted_at) for v in first.versions] == [
+        (1, datetime(2007, 4, 2, 19, 18, 42, tzinfo=UTC)),
+        (2, datetime(2007, 7, 24, 20, 10, 27, tzinfo=UTC))]
+    assert first.doi == "10.1103/PhysRevD.76.013009"
+
+
+def test_bad_lines_are_named_and_the_rest_imported(engine, tmp_path):
+    path = write(tmp_path / "s.jsonl", [
+        record("2403.00010"), "{not json", record("not-an-id"), record("2403.00011", title=""),
+        "", record("2403.00012", versions=[{"version": "v1", "created": "yesterday"}]),
+        "[1, 2]", record("2403.00013")])
+    result = import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert result.stored == 2
+    assert [line for line, _ in result.bad] == [2, 3, 4, 6, 7]
+    reasons = dict(result.bad)
+    assert reasons[2].startswith("not JSON")
+    assert reasons[3] == "no valid arXiv id in 'id' ('not-an-id')"
+    assert reasons[4] == "empty 'title'"
+    assert reasons[7] == "not a JSON object"
+
+
+def test_gzip_and_batches_and_reimport(engine, tmp_path):
+    lines = [json.dumps(record(f"2403.{i:05d}")) for i in range(BATCH + 5)]
+    path = tmp_path / "s.jsonl.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    seen = []
+    result = import_arxiv_snapshot(engine, path, Settings(), NOW, progress=seen.append)
+    assert result.stored == BATCH + 5 and len(seen) == 2 and seen[-1] == path.stat().st_size
+    assert count(engine) == BATCH + 5 and count(engine, paper_authors) == 2 * (BATCH + 5)
+    import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert count(engine) == BATCH + 5 and count(engine, paper_authors) == 2 * (BATCH + 5)
+
+
+def test_a_truncated_gzip_keeps_what_was_read(engine, tmp_path):
+    lines = [json.dumps(record(f"2403.{i:05d}")) for i in range(3 * BATCH)]
+    packed = gzip.compress(("\n".join(lines) + "\n").encode())
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(packed[: len(packed) * 3 // 4])
+    from hotpapers.errors import InputError
+    with pytest.raises(InputError, match=r"cut.jsonl.gz: cannot read after \d+ papers"):
+        import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert count(engine) >= BATCH
+
+
+def test_cli_reports_bad_lines_and_exits_2(cli, tmp_path, db_url):
+    path = write(tmp_path / "s.jsonl", [record("2403.00010"), "{oops"])
+    result = cli("import", "arxiv-snapshot", path)
+    assert result.code == 2
+    assert f"{path}:2: not JSON" in result.err
+    assert "Done: 1 papers imported, 1 bad lines skipped" in result.out
