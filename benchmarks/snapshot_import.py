@@ -25,13 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
-WORDS = ("model learning data network graph neural attention we show that the of a and in "
-         "for with results method training task performance propose new large language "
-         "robust efficient approach problem optimal bound theory analysis").split()
-CATEGORIES = ("cs.LG cs.CV cs.CL cs.AI stat.ML math.OC cs.RO cs.CR math.ST quant-ph "
-              "hep-th cond-mat.stat-mech eess.SP cs.DS cs.IT").split()
-DAYS = "Mon Tue Wed Thu Fri Sat Sun".split()
-MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+WORDS = tuple(
+    "model learning data network graph neural attention we show that the of a and in for "
+    "with results method training task performance propose new large language robust "
+    "efficient approach problem optimal bound theory analysis".split()
+)
+CATEGORIES = tuple(
+    "cs.LG cs.CV cs.CL cs.AI stat.ML math.OC cs.RO cs.CR math.ST quant-ph hep-th "
+    "cond-mat.stat-mech eess.SP cs.DS cs.IT".split()
+)
+DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 BASELINE = """
 import json, sqlite3, sys
