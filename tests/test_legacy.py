@@ -83,6 +83,10 @@ GOOD = (POSTS / "2024-03-04---Hot-Papers.md").read_text(encoding="utf-8")
     (GOOD.replace("title: Hot Papers 2024-03-04", "title: Cold Papers"), 1, "front matter"),
     (GOOD.encode("utf-8").replace("例".encode(), b"\xff\xfe"), 32, "not UTF-8"),
     (GOOD + "trailing words\n", 68, "expected a blank line"),
+    (GOOD.replace("2024-03-05T07:30:01", "2024-13-05T07:30:01"), 3, "not a valid time"),
+    (GOOD.replace("2024-03-04", "2024-02-30"), 2, "not a valid date"),
+    (GOOD.replace("(03/05/2024 07:30:03)", "(13/05/2024 07:30:03)"), 42, "not a valid time"),
+    (GOOD.replace("\n", "\r\n"), 1, "CRLF"),
 ])
 def test_bad_posts_name_file_line_and_reason(data, line, reason):
     with pytest.raises(PostFormatError) as caught:

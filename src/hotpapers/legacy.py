@@ -4,6 +4,7 @@ lumen renderer can write them again byte for byte. Pure: text in, `LegacyPost` o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -82,8 +83,11 @@ class _Lines:
         return found
 
 
-def _utc(text: str, fmt: str) -> datetime:
-    return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+def _utc(text: str, fmt: str, fail: Callable[[str], PostFormatError]) -> datetime:
+    try:
+        return datetime.strptime(text, fmt).replace(tzinfo=UTC)
+    except ValueError:
+        raise fail(f"not a valid time: {text!r}") from None
 
 
 def _paper(cur: _Lines, title: str) -> Paper:
@@ -100,6 +104,9 @@ def _entry(cur: _Lines, number: int, mentions: list[Mention]) -> PostEntry:
         raise cur.fail(f"paper number {header['n']} where {number} was expected")
     paper = _paper(cur, header["title"])
     counts = cur.match(_COUNTS, "'- retweets: N, favorites: N (MM/DD/YYYY HH:MM:SS)'")
+    cur.i -= 1
+    written_at = _utc(counts["stamp"], STAMP, cur.fail)
+    cur.i += 1
     cur.blank()
     links = cur.match(_LINKS, "'- links: [abs](URL) | [pdf](URL)'")
     parsed = arxiv_ids.parse(links["abs"])
@@ -133,7 +140,7 @@ def _entry(cur: _Lines, number: int, mentions: list[Mention]) -> PostEntry:
         paper=paper,
         reposts=int(counts["rt"]),
         likes=int(counts["fav"]),
-        written_at=_utc(counts["stamp"], STAMP),
+        written_at=written_at,
         shown=shown,
     )
 
@@ -155,6 +162,8 @@ def parse_post(data: bytes | str, name: str = "<post>") -> LegacyPost:
     text = _check_text(name, data)
     front = _FRONT.match(text)
     if not front:
+        if text.startswith("---\r\n"):
+            raise PostFormatError(f"{name}:1: Windows line endings (CRLF); posts use LF")
         if not text.startswith("---\n"):
             raise PostFormatError(f"{name}:1: no front matter ('---' expected on the first line)")
         raise PostFormatError(f"{name}:1: front matter is not that of a Hot Papers post")
@@ -173,7 +182,11 @@ def parse_post(data: bytes | str, name: str = "<post>") -> LegacyPost:
         cur.blank("a blank line before the next paper")
         entries.append(_entry(cur, len(entries) + 1, mentions))
     label = front["label"]
-    day = date.fromisoformat(label[:10])
+    try:
+        day = date.fromisoformat(label[:10])
+        date.fromisoformat(label[-10:])
+    except ValueError:
+        raise PostFormatError(f"{name}:2: not a valid date in the title: {label!r}") from None
     layout: dict = {}
     if label != day.isoformat():
         layout["label"] = label
@@ -183,6 +196,7 @@ def parse_post(data: bytes | str, name: str = "<post>") -> LegacyPost:
         layout["date_zone"] = front["zone"]
     if front["image"] != SOCIAL_IMAGE:
         layout["social_image"] = front["image"]
-    generated = _utc(front["date"], "%Y-%m-%dT%H:%M:%S")
+    generated = _utc(front["date"], "%Y-%m-%dT%H:%M:%S",
+                     lambda reason: PostFormatError(f"{name}:3: {reason}"))
     post = Post(day=day, generated_at=generated, entries=entries, layout=layout)
     return LegacyPost(post=post, mentions=mentions)
