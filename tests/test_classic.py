@@ -71,7 +71,7 @@ def test_raising_a_count_never_lowers_a_paper(papers, data):
     before = [r.paper_id for r in rank_classic(papers)]
     tweets = list(papers[target].tweets)
     old = tweets[which]
-    tweets[which] = Tweet(old.native_id, old.reposts + extra, old.likes)
+    tweets[which] = Tweet(old.key, old.reposts + extra, old.likes)
     raised = [*papers[:target], PaperTweets(papers[target].paper_id, True, tweets),
               *papers[target + 1:]]
     after = [r.paper_id for r in rank_classic(raised)]

@@ -125,7 +125,7 @@ def test_classic_uses_the_last_observation_at_or_before_as_of(engine):
         late, _ = classic_ranking(conn, DAY, Settings(), T2)
     assert [(r.paper_id, r.score) for r in early.rows] == [("2405.00001", 100),
                                                            ("2405.00002", 60)]
-    assert shown == {"2405.00001": ["2", "1"], "2405.00002": ["2"]}
+    assert shown == {"2405.00001": [("x", "2"), ("x", "1")], "2405.00002": [("x", "2")]}
     assert [(r.paper_id, r.score) for r in late.rows] == [
         ("2405.00001", 460), ("2405.00003", 200), ("2405.00002", 60)]
 
@@ -140,7 +140,8 @@ def test_classic_counts_the_configured_sources(engine):
 def test_a_published_day_keeps_its_as_of_and_bytes(engine):
     live_day(engine)
     with engine.begin() as conn:
-        first = render_lumen(build_post(conn, DAY, Settings(), T1 + timedelta(hours=1)))
+        first = render_lumen(build_post(conn, DAY, Settings(), T1 + timedelta(hours=1),
+                                        keep=True))
     with engine.begin() as conn:
         save_mention(conn, tweet("6", ["2405.00002"], (T2, 1000, 1000)), NOW)
     assert rendered(engine, DAY) == first
@@ -165,3 +166,30 @@ def test_corpus_through_one_database(engine, corpus_dir, seed_post):
     different = [r.path.name for r in results
                  if rendered(engine, r.day).encode() != Path(r.path).read_bytes()]
     assert different == []
+
+
+def test_a_preview_does_not_publish_the_day(engine):
+    live_day(engine)
+    with engine.begin() as conn:
+        preview = render_lumen(build_post(conn, DAY, Settings(), T1 + timedelta(hours=1)))
+    assert "- retweets: 50, favorites: 50" in preview
+    assert "- retweets: 230, favorites: 230" in rendered(engine, DAY)  # counts as of T2...
+    # ...since NOW is after T2 and nothing was kept by the preview
+
+
+def test_classic_posts_can_show_other_sources(engine):
+    live_day(engine)
+    with engine.begin() as conn:
+        post = build_post(conn, DAY, Settings(classic_sources=["bluesky"]), T2, keep=True)
+    assert [(m.source, m.native_id) for m in post.entries[0].shown] == [("bluesky", "4")]
+    assert rendered(engine, DAY) == render_lumen(post)
+
+
+def test_a_published_post_keeps_its_embeds_when_a_tweet_changes_later(engine, tmp_path):
+    later = tmp_path / "2024-03-05---Hot-Papers.md"
+    later.write_text(LANTERNS.read_text(encoding="utf-8").replace("2024-03-04", "2024-03-05")
+                     .replace("&mdash; Ada Example (@ada_example)",
+                              "&mdash; Ada Renamed (@ada_example)"), encoding="utf-8")
+    import_legacy(engine, [LANTERNS, later], NOW)
+    assert rendered(engine, date(2024, 3, 4)).encode() == LANTERNS.read_bytes()
+    assert rendered(engine, date(2024, 3, 5)).encode() == later.read_bytes()

@@ -252,8 +252,8 @@ def post(
     state = _state(ctx)
     the_day = parse_day(day)
     engine = connect(state.db_url)
-    with engine.begin() as conn:
-        the_post = build_post(conn, the_day, state.settings, now())
+    with engine.begin() as conn:  # writing the post to a file publishes the day
+        the_post = build_post(conn, the_day, state.settings, now(), keep=out_path is not None)
     text = render_lumen(the_post)
     if out_path is None:
         sys.stdout.write(text)

@@ -43,7 +43,7 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
         import_records(conn, read_snapshot(demo_snapshot()), now)
     step("bundled day loaded")
     with engine.begin() as conn:
-        post = build_post(conn, DEMO_DAY, settings, now)
+        post = build_post(conn, DEMO_DAY, settings, now, keep=True)
     step("day ranked (classic)")
     path = write_atomic(out / "posts" / file_name(post, settings.post_filename),
                         render_lumen(post))

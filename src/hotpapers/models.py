@@ -86,6 +86,11 @@ class ShownMention:
     native_id: str
     embed_html: str | None
     permalink: str | None = None
+    source: str = "x"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.source, self.native_id)
 
 
 @dataclass

@@ -14,7 +14,7 @@ from hotpapers.errors import HotpapersError, InputError, NothingToDo
 from hotpapers.legacy import LegacyPost, parse_post
 from hotpapers.models import Post, PostEntry, ShownMention
 from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
-from hotpapers.render.lumen import render_lumen
+from hotpapers.render.lumen import render_lumen, tweet_embed
 from hotpapers.store.listings import load_listing
 from hotpapers.store.mentions import (
     latest_observations,
@@ -64,7 +64,7 @@ def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> No
             known[entry.paper.id] = entry.paper
         save_attention(conn, entry.paper.id, "legacy", entry.written_at,
                        reposts=entry.reposts, likes=entry.likes)
-    ids = {m.native_id: save_mention(conn, m, now) for m in legacy.mentions}
+    ids = {(m.source, m.native_id): save_mention(conn, m, now) for m in legacy.mentions}
     rows = [RankingRow(e.paper.id, e.reposts + e.likes, {"reposts": e.reposts, "likes": e.likes})
             for e in post.entries]
     ranking = StoredRanking(day=post.day, method="classic", as_of=post.generated_at, rows=rows,
@@ -119,7 +119,7 @@ def verify_legacy(engine: Engine, files: Iterable[Path], settings: Settings, now
 
 
 def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: datetime
-                    ) -> tuple[StoredRanking, dict[str, list[str]]]:
+                    ) -> tuple[StoredRanking, dict[str, list[tuple[str, str]]]]:
     """The day's classic ranking and the tweets shown per paper: the stored ranking of a
     published or imported day, else computed from the day's listing and mentions."""
     stored = load_ranking(conn, day, "classic")
@@ -131,7 +131,7 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
     papers = load_papers(conn, listing)
     attention = latest_observations(conn, listing, settings.classic_sources, as_of)
     inputs = [PaperTweets(paper_id=p, has_pdf=bool(papers[p].pdf_url), tweets=[
-        Tweet(native_id, o.reposts or 0, o.likes or 0) for native_id, o in attention[p]])
+        Tweet(key, o.reposts or 0, o.likes or 0) for key, o in attention[p]])
         for p in listing]
     ranked = rank_classic(inputs, settings.classic_paper_threshold,
                           settings.classic_tweet_threshold, settings.classic_max_tweets)
@@ -141,21 +141,29 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
     return ranking, {r.paper_id: r.shown for r in ranked}
 
 
-def build_post(conn: Connection, day: date, settings: Settings, now: datetime) -> Post:
+def build_post(conn: Connection, day: date, settings: Settings, now: datetime,
+               keep: bool = False) -> Post:
     """The day's lumen post: as stored when the day was published (same as-of, same
-    bytes), else ranked now, stored and returned."""
+    bytes), else ranked now; with `keep`, that post is stored as the day's published one."""
     stored = load_post(conn, day, "lumen")
     if stored is not None:
         return stored
     ranking, shown = classic_ranking(conn, day, settings, now)
     papers = load_papers(conn, [r.paper_id for r in ranking.rows])
-    embeds = load_embeds(conn, "x", [n for ids in shown.values() for n in ids])
+    embeds = load_embeds(conn, [key for keys in shown.values() for key in keys])
     entries = []
     for row in ranking.rows:
-        tweets = [ShownMention(n, embeds[n][1], embeds[n][0]) for n in shown.get(row.paper_id, [])]
+        tweets = []
+        for source, native_id in shown.get(row.paper_id, []):
+            permalink, html = embeds[(source, native_id)]
+            mention = ShownMention(native_id, html, permalink, source)
+            mention.embed_html = tweet_embed(mention)  # kept as published
+            tweets.append(mention)
         entries.append(PostEntry(paper=papers[row.paper_id], reposts=row.parts["reposts"],
                                  likes=row.parts["likes"], written_at=now, shown=tweets))
     post = Post(day=day, generated_at=now, entries=entries)
-    ranking_id = save_ranking(conn, ranking, now)
-    save_post(conn, post, "lumen", mention_ids(conn, "x", embeds), ranking_id)
+    if keep:
+        ranking_id = save_ranking(conn, ranking, now)
+        keys = [m.key for e in entries for m in e.shown]
+        save_post(conn, post, "lumen", mention_ids(conn, keys), ranking_id)
     return post

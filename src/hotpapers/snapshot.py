@@ -110,7 +110,7 @@ def export_days(conn: Connection, days: Iterable[date], fmt: str = "lumen") -> I
 def _post_record(post: Post, fmt: str) -> dict:
     entries = [{"paper_id": e.paper.id, "paper_shown": _plain(asdict(e.paper)),
                 "written_at": e.written_at.isoformat(), "reposts": e.reposts, "likes": e.likes,
-                "shown": [m.native_id for m in e.shown]} for e in post.entries]
+                "shown": [asdict(m) for m in e.shown]} for e in post.entries]
     return {"type": "post", "format": fmt, "day": post.day.isoformat(),
             "generated_at": post.generated_at.isoformat(), "layout": post.layout,
             "entries": entries}
@@ -144,18 +144,18 @@ def import_records(conn: Connection, records: Iterable[dict], now: datetime) -> 
 
 
 def _import_post(conn: Connection, record: dict) -> None:
-    entries, shown_ids = [], []
+    entries = []
     for e in record["entries"]:
-        shown_ids += e["shown"]
         entries.append(PostEntry(paper=_paper(e["paper_shown"]), reposts=e["reposts"],
                                  likes=e["likes"], written_at=_when(e["written_at"]),
-                                 shown=[ShownMention(n, None) for n in e["shown"]]))
+                                 shown=[ShownMention(**m) for m in e["shown"]]))
     day = date.fromisoformat(record["day"])
     post = Post(day=day, generated_at=_when(record["generated_at"]), entries=entries,
                 layout=record.get("layout") or {})
     ranking = load_ranking(conn, day, "classic")
     ranking_id = ranking.id if ranking else None
-    save_post(conn, post, record["format"], mention_ids(conn, "x", shown_ids), ranking_id)
+    keys = [m.key for e in entries for m in e.shown]
+    save_post(conn, post, record["format"], mention_ids(conn, keys), ranking_id)
 
 
 def read_snapshot(path: Path) -> list[dict]:

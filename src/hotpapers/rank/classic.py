@@ -4,7 +4,7 @@ each scoring >= 25."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["PaperTweets", "RankedPaper", "Tweet", "rank_classic"]
@@ -12,9 +12,9 @@ __all__ = ["PaperTweets", "RankedPaper", "Tweet", "rank_classic"]
 
 @dataclass(frozen=True)
 class Tweet:
-    """One original tweet's counts at the ranking's as-of time."""
+    """One original tweet's counts at the ranking's as-of time; `key` identifies it."""
 
-    native_id: str
+    key: Hashable
     reposts: int
     likes: int
 
@@ -38,7 +38,7 @@ class RankedPaper:
     score: int
     reposts: int
     likes: int
-    shown: list[str] = field(default_factory=list)  # native ids, best first
+    shown: list[Hashable] = field(default_factory=list)  # tweet keys, best first
 
     @property
     def parts(self) -> dict:
@@ -68,6 +68,6 @@ def rank_classic(
             score=score,
             reposts=sum(t.reposts for t in paper.tweets),
             likes=sum(t.likes for t in paper.tweets),
-            shown=[t.native_id for t in best if t.score >= tweet_threshold],
+            shown=[t.key for t in best if t.score >= tweet_threshold],
         ))
     return _descending(ranked, key=lambda r: r.score)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, tuple_
 
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.store.schema import accounts, mention_papers, mentions, observations
@@ -49,9 +49,10 @@ def save_mention(conn: Connection, mention: Mention, now: datetime) -> int:
 
 def latest_observations(
     conn: Connection, paper_ids: Iterable[str], sources: Iterable[str], as_of: datetime
-) -> dict[str, list[tuple[str, Observation]]]:
-    """For each paper, its mentions on `sources` (in the order first stored) with each one's
-    last observation at or before `as_of`; mentions first seen after `as_of` are left out."""
+) -> dict[str, list[tuple[tuple[str, str], Observation]]]:
+    """For each paper, its mentions on `sources` as ((source, native id), last observation
+    at or before `as_of`), in the order first stored. Mentions with no observation by then,
+    and reposts, are left out."""
     paper_ids = list(paper_ids)
     last = (
         select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
@@ -60,7 +61,7 @@ def latest_observations(
         .subquery()
     )
     query = (
-        select(mention_papers.c.paper_id, mentions.c.native_id, observations)
+        select(mention_papers.c.paper_id, mentions.c.source, mentions.c.native_id, observations)
         .join(mentions, mentions.c.id == mention_papers.c.mention_id)
         .join(last, last.c.mention_id == mentions.c.id)
         .join(observations, (observations.c.mention_id == last.c.mention_id)
@@ -69,11 +70,11 @@ def latest_observations(
                mentions.c.kind != "repost")
         .order_by(mention_papers.c.paper_id, mentions.c.id)
     )
-    found: dict[str, list[tuple[str, Observation]]] = {p: [] for p in paper_ids}
+    found: dict[str, list[tuple[tuple[str, str], Observation]]] = {p: [] for p in paper_ids}
     for row in conn.execute(query).mappings():
         observation = Observation(observed_at=row["observed_at"],
                                   **{c: row[c] for c in _COUNTS})
-        found[row["paper_id"]].append((row["native_id"], observation))
+        found[row["paper_id"]].append(((row["source"], row["native_id"]), observation))
     return found
 
 
@@ -107,16 +108,24 @@ def load_mentions(conn: Connection, paper_ids: Iterable[str]) -> list[Mention]:
     return list(by_id.values())
 
 
-def mention_ids(conn: Connection, source: str, native_ids: Iterable[str]) -> dict[str, int]:
-    """Row ids of the mentions of `source` with these native ids."""
-    query = select(mentions.c.native_id, mentions.c.id).where(
-        mentions.c.source == source, mentions.c.native_id.in_(list(native_ids)))
-    return dict(conn.execute(query).all())
+def mention_ids(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """Row ids of the mentions with these (source, native id) keys."""
+    keys = list(set(keys))
+    if not keys:
+        return {}
+    query = select(mentions.c.source, mentions.c.native_id, mentions.c.id).where(
+        tuple_(mentions.c.source, mentions.c.native_id).in_(keys))
+    return {(source, native_id): row_id for source, native_id, row_id in conn.execute(query)}
 
 
-def load_embeds(conn: Connection, source: str, native_ids: Iterable[str]
-                ) -> dict[str, tuple[str | None, str | None]]:
-    """(permalink, embed HTML) of mentions of `source`, by native id."""
-    query = select(mentions.c.native_id, mentions.c.permalink, mentions.c.embed_html).where(
-        mentions.c.source == source, mentions.c.native_id.in_(list(native_ids)))
-    return {native_id: (link, html) for native_id, link, html in conn.execute(query)}
+def load_embeds(conn: Connection, keys: Iterable[tuple[str, str]]
+                ) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """(permalink, embed HTML) of the mentions with these (source, native id) keys."""
+    keys = list(set(keys))
+    if not keys:
+        return {}
+    query = select(mentions.c.source, mentions.c.native_id, mentions.c.permalink,
+                   mentions.c.embed_html).where(
+        tuple_(mentions.c.source, mentions.c.native_id).in_(keys))
+    return {(source, native_id): (link, html)
+            for source, native_id, link, html in conn.execute(query)}

@@ -72,11 +72,12 @@ def load_ranking(conn: Connection, day: date, method: str, window: str = "day"
                          rows=rows, settings=head["settings"] or {}, id=head["id"])
 
 
-def save_post(conn: Connection, post: Post, fmt: str, mention_ids: dict[str, int],
-              ranking_id: int | None = None) -> int:
+def save_post(conn: Connection, post: Post, fmt: str,
+              mention_ids: dict[tuple[str, str], int], ranking_id: int | None = None) -> int:
     """Store a post (replacing the day's post of that format). `mention_ids` maps each
-    shown mention's native id to its row id. Paper fields that differ from the stored
-    paper are kept with the entry, so the post renders as published."""
+    shown mention's (source, native id) to its row id. What the post shows is kept with it:
+    paper fields that differ from the stored paper, and each mention's embed HTML and
+    permalink, so the post renders as published whatever changes later."""
     post_id = upsert(
         conn, posts,
         {"day": post.day, "format": fmt, "ranking_id": ranking_id,
@@ -94,7 +95,8 @@ def save_post(conn: Connection, post: Post, fmt: str, mention_ids: dict[str, int
         if entry.shown:
             conn.execute(post_entry_mentions.insert(), [
                 {"post_id": post_id, "position": position, "rank": rank,
-                 "mention_id": mention_ids[m.native_id]}
+                 "mention_id": mention_ids[m.key], "embed_html": m.embed_html,
+                 "permalink": m.permalink}
                 for rank, m in enumerate(entry.shown, start=1)])
     return post_id
 
@@ -114,13 +116,14 @@ def load_post(conn: Connection, day: date, fmt: str) -> Post | None:
                         .order_by(post_entries.c.position)).mappings().all()
     papers = load_papers(conn, [r["paper_id"] for r in rows])
     shown: dict[int, list[ShownMention]] = {}
-    query = (select(post_entry_mentions.c.position, mentions.c.native_id, mentions.c.embed_html,
-                    mentions.c.permalink)
+    query = (select(post_entry_mentions.c.position, mentions.c.source, mentions.c.native_id,
+                    post_entry_mentions.c.embed_html, post_entry_mentions.c.permalink)
              .join(mentions, mentions.c.id == post_entry_mentions.c.mention_id)
              .where(post_entry_mentions.c.post_id == head["id"])
              .order_by(post_entry_mentions.c.position, post_entry_mentions.c.rank))
-    for position, native_id, embed_html, permalink in conn.execute(query):
-        shown.setdefault(position, []).append(ShownMention(native_id, embed_html, permalink))
+    for position, source, native_id, embed_html, permalink in conn.execute(query):
+        shown.setdefault(position, []).append(
+            ShownMention(native_id, embed_html, permalink, source))
     entries = []
     for r in rows:
         paper = papers[r["paper_id"]]

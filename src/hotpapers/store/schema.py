@@ -222,6 +222,8 @@ post_entry_mentions = Table(
     Column("position", Integer, primary_key=True),
     Column("rank", Integer, primary_key=True, comment="order under the paper"),
     Column("mention_id", ForeignKey("mentions.id"), nullable=False),
+    Column("embed_html", Text, comment="the embed as published"),
+    Column("permalink", Text),
 )
 
 publications = Table(

@@ -323,6 +323,8 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("rank", sa.Integer(), nullable=False, comment="order under the paper"),
         sa.Column("mention_id", sa.Integer(), nullable=False),
+        sa.Column("embed_html", sa.Text(), nullable=True, comment="the embed as published"),
+        sa.Column("permalink", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["mention_id"], ["mentions.id"], name=op.f("fk_post_entry_mentions_mention_id_mentions")
         ),
