@@ -107,7 +107,8 @@ def test_timeouts_are_retried(threaded_server, clock):
 
 
 def test_one_real_spacing_of_two_requests(httpserver):
-    """The only real-time test: two requests with a 0.3 s interval, measured at the server."""
+    """The only real-time test: two requests 0.5 s apart, measured at the server (which may
+    see the first one a little late: 50 ms of arrival jitter are tolerated)."""
     arrivals = []
 
     def note(_request):
@@ -115,7 +116,7 @@ def test_one_real_spacing_of_two_requests(httpserver):
         return Response("ok")
 
     httpserver.expect_request("/q").respond_with_handler(note)
-    client = PoliteClient(httpx.Client(timeout=2.0), min_interval=0.3)
+    client = PoliteClient(httpx.Client(timeout=2.0), min_interval=0.5)
     client.get(httpserver.url_for("/q"))
     client.get(httpserver.url_for("/q"))
-    assert arrivals[1] - arrivals[0] >= 0.3
+    assert arrivals[1] - arrivals[0] >= 0.45

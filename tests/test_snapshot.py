@@ -19,7 +19,7 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def test_bundled_day_holds_the_seed_post_facts(engine):
     records = read_snapshot(demo_snapshot())
-    kinds = [r["type"] for r in records]
+    kinds = [r["type"] for _, r in records]
     assert kinds.count("paper") == 8 and kinds.count("post") == 1
     with engine.begin() as conn:
         import_records(conn, records, NOW)
@@ -86,3 +86,25 @@ def test_gzipped_snapshot_reads_like_plain(tmp_path):
     packed = tmp_path / "day.jsonl.gz"
     packed.write_bytes(gzip.compress(plain))
     assert read_snapshot(packed) == read_snapshot(demo_snapshot())
+
+
+@pytest.mark.parametrize(("record", "reason"), [
+    ({"type": "paper", "title": "No id"}, "s.jsonl:2: paper record: missing 'id'"),
+    ({"type": "listing", "day": "2024-03-05", "papers": [["2403.09999", "new"]]},
+     "s.jsonl:2: listing record: FOREIGN KEY constraint failed"),
+    ({"type": "attention", "paper_id": "x", "source": "legacy", "observed_at": "2024-03-05"},
+     "s.jsonl:2: attention record: "),
+])
+def test_a_record_that_cannot_be_stored_names_its_line(engine, tmp_path, record, reason):
+    path = write_lines(tmp_path / "s.jsonl", [HEADER, record])
+    with pytest.raises(InputError) as caught, engine.begin() as conn:
+        import_records(conn, read_snapshot(path), NOW, origin=str(path))
+    assert str(caught.value).startswith(str(tmp_path / reason.split(":")[0]))
+    assert reason.split(":", 1)[1] in str(caught.value)
+
+
+def test_a_newer_snapshot_version_is_refused(tmp_path):
+    path = write_lines(tmp_path / "s.jsonl", [{**HEADER, "version": 99}])
+    with pytest.raises(InputError, match=r"s.jsonl:1: snapshot version 99; this hotpapers "
+                                         r"reads version 1"):
+        read_snapshot(path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -21,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers import __version__
 from hotpapers.config import Settings, default_config_path, default_db_url, load_settings
@@ -45,8 +47,8 @@ app.add_typer(export_app, name="export")
 app.add_typer(legacy_app, name="legacy")
 app.add_typer(fetch_app, name="fetch")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
 
 
 @dataclass
@@ -75,7 +77,7 @@ class State:
             out.print(message, highlight=False, soft_wrap=True)
 
     def progress(self) -> Progress:
-        return Progress(console=err, disable=self.quiet, transient=True)
+        return Progress(console=err, disable=self.quiet or not err.is_terminal, transient=True)
 
     @contextmanager
     def counting(self, label: str, total: int | None) -> Iterator[Callable[[object], None]]:
@@ -116,6 +118,8 @@ class PostFormat(StrEnum):
     lumen = "lumen"
 
 
+PostPaths = Annotated[list[Path], typer.Argument(
+    metavar="PATH", help="Post files, or folders of posts (their *.md files).")]
 DateOption = Annotated[
     str, typer.Option("--date", metavar="D", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
 
@@ -129,9 +133,11 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def main_options(
     ctx: typer.Context,
-    db: Annotated[str | None, typer.Option(help="Database URL (default: $HOTPAPERS_DB or a "
-                                                "SQLite file in the user data dir).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Config file (TOML).")] = None,
+    db: Annotated[str | None, typer.Option(
+        metavar="URL", help="Database URL (default: $HOTPAPERS_DB or a SQLite file in the "
+        "user data dir).")] = None,
+    config: Annotated[Path | None, typer.Option(metavar="PATH", help="Config file (TOML).")]
+    = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version.",
@@ -152,17 +158,19 @@ def init(
 
     Example: hotpapers init
     """
+    from hotpapers.render.write import write_atomic
+
     state = _state(ctx)
     path = state.config or default_config_path()
+    settings = load_settings(path if path.exists() else None, db=state.db)
+    db_url = settings.db or default_db_url()
+    connect(db_url).dispose()
+    state.say(f"Database ready: {_safe_url(db_url)}")
     if path.exists() and not force:
         state.say(f"Config kept: {path} (use --force to overwrite)")
     else:
-        from hotpapers.render.write import write_atomic
-
-        write_atomic(path, render_config_text(Settings()))
+        write_atomic(path, render_config_text())
         state.say(f"Config written: {path}")
-    connect(state.db_url).dispose()
-    state.say(f"Database ready: {_safe_url(state.db_url)}")
 
 
 def _safe_url(url: str) -> str:
@@ -174,7 +182,8 @@ def _safe_url(url: str) -> str:
 @app.command()
 def demo(
     ctx: typer.Context,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the database and post.")]
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DIR",
+                                                help="Folder for the database and post.")]
     = Path("hotpapers-demo"),
 ) -> None:
     """Run the whole job offline on the bundled day (2021-01-18).
@@ -214,8 +223,9 @@ def rank(
     with engine.connect() as conn:
         ranking, _ = classic_ranking(conn, the_day, state.settings, now())
         papers = load_papers(conn, [r.paper_id for r in ranking.rows])
-    rows = [{"rank": i, "id": r.paper_id, "title": papers[r.paper_id].title, "score": r.score,
-             **r.parts} for i, r in enumerate(ranking.rows, start=1)]
+    rows = [{"rank": i, "id": r.paper_id, "title": papers[r.paper_id].title,
+             "score": int(r.score) if float(r.score).is_integer() else r.score, **r.parts}
+            for i, r in enumerate(ranking.rows, start=1)]
     if as_json:
         print(json.dumps({"day": the_day.isoformat(), "method": method.value,
                           "as_of": ranking.as_of.isoformat(), "papers": rows}, indent=2))
@@ -238,8 +248,9 @@ def post(
     day: DateOption,
     fmt: Annotated[PostFormat, typer.Option("--format", help="Post format.")]
     = PostFormat.lumen,
-    out_path: Annotated[Path | None, typer.Option("--out", help="File or folder to write; "
-                                                  "default: standard output.")] = None,
+    out_path: Annotated[Path | None, typer.Option(
+        "--out", metavar="PATH", help="File, or folder (existing or ending in '/'), to write; "
+        "default: standard output (a preview that does not publish the day).")] = None,
 ) -> None:
     """Render a day's post; a published day renders exactly as published.
 
@@ -259,7 +270,8 @@ def post(
         sys.stdout.write(text)
         return
     name = file_name(the_post, state.settings.post_filename)
-    target = out_path / name if out_path.is_dir() else out_path
+    folder = out_path.is_dir() or str(out_path).endswith(("/", os.sep))
+    target = out_path / name if folder else out_path
     write_atomic(target, text)
     state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
 
@@ -267,7 +279,7 @@ def post(
 @import_app.command("legacy")
 def import_legacy_command(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Post files or folders of posts.")],
+    paths: PostPaths,
 ) -> None:
     """Import original Hot Papers posts (one transaction per post).
 
@@ -294,7 +306,8 @@ def import_legacy_command(
 @import_app.command("snapshot")
 def import_snapshot(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A hotpapers JSON-lines snapshot (.gz ok).")],
+    path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="A hotpapers JSON-lines snapshot (.gz ok).")],
 ) -> None:
     """Import a hotpapers snapshot (all or nothing).
 
@@ -306,14 +319,15 @@ def import_snapshot(
     records = read_snapshot(path)
     engine = connect(state.db_url)
     with recorded_run(engine, "import snapshot", now) as run, engine.begin() as conn:
-        run.counts = counts = import_records(conn, records, now())
+        run.counts = counts = import_records(conn, records, now(), origin=str(path))
     state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
 
 
 @import_app.command("arxiv-snapshot")
 def import_arxiv_snapshot_command(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="arXiv metadata snapshot, JSON lines (.gz ok).")],
+    path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="arXiv metadata snapshot, JSON lines (.gz ok).")],
 ) -> None:
     """Import the public arXiv metadata snapshot, streamed in batches.
 
@@ -348,7 +362,8 @@ def import_arxiv_snapshot_command(
 def export_snapshot(
     ctx: typer.Context,
     day: DateOption,
-    path: Annotated[Path, typer.Argument(help="File to write (JSON lines; .gz compresses).")],
+    path: Annotated[Path, typer.Argument(
+        metavar="FILE", help="File to write (JSON lines; .gz compresses).")],
 ) -> None:
     """Export a stored day as a hotpapers snapshot.
 
@@ -397,7 +412,7 @@ def fetch_papers_command(
 @legacy_app.command("verify")
 def legacy_verify(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Post files or folders of posts.")],
+    paths: PostPaths,
 ) -> None:
     """Import posts into a temporary database, render them again and compare bytes.
 
@@ -436,5 +451,13 @@ def main(argv: list[str] | None = None) -> None:
         app(args=argv, prog_name="hotpapers")
     except HotpapersError as exc:
         label = "nothing to do" if exc.exit_code == 3 else "error"
-        err.print(f"hotpapers: {label}: {exc}", highlight=False, soft_wrap=True)
+        err.print(f"hotpapers: {label}: {exc}", soft_wrap=True)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a file or folder the system refused: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"hotpapers: error: {where}{exc.strerror or exc}", soft_wrap=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"hotpapers: error: database: {reason}", soft_wrap=True)
+        sys.exit(1)

@@ -130,23 +130,25 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
-        raise InputError(f"{path}: {where}: {first['msg']}") from None
+        variable = f"HOTPAPERS_{where.upper()}"
+        origin = variable if variable in os.environ else str(path)
+        raise InputError(f"{origin}: {where}: {first['msg']}") from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
 
 
-def render_config(settings: Settings | None = None) -> str:
-    """A commented TOML config listing every setting with its help and current value."""
-    settings = settings or Settings()
+def render_config() -> str:
+    """A commented TOML config listing every setting with its help and default (never a
+    value from the environment, which may hold secrets)."""
     lines = ["# hotpapers configuration. Every setting can also be set by its",
              "# HOTPAPERS_<NAME> environment variable; secrets are read only from the environment.",
              ""]
+    defaults = Settings.model_construct().model_dump(mode="json")
     for name, field in Settings.model_fields.items():
-        value = settings.model_dump(mode="json")[name]
         lines.append(f"# {field.description}")
-        if value is None:
-            lines.append(f"# {name} = ")
+        if defaults[name] is None:
+            lines.append(f'# {name} = "sqlite:////path/to/hotpapers.sqlite3"')
         else:
-            lines.append(f"{name} = {json.dumps(value, ensure_ascii=False)}")
+            lines.append(f"{name} = {json.dumps(defaults[name], ensure_ascii=False)}")
         lines.append("")
     return "\n".join(lines)

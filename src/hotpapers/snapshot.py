@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
-from hotpapers.errors import InputError
+from hotpapers.errors import InputError, NothingToDo
 from hotpapers.models import (
     Account,
     Mention,
@@ -61,6 +62,9 @@ def _when(text: str | None) -> datetime | None:
 
 
 def _paper(record: dict) -> Paper:
+    for required in ("id", "title"):
+        if required not in record:
+            raise KeyError(required)
     known = {f.name for f in fields(Paper)}
     values = {k: v for k, v in record.items() if k in known}
     for name in ("submitted_at", "updated_at"):
@@ -116,31 +120,46 @@ def _post_record(post: Post, fmt: str) -> dict:
             "entries": entries}
 
 
-def import_records(conn: Connection, records: Iterable[dict], now: datetime) -> dict[str, int]:
-    """Upsert snapshot records (in one transaction of the caller); returns counts by type."""
+def import_records(conn: Connection, records: Iterable[tuple[int, dict] | dict],
+                   now: datetime, origin: str = "snapshot") -> dict[str, int]:
+    """Upsert snapshot records, given as dicts or (line number, dict), in the caller's
+    transaction; returns counts by type. A record that cannot be stored raises InputError
+    naming `origin`, its line and the reason."""
+    numbered = [r if isinstance(r, tuple) else (i, r) for i, r in enumerate(records, start=2)]
     counts = dict.fromkeys(_ORDER, 0)
-    for record in sorted(records, key=lambda r: _ORDER.index(r["type"])):
-        kind = record.pop("type")
-        if kind == "paper":
-            save_paper(conn, _paper(record), now)
-        elif kind == "listing":
-            save_listing(conn, date.fromisoformat(record["day"]),
-                         [tuple(row) for row in record["papers"]])
-        elif kind == "mention":
-            save_mention(conn, _mention(record), now)
-        elif kind == "attention":
-            save_attention(conn, record.pop("paper_id"), record.pop("source"),
-                           _when(record.pop("observed_at")), **record)
-        elif kind == "ranking":
-            record.pop("id", None)
-            rows = [RankingRow(**row) for row in record.pop("rows")]
-            save_ranking(conn, StoredRanking(
-                **{**record, "day": date.fromisoformat(record["day"]),
-                   "as_of": _when(record["as_of"]), "rows": rows}), now)
-        else:
-            _import_post(conn, record)
+    for line, record in sorted(numbered, key=lambda r: _ORDER.index(r[1]["type"])):
+        kind = record["type"]
+        try:
+            _import_record(conn, kind, {k: v for k, v in record.items() if k != "type"}, now)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise InputError(f"{origin}:{line}: {kind} record: {reason}") from None
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            raise InputError(f"{origin}:{line}: {kind} record: {reason}") from None
         counts[kind] += 1
     return counts
+
+
+def _import_record(conn: Connection, kind: str, record: dict, now: datetime) -> None:
+    if kind == "paper":
+        save_paper(conn, _paper(record), now)
+    elif kind == "listing":
+        save_listing(conn, date.fromisoformat(record["day"]),
+                     [tuple(row) for row in record["papers"]])
+    elif kind == "mention":
+        save_mention(conn, _mention(record), now)
+    elif kind == "attention":
+        save_attention(conn, record.pop("paper_id"), record.pop("source"),
+                       _when(record.pop("observed_at")), **record)
+    elif kind == "ranking":
+        record.pop("id", None)
+        rows = [RankingRow(**row) for row in record.pop("rows")]
+        save_ranking(conn, StoredRanking(
+            **{**record, "day": date.fromisoformat(record["day"]),
+               "as_of": _when(record["as_of"]), "rows": rows}), now)
+    else:
+        _import_post(conn, record)
 
 
 def _import_post(conn: Connection, record: dict) -> None:
@@ -158,8 +177,9 @@ def _import_post(conn: Connection, record: dict) -> None:
     save_post(conn, post, record["format"], mention_ids(conn, keys), ranking_id)
 
 
-def read_snapshot(path: Path) -> list[dict]:
-    """Records of a snapshot file (.gz accepted); InputError names the file and line."""
+def read_snapshot(path: Path) -> list[tuple[int, dict]]:
+    """(line number, record) of each record of a snapshot file (.gz accepted); InputError
+    names the file and line of the first bad one."""
     opener = gzip.open if path.suffix == ".gz" else open
     records = []
     try:
@@ -176,13 +196,16 @@ def read_snapshot(path: Path) -> list[dict]:
                 if number == 1 and (not isinstance(record, dict)
                                     or record.get("format") != FORMAT):
                     raise InputError(f"{path}:1: not a {FORMAT} file")
+                if number == 1 and record.get("version") != VERSION:
+                    raise InputError(f"{path}:1: snapshot version {record.get('version')!r}; "
+                                     f"this hotpapers reads version {VERSION}")
                 if not isinstance(record, dict):
                     raise InputError(f"{path}:{number}: not a JSON object")
                 if record.get("type") not in _ORDER and number > 1:
                     raise InputError(f"{path}:{number}: unknown record type "
                                      f"{record.get('type')!r}")
                 if number > 1:
-                    records.append(record)
+                    records.append((number, record))
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from None
     return records
@@ -194,8 +217,8 @@ def write_snapshot(conn: Connection, days: Iterable[date], path: Path) -> int:
 
     lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
              for r in export_days(conn, days)]
-    if path.suffix == ".gz":
-        path.write_bytes(gzip.compress("".join(lines).encode("utf-8"), mtime=0))
-    else:
-        write_atomic(path, "".join(lines))
+    if len(lines) == 1:
+        raise NothingToDo(f"nothing stored for {', '.join(d.isoformat() for d in days)}")
+    data = "".join(lines).encode("utf-8")
+    write_atomic(path, gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
     return len(lines)

@@ -17,6 +17,7 @@ from hotpapers.errors import InputError, StoreError
 __all__ = ["connect", "current_revision", "head_revision", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SUPPORTED = ("sqlite", "postgresql")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -28,22 +29,44 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
 
 
 def connect(url: str, *, migrate_schema: bool = True) -> Engine:
-    """An engine for `url`; SQLite files get their folder, WAL and foreign keys."""
+    """An engine for `url` (SQLite or PostgreSQL); SQLite files get their folder, WAL and
+    foreign keys. InputError for a URL that cannot work, StoreError when the database
+    cannot be opened or migrated; neither message shows a password."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise InputError(f"--db {url!r}: not a database URL") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise InputError(f"--db {shown}: only SQLite and PostgreSQL databases are supported")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database).expanduser()
+        parsed = parsed.set(database=str(path))
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"database {shown}: cannot create its folder: "
+                             f"{exc.strerror or exc}") from None
     try:
         engine = create_engine(parsed)
-    except (ArgumentError, ImportError) as exc:
-        raise InputError(f"--db {parsed.render_as_string(hide_password=True)}: {exc}") from None
+    except ImportError:
+        raise InputError(f"--db {shown}: its driver is not installed (for PostgreSQL: "
+                         "pip install 'hotpapers[postgres]')") from None
+    except ArgumentError as exc:
+        raise InputError(f"--db {shown}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate_schema:
-        migrate(engine)
+        try:
+            migrate(engine)
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database {shown}: {_first_line(exc)}") from None
     return engine
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -57,10 +80,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to `revision` (no-op when already there)."""
     if current_revision(engine) == head_revision() and revision == "head":
         return
-    try:
-        command.upgrade(_alembic_config(engine), revision)
-    except SQLAlchemyError as exc:
-        raise StoreError(f"migrating the database failed: {exc}") from exc
+    command.upgrade(_alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:

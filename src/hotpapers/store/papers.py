@@ -71,13 +71,14 @@ def _json_ready(fields: dict) -> dict:
 
 
 def load_papers(conn: Connection, ids: Iterable[str]) -> dict[str, Paper]:
-    """The stored papers among `ids`, by id."""
+    """The stored papers among `ids`, by id, in the order of `ids`."""
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
-    found: dict[str, Paper] = {}
-    for row in conn.execute(select(papers).where(papers.c.id.in_(ids))).mappings():
-        found[row["id"]] = Paper(id=row["id"], **{name: row[name] for name in SCALARS})
+    rows = {row["id"]: row for row in
+            conn.execute(select(papers).where(papers.c.id.in_(ids))).mappings()}
+    found = {i: Paper(id=i, **{name: rows[i][name] for name in SCALARS}) for i in ids
+             if i in rows}  # in the order asked
     for table, attr, column in ((paper_authors, "authors", "name"),
                                 (paper_categories, "categories", "category")):
         query = (select(table.c.paper_id, table.c[column])
