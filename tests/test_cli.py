@@ -190,3 +190,60 @@ def test_python_dash_m_runs_the_same_app(tmp_path):
                                  "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
     assert failed.returncode == 2 and "not a date" in failed.stderr
     assert Path(tmp_path / "x.db").exists() is False
+
+
+@pytest.mark.parametrize(("db", "code", "message"), [
+    ("sqlite:////etc/passwd", 1, "database sqlite:////etc/passwd: file is not a database"),
+    ("mysql://u:secret@h/db", 2, "only SQLite and PostgreSQL databases are supported"),
+])
+def test_unusable_databases_give_one_line(cli, db, code, message):
+    result = cli("--db", db, "rank", "--date", "2024-03-04")
+    assert result.code == code
+    assert message in result.err and "secret" not in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_messages_are_printed_literally(cli, tmp_path):
+    odd = tmp_path / "[red]odd"
+    odd.mkdir()
+    (odd / "x.md").write_text("no front matter\n", encoding="utf-8")
+    result = cli("import", "legacy", odd)
+    assert f"{odd}/x.md:1: no front matter" in result.err
+
+
+def test_post_into_a_new_folder_with_normal_permissions(cli, tmp_path):
+    assert cli("import", "legacy", LANTERNS).code == 0
+    result = cli("post", "--date", "2024-03-04", "--out", f"{tmp_path}/blog/posts/")
+    written = tmp_path / "blog" / "posts" / LANTERNS.name
+    assert result.code == 0 and written.read_bytes() == LANTERNS.read_bytes()
+    assert written.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_init_never_copies_environment_values_into_the_config(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOTPAPERS_CONTACT_EMAIL", "private@example.org")
+    config = tmp_path / "c.toml"
+    assert cli("--config", config, "init").code == 0
+    text = config.read_text(encoding="utf-8")
+    assert "private@example.org" not in text and 'contact_email = ""' in text
+    assert str(tmp_path) not in text  # not even the database path of this run
+
+
+def test_a_bad_environment_value_is_named(cli, monkeypatch):
+    monkeypatch.setenv("HOTPAPERS_CLASSIC_PAPER_THRESHOLD", "many")
+    result = cli("rank", "--date", "2024-03-04")
+    assert result.code == 2
+    assert result.err.startswith("hotpapers: error: HOTPAPERS_CLASSIC_PAPER_THRESHOLD: "
+                                 "classic_paper_threshold:")
+
+
+def test_exporting_a_day_with_nothing_stored_is_nothing_to_do(cli, tmp_path):
+    result = cli("export", "snapshot", "--date", "2024-03-04", tmp_path / "x.jsonl")
+    assert result.code == 3 and not (tmp_path / "x.jsonl").exists()

@@ -126,7 +126,7 @@ def entry(draw, number: int) -> PostEntry:
     paper_id = f"24{draw(st.integers(1, 12)):02d}.{number:05d}"
     paper = Paper(
         id=paper_id,
-        title=draw(line_text.filter(lambda t: t.strip() == t or t)),
+        title=draw(line_text),
         authors=draw(st.lists(st.from_regex(r"[A-Z][a-z]{1,8} [A-Z][a-z]{1,10}", fullmatch=True),
                               min_size=1, max_size=5)),
         categories=draw(st.lists(category, min_size=1, max_size=3, unique=True)),

@@ -193,3 +193,21 @@ def test_a_published_post_keeps_its_embeds_when_a_tweet_changes_later(engine, tm
     import_legacy(engine, [LANTERNS, later], NOW)
     assert rendered(engine, date(2024, 3, 4)).encode() == LANTERNS.read_bytes()
     assert rendered(engine, date(2024, 3, 5)).encode() == later.read_bytes()
+
+
+def test_a_post_failing_halfway_through_storage_leaves_nothing(engine):
+    """A database trigger refuses the post's third paper: the first two must not remain."""
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON papers "
+                          "WHEN NEW.id = 'hep-th/9901001' BEGIN SELECT RAISE(ABORT, 'refused'); "
+                          "END"))
+    before = dump(engine)
+    (result,) = import_legacy(engine, [LANTERNS], NOW)
+    assert result.error is not None and "refused" in result.error
+    assert dump(engine) == before
+    with engine.begin() as conn:
+        conn.execute(text("DROP TRIGGER refuse"))
+    (result,) = import_legacy(engine, [LANTERNS], NOW)
+    assert result.error is None

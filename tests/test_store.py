@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import StatementError
 
 from hotpapers.errors import InputError
 from hotpapers.models import Account, Mention, Observation, Paper
@@ -98,7 +99,7 @@ def test_times_come_back_as_the_same_utc_instant(engine):
 
 
 def test_naive_times_are_refused(engine):
-    with pytest.raises(Exception, match="naive datetime"), engine.begin() as conn:
+    with pytest.raises(StatementError, match="naive datetime"), engine.begin() as conn:
         save_mention(conn, _mention("9", (datetime(2024, 1, 1), 1, 1)), NOW)
 
 

@@ -248,7 +248,7 @@ def post(
     day: DateOption,
     fmt: Annotated[PostFormat, typer.Option("--format", help="Post format.")]
     = PostFormat.lumen,
-    out_path: Annotated[Path | None, typer.Option(
+    out: Annotated[str | None, typer.Option(
         "--out", metavar="PATH", help="File, or folder (existing or ending in '/'), to write; "
         "default: standard output (a preview that does not publish the day).")] = None,
 ) -> None:
@@ -264,14 +264,14 @@ def post(
     the_day = parse_day(day)
     engine = connect(state.db_url)
     with engine.begin() as conn:  # writing the post to a file publishes the day
-        the_post = build_post(conn, the_day, state.settings, now(), keep=out_path is not None)
+        the_post = build_post(conn, the_day, state.settings, now(), keep=out is not None)
     text = render_lumen(the_post)
-    if out_path is None:
+    if out is None:
         sys.stdout.write(text)
         return
     name = file_name(the_post, state.settings.post_filename)
-    folder = out_path.is_dir() or str(out_path).endswith(("/", os.sep))
-    target = out_path / name if folder else out_path
+    folder = Path(out).is_dir() or out.endswith(("/", os.sep))
+    target = Path(out) / name if folder else Path(out)
     write_atomic(target, text)
     state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
 

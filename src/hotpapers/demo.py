@@ -44,7 +44,7 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     step("bundled day loaded")
     with engine.begin() as conn:
         post = build_post(conn, DEMO_DAY, settings, now, keep=True)
-    step("day ranked (classic)")
+    step("day ranked (classic, from the published totals)")
     path = write_atomic(out / "posts" / file_name(post, settings.post_filename),
                         render_lumen(post))
     step("post written")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError, NothingToDo
@@ -96,8 +97,13 @@ def import_legacy(engine: Engine, paths: Iterable[Path], now: datetime,
             with engine.begin() as conn:
                 store_legacy_post(conn, legacy, now)
             result.day, result.papers = legacy.post.day, len(legacy.post.entries)
-        except (HotpapersError, OSError) as exc:
-            result.error = str(exc) if isinstance(exc, HotpapersError) else f"{path}: {exc}"
+        except HotpapersError as exc:
+            result.error = str(exc)
+        except OSError as exc:
+            result.error = f"{path}: {exc.strerror or exc}"
+        except SQLAlchemyError as exc:  # the transaction was rolled back: nothing of it stays
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            result.error = f"{path}: the database refused the post: {reason}"
         results.append(result)
         progress(path)
     return results
