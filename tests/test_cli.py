@@ -247,3 +247,17 @@ def test_a_bad_environment_value_is_named(cli, monkeypatch):
 def test_exporting_a_day_with_nothing_stored_is_nothing_to_do(cli, tmp_path):
     result = cli("export", "snapshot", "--date", "2024-03-04", tmp_path / "x.jsonl")
     assert result.code == 3 and not (tmp_path / "x.jsonl").exists()
+
+
+def test_a_second_post_of_the_same_day_replaces_the_first_with_a_warning(cli, tmp_path):
+    rerun = tmp_path / "rerun.md"
+    rerun.write_text(LANTERNS.read_text(encoding="utf-8").replace(
+        "date: 2024-03-05T07:30:01.Z", "date: 2024-03-06T07:30:01.Z"), encoding="utf-8")
+    assert cli("import", "legacy", LANTERNS).code == 0
+    again = cli("import", "legacy", LANTERNS)
+    assert again.code == 0 and again.err == ""
+    result = cli("import", "legacy", rerun)
+    assert result.code == 0
+    assert result.err.strip() == (f"hotpapers: warning: {rerun} replaced the stored post of "
+                                  "2024-03-04 generated 2024-03-05 07:30:01 UTC")
+    assert cli("post", "--date", "2024-03-04").out == rerun.read_text(encoding="utf-8")

@@ -297,6 +297,11 @@ def import_legacy_command(
         run.counts = {"files": len(files), "posts": len(files) - len(run.errors),
                       "papers": sum(r.papers for r in results)}
     failed = state.report(run.errors)
+    for result in results:
+        if result.replaced:
+            err.print(f"hotpapers: warning: {result.path} replaced the stored post of "
+                      f"{result.day} generated {result.replaced:%Y-%m-%d %H:%M:%S %Z}",
+                      soft_wrap=True)
     state.say(f"Done: {len(results) - failed} posts imported "
               f"({sum(r.papers for r in results)} papers), {failed} failed")
     if failed:

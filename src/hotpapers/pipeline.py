@@ -29,6 +29,7 @@ from hotpapers.store.posts import (
     StoredRanking,
     load_post,
     load_ranking,
+    post_generated_at,
     save_post,
     save_ranking,
 )
@@ -48,6 +49,7 @@ class FileResult:
     day: date | None = None
     papers: int = 0
     error: str | None = None
+    replaced: datetime | None = None  # generation time of another post of that day it replaced
     rendered: str | None = None  # set by verify_legacy
 
     @property
@@ -55,9 +57,11 @@ class FileResult:
         return self.rendered is not None and self.rendered.encode() == self.path.read_bytes()
 
 
-def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> None:
-    """Store one parsed post: papers, totals as published, tweets, ranking and post."""
+def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> datetime | None:
+    """Store one parsed post: papers, totals as published, tweets, ranking and post.
+    Returns the generation time of a different post of that day it replaced, if any."""
     post = legacy.post
+    previous = post_generated_at(conn, post.day, "lumen")
     known = load_papers(conn, [e.paper.id for e in post.entries])
     for entry in post.entries:
         if entry.paper.id not in known:
@@ -71,6 +75,7 @@ def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> No
     ranking = StoredRanking(day=post.day, method="classic", as_of=post.generated_at, rows=rows,
                             settings={"imported": True, "source": "legacy"})
     save_post(conn, post, "lumen", ids, save_ranking(conn, ranking, now))
+    return previous if previous not in (None, post.generated_at) else None
 
 
 def legacy_files(paths: Iterable[Path]) -> list[Path]:
@@ -95,7 +100,7 @@ def import_legacy(engine: Engine, paths: Iterable[Path], now: datetime,
         try:
             legacy = parse_post(path.read_bytes(), str(path))
             with engine.begin() as conn:
-                store_legacy_post(conn, legacy, now)
+                result.replaced = store_legacy_post(conn, legacy, now)
             result.day, result.papers = legacy.post.day, len(legacy.post.entries)
         except HotpapersError as exc:
             result.error = str(exc)

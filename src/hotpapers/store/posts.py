@@ -19,7 +19,10 @@ from hotpapers.store.schema import (
 )
 from hotpapers.store.upsert import upsert
 
-__all__ = ["RankingRow", "StoredRanking", "load_post", "load_ranking", "save_post", "save_ranking"]
+__all__ = [
+    "RankingRow", "StoredRanking", "load_post", "load_ranking", "post_generated_at", "save_post",
+    "save_ranking",
+]
 
 
 @dataclass
@@ -133,3 +136,9 @@ def load_post(conn: Connection, day: date, fmt: str) -> Post | None:
                                  written_at=r["written_at"], shown=shown.get(r["position"], [])))
     return Post(day=day, generated_at=head["generated_at"], entries=entries,
                 layout=head["layout"] or {})
+
+
+def post_generated_at(conn: Connection, day: date, fmt: str) -> datetime | None:
+    """When the stored post of `day` in `fmt` was generated, or None when there is none."""
+    return conn.execute(select(posts.c.generated_at).where(
+        posts.c.day == day, posts.c.format == fmt)).scalar()
