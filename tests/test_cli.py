@@ -102,7 +102,7 @@ def test_legacy_verify_fails_on_a_post_it_cannot_read(cli, tmp_path):
 
 
 def test_the_verify_diff_names_both_sides():
-    from hotpapers.cli import _diff
+    from hotpapers.cli.data import _diff
 
     text = _diff(Path("a.md"), b"one\ntwo\n", "one\nthree\n")
     assert text.splitlines() == ["--- a.md", "+++ a.md (rendered)", "@@ -1,2 +1,2 @@",

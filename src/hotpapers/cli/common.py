@@ -1,0 +1,94 @@
+"""What the commands share: the consoles, the run state (settings, database, quietness),
+progress and error reporting, and the common option types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from hotpapers.config import Settings, default_db_url, load_settings
+from hotpapers.errors import InputError
+
+__all__ = ["DateOption", "PostPaths", "State", "err", "now", "out", "parse_day", "state_of"]
+
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
+
+
+@dataclass
+class State:
+    db: str | None = None
+    config: Path | None = None
+    verbosity: int = 0
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config, db=self.db)
+        return self._settings
+
+    @property
+    def db_url(self) -> str:
+        return self.settings.db or default_db_url()
+
+    @property
+    def quiet(self) -> bool:
+        return self.verbosity < 0
+
+    def say(self, message: str) -> None:
+        if not self.quiet:
+            out.print(message, highlight=False, soft_wrap=True)
+
+    def progress(self) -> Progress:
+        return Progress(console=err, disable=self.quiet or not err.is_terminal, transient=True)
+
+    @contextmanager
+    def counting(self, label: str, total: int | None) -> Iterator[Callable[[object], None]]:
+        """A progress bar of `total` steps (None: unknown); yields the function that
+        advances it by one, or by the number it is given."""
+        with self.progress() as progress:
+            task = progress.add_task(label, total=total)
+            yield lambda n=1: progress.advance(task, n if isinstance(n, int) else 1)
+
+    def report(self, errors: Iterable[str | None]) -> int:
+        """Print each error as one line on stderr; returns how many there were."""
+        shown = [e for e in errors if e]
+        for error in shown:
+            err.print(f"hotpapers: error: {error}", highlight=False, soft_wrap=True)
+        return len(shown)
+
+
+def state_of(ctx: typer.Context) -> State:
+    return ctx.find_root().obj
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(f"--date {text!r}: not a date (YYYY-MM-DD)") from None
+
+
+PostPaths = Annotated[list[Path], typer.Argument(
+    metavar="PATH", help="Post files, or folders of posts (their *.md files).")]
+DateOption = Annotated[
+    str, typer.Option("--date", metavar="D", help="Day D, arXiv's listing date (YYYY-MM-DD).")]
+
+
+def safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,220 @@
+"""The `hotpapers` command line (Typer): parse, call the pipeline, print. Exit codes:
+0 ok, 1 runtime failure, 2 bad usage or input, 3 nothing to do."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+
+from hotpapers import __version__
+from hotpapers.cli.common import (
+    DateOption,
+    State,
+    err,
+    now,
+    out,
+    parse_day,
+    safe_url,
+    state_of,
+)
+from hotpapers.cli.data import export_app, import_app, legacy_app
+from hotpapers.cli.fetch import fetch_app
+from hotpapers.config import default_config_path, default_db_url, load_settings
+from hotpapers.config import render_config as render_config_text
+from hotpapers.errors import HotpapersError
+from hotpapers.store.db import connect
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="hotpapers", no_args_is_help=True, add_completion=False,
+    pretty_exceptions_enable=False, rich_markup_mode=None,
+    help="Find the arXiv papers researchers are talking about and publish a daily digest.",
+)
+app.add_typer(import_app, name="import")
+app.add_typer(export_app, name="export")
+app.add_typer(legacy_app, name="legacy")
+app.add_typer(fetch_app, name="fetch")
+
+
+class Method(StrEnum):
+    classic = "classic"
+
+
+class PostFormat(StrEnum):
+    lumen = "lumen"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"hotpapers {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[str | None, typer.Option(
+        metavar="URL", help="Database URL (default: $HOTPAPERS_DB or a SQLite file in the "
+        "user data dir).")] = None,
+    config: Annotated[Path | None, typer.Option(metavar="PATH", help="Config file (TOML).")]
+    = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Say more.")] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.",
+                                          is_eager=True, callback=_print_version)] = False,
+) -> None:
+    """Find the arXiv papers researchers are talking about and publish a daily digest."""
+    ctx.obj = State(db=db, config=config, verbosity=-1 if quiet else verbose)
+    logging.basicConfig(level=logging.WARNING - 10 * verbose if not quiet else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
+) -> None:
+    """Write a commented config file and create or migrate the database.
+
+    Example: hotpapers init
+    """
+    from hotpapers.render.write import write_atomic
+
+    state = state_of(ctx)
+    path = state.config or default_config_path()
+    settings = load_settings(path if path.exists() else None, db=state.db)
+    db_url = settings.db or default_db_url()
+    connect(db_url).dispose()
+    state.say(f"Database ready: {safe_url(db_url)}")
+    if path.exists() and not force:
+        state.say(f"Config kept: {path} (use --force to overwrite)")
+    else:
+        write_atomic(path, render_config_text())
+        state.say(f"Config written: {path}")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    out_dir: Annotated[Path, typer.Option("--out", metavar="DIR",
+                                                help="Folder for the database and post.")]
+    = Path("hotpapers-demo"),
+) -> None:
+    """Run the whole job offline on the bundled day (2021-01-18).
+
+    Example: hotpapers demo --out /tmp/hp-demo
+    """
+    from hotpapers.demo import run_demo
+
+    state = state_of(ctx)
+    started = time.monotonic()
+    with state.progress() as progress:
+        task = progress.add_task("demo", total=4)
+        result = run_demo(out_dir, state.settings, now(),
+                          step=lambda what: progress.update(task, advance=1, description=what))
+    state.say(f"Post: {result.post}")
+    state.say(f"Done: {result.papers} papers listed, {result.tweets} tweets shown, "
+              f"1 file written in {time.monotonic() - started:.1f} s")
+
+
+@app.command()
+def rank(
+    ctx: typer.Context,
+    day: DateOption,
+    method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.classic,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rank a day's papers and print the ranking.
+
+    Example: hotpapers rank --date 2021-01-18 --json
+    """
+    from hotpapers.pipeline import classic_ranking
+    from hotpapers.store.papers import load_papers
+
+    state = state_of(ctx)
+    the_day = parse_day(day)
+    engine = connect(state.db_url)
+    with engine.connect() as conn:
+        ranking, _ = classic_ranking(conn, the_day, state.settings, now())
+        papers = load_papers(conn, [r.paper_id for r in ranking.rows])
+    rows = [{"rank": i, "id": r.paper_id, "title": papers[r.paper_id].title,
+             "score": int(r.score) if float(r.score).is_integer() else r.score, **r.parts}
+            for i, r in enumerate(ranking.rows, start=1)]
+    if as_json:
+        print(json.dumps({"day": the_day.isoformat(), "method": method.value,
+                          "as_of": ranking.as_of.isoformat(), "papers": rows}, indent=2))
+        return
+    as_of = f"{ranking.as_of:%Y-%m-%d %H:%M %Z}"
+    table = Table(title=f"Hot Papers {the_day} ({method.value}, as of {as_of})")
+    for column in ("#", "arXiv id", "score", "retweets", "favorites", "title"):
+        table.add_column(column, justify="right" if column in ("#", "score") else "left")
+    for row in rows:
+        table.add_row(str(row["rank"]), row["id"], f"{row['score']:g}",
+                      str(row.get("reposts", "")), str(row.get("likes", "")), row["title"])
+    if not state.quiet:
+        out.print(table)
+    state.say(f"Done: {len(rows)} papers ranked")
+
+
+@app.command()
+def post(
+    ctx: typer.Context,
+    day: DateOption,
+    fmt: Annotated[PostFormat, typer.Option("--format", help="Post format.")]
+    = PostFormat.lumen,
+    out: Annotated[str | None, typer.Option(
+        "--out", metavar="PATH", help="File, or folder (existing or ending in '/'), to write; "
+        "default: standard output (a preview that does not publish the day).")] = None,
+) -> None:
+    """Render a day's post; a published day renders exactly as published.
+
+    Example: hotpapers post --date 2021-01-18 --out content/posts/
+    """
+    from hotpapers.pipeline import build_post
+    from hotpapers.render.lumen import file_name, render_lumen
+    from hotpapers.render.write import write_atomic
+
+    state = state_of(ctx)
+    the_day = parse_day(day)
+    engine = connect(state.db_url)
+    with engine.begin() as conn:  # writing the post to a file publishes the day
+        the_post = build_post(conn, the_day, state.settings, now(), keep=out is not None)
+    text = render_lumen(the_post)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    name = file_name(the_post, state.settings.post_filename)
+    folder = Path(out).is_dir() or out.endswith(("/", os.sep))
+    target = Path(out) / name if folder else Path(out)
+    write_atomic(target, text)
+    state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app; a hotpapers error becomes one line on stderr and its exit
+    code (usage errors are Typer's own: exit 2)."""
+    try:
+        app(args=argv, prog_name="hotpapers")
+    except HotpapersError as exc:
+        label = "nothing to do" if exc.exit_code == 3 else "error"
+        err.print(f"hotpapers: {label}: {exc}", soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except OSError as exc:  # a file or folder the system refused: one line, not a traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"hotpapers: error: {where}{exc.strerror or exc}", soft_wrap=True)
+        sys.exit(1)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"hotpapers: error: database: {reason}", soft_wrap=True)
+        sys.exit(1)
