@@ -40,9 +40,31 @@ def seed_post() -> Path:
     return shared_path("seed", "000_10bfd103cf2760b6.txt")
 
 
+POSTGRES = os.environ.get("HOTPAPERS_TEST_POSTGRES")  # a server URL, e.g. postgresql://u@host/db
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+def db_url(tmp_path: Path, request) -> str:
+    """A fresh database per test: a SQLite file, or with HOTPAPERS_TEST_POSTGRES set, a new
+    PostgreSQL database on that server (dropped afterwards)."""
+    if not POSTGRES:
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"hp_test_{os.getpid()}_{abs(hash(request.node.nodeid)) % 10**9}"
+    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    server.dispose()
+
+
+sqlite_only = pytest.mark.skipif(bool(POSTGRES), reason="checks a SQLite-only behaviour")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from conftest import FIXTURES
+from conftest import FIXTURES, sqlite_only
 from hotpapers.config import Settings
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.pipeline import build_post, classic_ranking, import_legacy
@@ -195,6 +195,7 @@ def test_a_published_post_keeps_its_embeds_when_a_tweet_changes_later(engine, tm
     assert rendered(engine, date(2024, 3, 5)).encode() == later.read_bytes()
 
 
+@sqlite_only
 def test_a_post_failing_halfway_through_storage_leaves_nothing(engine):
     """A database trigger refuses the post's third paper: the first two must not remain."""
     from sqlalchemy import text

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import StatementError
 
+from conftest import sqlite_only
 from hotpapers.errors import InputError
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.store.db import connect, current_revision, head_revision
@@ -28,6 +29,7 @@ def test_migrations_build_exactly_the_declared_schema(engine):
     assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
 
 
+@sqlite_only
 def test_sqlite_file_uses_wal_and_foreign_keys(engine, tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
