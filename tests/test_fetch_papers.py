@@ -187,3 +187,33 @@ def test_the_real_announcement_feed(engine, httpserver, settings):
         cross = load_papers(conn, ["2205.06398"])["2205.06398"]
     assert cross.categories == ["stat.ME", "stat.AP", "stat.ML"]
     assert cross.doi == "10.1093/bioinformatics/btac431"
+
+
+def test_a_harvest_failing_in_its_second_set_continues_with_that_set(engine, httpserver,
+                                                                      settings):
+    serve_harvest(httpserver)
+    httpserver.clear()
+    httpserver.expect_request("/oai", query_string={**OAI_START, "set": "cs"}).respond_with_data(
+        (ARXIV / "oai-cs-page1.xml").read_bytes())
+    httpserver.expect_request("/oai", query_string={"verb": "ListRecords",
+                                                    "resumptionToken": "cs-token-2"}
+                              ).respond_with_data((ARXIV / "oai-cs-page2.xml").read_bytes())
+    httpserver.expect_request("/oai", query_string={**OAI_START, "set": "stat"}
+                              ).respond_with_response(Response("down", status=500))
+    with pytest.raises(SourceError):
+        run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    httpserver.clear()
+    serve_harvest(httpserver)
+    fetched, _ = run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    assert [r.args.get("set") for r, _ in httpserver.log] == ["stat"]  # cs is not asked again
+    assert listing(engine) == EXPECTED_HARVEST
+    assert fetched.summary() == "1 new, 0 cross-listed, 0 replaced, 1 unchanged"
+
+
+def test_a_finished_run_is_not_resumed(engine, httpserver, settings):
+    serve_harvest(httpserver)
+    run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    first = len(httpserver.log)
+    fetched, _ = run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    assert len(httpserver.log) == 2 * first  # the whole harvest again, from the start
+    assert fetched.summary() == "0 new, 0 cross-listed, 0 replaced, 4 unchanged"

@@ -32,7 +32,7 @@ from hotpapers.sources.arxiv.schedule import (
     submission_window,
 )
 from hotpapers.sources.http import Clock, PoliteClient, user_agent
-from hotpapers.store.listings import reorder_listing, save_listing
+from hotpapers.store.listings import load_listing, reorder_listing, save_listing
 from hotpapers.store.papers import load_papers, save_paper, shown_fields
 from hotpapers.store.runs import RunLog, last_cursors
 
@@ -119,13 +119,20 @@ def _harvest(engine: Engine, http: PoliteClient, day: date, settings: Settings,
             with engine.begin() as conn:
                 _store(conn, day, found, now, fetched, start=len(listed))
             listed += found
-            run.cursors = {"day": day.isoformat(), "set": set_spec, "token": page.token,
-                           "done_sets": done_sets}
-            run.counts = dict(fetched.counts)
-            run.checkpoint()
+            _checkpoint(run, fetched, day, done_sets, set_spec, page.token)
             page_done(len(page.records))
         done_sets.append(set_spec)
+        _checkpoint(run, fetched, day, done_sets, None, None)
     return listed
+
+
+def _checkpoint(run: RunLog, fetched: PapersFetched, day: date, done_sets: list[str],
+                set_spec: str | None, token: str | None) -> None:
+    """Keep where the harvest is, so that an interrupted run continues from there."""
+    run.cursors = {"day": day.isoformat(), "set": set_spec, "token": token,
+                   "done_sets": list(done_sets)}
+    run.counts = dict(fetched.counts)
+    run.checkpoint()
 
 
 def fetch_papers(engine: Engine, http: PoliteClient, day: date, settings: Settings,
@@ -146,9 +153,10 @@ def fetch_papers(engine: Engine, http: PoliteClient, day: date, settings: Settin
             _store(conn, day, order(listed), now, fetched, start=0)
     else:
         fetched = PapersFetched(day, "oai-pmh")
-        listed = _harvest(engine, http, day, settings, now, run, fetched, page_done)
+        _harvest(engine, http, day, settings, now, run, fetched, page_done)
         with engine.begin() as conn:  # final positions in arXiv's listing order
             reorder_listing(conn, day, KINDS)
+            listed = load_listing(conn, day)  # a resumed run stored part of it before
     if not listed:
         raise NothingToDo(f"{day}: the listing has no papers in {', '.join(settings.categories)}")
     run.counts = dict(fetched.counts)
