@@ -116,3 +116,41 @@ def test_cli_reports_bad_lines_and_exits_2(cli, tmp_path, db_url):
     assert result.code == 2
     assert f"{path}:2: not JSON" in result.err
     assert "Done: 1 papers imported, 1 bad lines skipped" in result.out
+
+
+def test_an_older_record_never_replaces_a_newer_version(engine, tmp_path):
+    newer = write(tmp_path / "new.jsonl", [record("2403.00010", title="Newer")])
+    older = write(tmp_path / "old.jsonl", [record(
+        "2403.00010", title="Older",
+        versions=[{"version": "v1", "created": "Fri, 1 Mar 2024 18:59:00 GMT"}])])
+    import_arxiv_snapshot(engine, newer, Settings(), NOW)
+    import_arxiv_snapshot(engine, older, Settings(), NOW)
+    with engine.connect() as conn:
+        paper = load_papers(conn, ["2403.00010"])["2403.00010"]
+    assert (paper.title, paper.latest_version) == ("Newer", 2)
+
+
+def test_odd_but_readable_records(tmp_path):
+    paper = parse_record(record("2403.00010", authors_parsed=[[], ["Solo", "Han", ""]]))
+    assert paper.authors == ["Han Solo"]
+    loose = parse_record(record("2403.00011", authors_parsed=None,
+                                authors="A. One, B. Two, and C. Three"))
+    assert loose.authors == ["A. One", "B. Two", "C. Three"]
+    with pytest.raises(ValueError, match="not a version date: 'Mon, 2 April 2007"):
+        parse_record(record("2403.00012", versions=[
+            {"version": "v1", "created": "Mon, 2 April 2007 19:18:42 GMT"}]))
+
+
+def test_a_byte_order_mark_and_a_corrupt_gzip(engine, tmp_path):
+    from hotpapers.errors import InputError
+
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(record("2403.00010")).encode() + b"\n")
+    assert import_arxiv_snapshot(engine, path, Settings(), NOW).stored == 1
+    packed = bytearray(gzip.compress(b"\n".join(json.dumps(record(f"2403.{i:05d}")).encode()
+                                                 for i in range(50))))
+    packed[len(packed) // 2] ^= 0xFF
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(bytes(packed))
+    with pytest.raises(InputError, match=r"broken\.jsonl\.gz: cannot read after"):
+        import_arxiv_snapshot(engine, broken, Settings(), NOW)

@@ -217,3 +217,69 @@ def test_a_finished_run_is_not_resumed(engine, httpserver, settings):
     fetched, _ = run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
     assert len(httpserver.log) == 2 * first  # the whole harvest again, from the start
     assert fetched.summary() == "0 new, 0 cross-listed, 0 replaced, 4 unchanged"
+
+
+BAD_TOKEN = (b'<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"><error '
+             b'code="badResumptionToken">expired</error></OAI-PMH>')
+
+
+def test_an_expired_token_restarts_its_set(engine, httpserver, settings):
+    serve_harvest(httpserver, second_page=Response("busy", status=503))
+    with pytest.raises(SourceError):
+        run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    httpserver.clear()
+    httpserver.expect_ordered_request("/oai", query_string={
+        "verb": "ListRecords", "resumptionToken": "cs-token-2"}).respond_with_data(BAD_TOKEN)
+    serve_harvest(httpserver)
+    run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    asked = [r.args.get("set") or r.args.get("resumptionToken") for r, _ in httpserver.log]
+    assert asked == ["cs-token-2", "cs", "cs-token-2", "stat"]
+    assert listing(engine) == EXPECTED_HARVEST
+
+
+def test_other_categories_neither_resume_nor_keep_an_old_listing(engine, httpserver, settings):
+    serve_harvest(httpserver, second_page=Response("busy", status=503))
+    with pytest.raises(SourceError):
+        run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    httpserver.clear()
+    serve_harvest(httpserver)
+    run_fetch(engine, settings.model_copy(update={"categories": ["stat.ML"]}), TUESDAY,
+              A_WEEK_LATER)
+    assert [r.args.get("set") for r, _ in httpserver.log] == ["stat"]
+    assert listing(engine) == [("2403.00006", "new"), ("2403.00001", "cross")]
+
+
+def test_the_feed_alone_serves_when_the_api_is_down(engine, httpserver, settings):
+    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(
+        (ARXIV / "rss-cs+stat.ML.xml").read_bytes())
+    httpserver.expect_request("/api/query").respond_with_data("down", status=502)
+    fetched, _ = run_fetch(engine, settings, TUESDAY, ON_TUESDAY)
+    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+    with engine.connect() as conn:
+        run = load_runs(conn)[0]
+        ada = load_papers(conn, ["2403.00001"])["2403.00001"]
+    assert run["status"] == "partial" and "export API incomplete" in run["errors"][0]
+    assert ada.abstract.startswith("A paper submitted on a Saturday") and ada.comments is None
+
+
+def test_a_feed_not_yet_rebuilt_is_an_error_to_retry(engine, httpserver, settings):
+    serve_feed(httpserver, (ARXIV / "rss-cs+stat.ML.xml").read_bytes(), b"")
+    wednesday = datetime(2024, 3, 6, 2, tzinfo=UTC)  # announced at 01:00 UTC, feed not rebuilt
+    with pytest.raises(SourceError, match="still shows the listing of 2024-03-05, not "
+                                          "2024-03-06; try again later"):
+        run_fetch(engine, settings, date(2024, 3, 6), wednesday)
+
+
+def test_metadata_added_later_is_stored(engine, httpserver, settings):
+    serve_feed(httpserver, (ARXIV / "rss-cs+stat.ML.xml").read_bytes(),
+               (ARXIV / "api-details.xml").read_bytes())
+    run_fetch(engine, settings, TUESDAY, ON_TUESDAY)
+    httpserver.clear()
+    serve_harvest(httpserver)
+    fetched, _ = run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
+    with engine.connect() as conn:
+        ada = load_papers(conn, ["2403.00001"])["2403.00001"]
+    assert [(v.number, v.size) for v in ada.versions] == [(1, "812kb")]  # from the harvest
+    assert ada.comments == "12 pages"
+    # every paper gained what the feed and the API did not say (sizes, 2403.00006 itself)
+    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"

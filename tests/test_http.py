@@ -120,3 +120,20 @@ def test_one_real_spacing_of_two_requests(httpserver):
     client.get(httpserver.url_for("/q"))
     client.get(httpserver.url_for("/q"))
     assert arrivals[1] - arrivals[0] >= 0.45
+
+
+def test_a_retry_after_beyond_the_longest_wait_fails_at_once(httpserver, clock):
+    httpserver.expect_request("/q").respond_with_response(
+        Response("busy", status=503, headers={"Retry-After": "3600"}))
+    client = polite(clock, max_wait=600)
+    with pytest.raises(SourceError, match="asks to wait 3600 s, more than 600 s"):
+        client.get(httpserver.url_for("/q"))
+    assert clock.sleeps == [] and client.requests == 1
+
+
+def test_retry_after_with_a_minus_zero_zone_is_utc(httpserver, clock):
+    httpserver.expect_ordered_request("/q").respond_with_response(
+        Response("busy", status=503, headers={"Retry-After": "Mon, 05 Jan 2026 12:00:30 -0000"}))
+    httpserver.expect_ordered_request("/q").respond_with_data("fine")
+    polite(clock).get(httpserver.url_for("/q"))
+    assert clock.sleeps == [30.0]

@@ -4,6 +4,7 @@ streamed in batches with bounded memory; bad lines are reported and skipped."""
 from __future__ import annotations
 
 import gzip
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,10 +24,14 @@ __all__ = ["BATCH", "SnapshotImport", "import_arxiv_snapshot"]
 BATCH = 2000
 
 
+KEEP_BAD = 1000  # bad lines remembered with their reason; the rest are only counted
+
+
 @dataclass
 class SnapshotImport:
     stored: int = 0
-    bad: list[tuple[int, str]] = field(default_factory=list)
+    bad: list[tuple[int, str]] = field(default_factory=list)  # the first KEEP_BAD
+    bad_count: int = 0
 
 
 def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
@@ -56,11 +61,13 @@ def import_arxiv_snapshot(engine: Engine, path: Path, settings: Settings, now: d
         try:
             for batch in _batches(read_lines(stream, settings.arxiv_holidays)):
                 good = [line.paper for line in batch if line.paper is not None]
-                result.bad += [(line.number, line.error) for line in batch if line.error]
+                errors = [(line.number, line.error) for line in batch if line.error]
+                result.bad_count += len(errors)
+                result.bad += errors[: max(0, KEEP_BAD - len(result.bad))]
                 with engine.begin() as conn:
                     save_papers_bulk(conn, good, now)
                 result.stored += len(good)
                 progress(raw.tell())
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise InputError(f"{path}: cannot read after {result.stored} papers: {exc}") from None
     return result

@@ -5,15 +5,15 @@ OAI-PMH harvest, resumable from the token kept in the run record."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 
 import httpx
 from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
-from hotpapers.errors import NothingToDo
+from hotpapers.errors import NothingToDo, SourceError
 from hotpapers.models import Paper
 from hotpapers.sources.arxiv.api import ArxivApi
 from hotpapers.sources.arxiv.listing import (
@@ -24,7 +24,7 @@ from hotpapers.sources.arxiv.listing import (
     oai_sets,
     order,
 )
-from hotpapers.sources.arxiv.oai import OaiHarvest
+from hotpapers.sources.arxiv.oai import OaiHarvest, OaiPage
 from hotpapers.sources.arxiv.rss import parse_listing
 from hotpapers.sources.arxiv.schedule import (
     is_listing_date,
@@ -32,8 +32,8 @@ from hotpapers.sources.arxiv.schedule import (
     submission_window,
 )
 from hotpapers.sources.http import Clock, PoliteClient, user_agent
-from hotpapers.store.listings import load_listing, reorder_listing, save_listing
-from hotpapers.store.papers import load_papers, save_paper, shown_fields
+from hotpapers.store.listings import clear_listing, load_listing, reorder_listing, save_listing
+from hotpapers.store.papers import load_papers, save_paper
 from hotpapers.store.runs import RunLog, last_cursors
 
 __all__ = ["PapersFetched", "arxiv_http", "fetch_papers"]
@@ -64,6 +64,19 @@ def arxiv_http(settings: Settings, clock: Clock | None = None,
                         retries=settings.http_retries, clock=clock)
 
 
+def _merged(old: Paper | None, new: Paper) -> Paper:
+    """`new`, with what it does not know (None, empty) taken from the stored `old`."""
+    if old is None:
+        return new
+    values = {f.name: getattr(new, f.name) for f in fields(Paper)}
+    for name, value in values.items():
+        if value is None or value == []:
+            values[name] = getattr(old, name)
+    known = {v.number: v for v in old.versions} | {v.number: v for v in new.versions}
+    values["versions"] = [known[n] for n in sorted(known)]
+    return Paper(**values)
+
+
 def _store(conn: Connection, day: date, listed: Sequence[ListedPaper], now: datetime,
            fetched: PapersFetched, start: int) -> None:
     stored = load_papers(conn, [item.paper.id for item in listed])
@@ -71,27 +84,30 @@ def _store(conn: Connection, day: date, listed: Sequence[ListedPaper], now: date
         old = stored.get(item.paper.id)
         if item.announce_type in ("new", "cross"):
             item.paper.announced_on = day
-        elif old is not None:
-            item.paper.announced_on = old.announced_on
-        if old is not None and old.latest_version == item.paper.latest_version \
-                and shown_fields(old) == shown_fields(item.paper):
+        paper = _merged(old, item.paper)
+        if paper == old:
             fetched.counts["unchanged"] += 1
         else:
-            save_paper(conn, item.paper, now)
+            save_paper(conn, paper, now)
             fetched.counts[item.announce_type] += 1
     save_listing(conn, day, [(i.paper.id, i.announce_type) for i in listed], start=start)
 
 
-def _from_feed(http: PoliteClient, day: date, settings: Settings) -> list[ListedPaper]:
+def _from_feed(http: PoliteClient, day: date, settings: Settings,
+               run: RunLog) -> list[ListedPaper]:
     url = f"{settings.arxiv_rss_url.rstrip('/')}/{'+'.join(settings.categories)}"
     feed = parse_listing(http.get(url, what=f"arXiv feed {url}").content, f"arXiv feed {url}")
-    if feed.day != day:
-        raise NothingToDo(f"the arXiv feed shows the listing of {feed.day}, not {day}")
+    if feed.day != day:  # announced at 20:00 US Eastern, the feed is rebuilt hours later
+        raise SourceError(f"arXiv feed {url} still shows the listing of {feed.day}, not {day}; "
+                          "try again later")
     items = [i for i in feed.items if in_categories(i.paper.categories, settings.categories)]
     details: dict[str, Paper] = {}
-    if items:
-        api = ArxivApi(http, settings.arxiv_api_url)
-        details = {p.id: p for p in api.papers([i.paper.id for i in items])}
+    api = ArxivApi(http, settings.arxiv_api_url)
+    try:
+        for paper in api.papers([i.paper.id for i in items]):
+            details[paper.id] = paper
+    except SourceError as exc:  # the feed alone still describes each paper
+        run.errors.append(f"details from the export API incomplete: {exc}")
     return [ListedPaper(details.get(i.paper.id, i.paper), i.announce_type) for i in items]
 
 
@@ -100,9 +116,15 @@ def _harvest(engine: Engine, http: PoliteClient, day: date, settings: Settings,
              page_done: Callable[[int], None]) -> list[ListedPaper]:
     holidays = settings.arxiv_holidays
     start = submission_window(day, holidays)[0].date() - timedelta(days=1)
+    scope = {"day": day.isoformat(), "categories": sorted(settings.categories)}
     with engine.connect() as conn:
-        resume = last_cursors(conn, "fetch papers", {"day": day.isoformat()})
+        resume = last_cursors(conn, "fetch papers", scope)
+        if not resume:  # a fresh run: the listing is made anew
+            clear_listing(conn, day)
+            conn.commit()
     done_sets = list(resume.get("done_sets", []))
+    if resume:  # this run carries the place on, whatever happens to it
+        _checkpoint(run, fetched, scope, done_sets, resume.get("set"), resume.get("token"))
     harvest = OaiHarvest(http, settings.arxiv_oai_url)
     listed: list[ListedPaper] = []
     seen: set[str] = set()  # a paper in two sets (cs and stat) is listed once
@@ -110,7 +132,7 @@ def _harvest(engine: Engine, http: PoliteClient, day: date, settings: Settings,
         if set_spec in done_sets:
             continue
         token = resume.get("token") if resume.get("set") == set_spec else None
-        for page in harvest.pages(set_spec, start, token=token):
+        for page in _pages(harvest, set_spec, start, token):
             found = [ListedPaper(r.paper, kind) for r in page.records
                      if r.paper is not None and r.paper.id not in seen
                      for kind in [announced_on(r.paper, day, settings.categories, holidays)]
@@ -119,18 +141,28 @@ def _harvest(engine: Engine, http: PoliteClient, day: date, settings: Settings,
             with engine.begin() as conn:
                 _store(conn, day, found, now, fetched, start=len(listed))
             listed += found
-            _checkpoint(run, fetched, day, done_sets, set_spec, page.token)
+            _checkpoint(run, fetched, scope, done_sets, set_spec, page.token)
             page_done(len(page.records))
         done_sets.append(set_spec)
-        _checkpoint(run, fetched, day, done_sets, None, None)
+        _checkpoint(run, fetched, scope, done_sets, None, None)
     return listed
 
 
-def _checkpoint(run: RunLog, fetched: PapersFetched, day: date, done_sets: list[str],
+def _pages(harvest: OaiHarvest, set_spec: str, start: date, token: str | None
+           ) -> Iterator[OaiPage]:
+    """The set's pages from `token`; from the start again when arXiv no longer knows it."""
+    try:
+        yield from harvest.pages(set_spec, start, token=token)
+    except SourceError as exc:
+        if token is None or "badResumptionToken" not in str(exc):
+            raise
+        yield from harvest.pages(set_spec, start)
+
+
+def _checkpoint(run: RunLog, fetched: PapersFetched, scope: dict, done_sets: list[str],
                 set_spec: str | None, token: str | None) -> None:
     """Keep where the harvest is, so that an interrupted run continues from there."""
-    run.cursors = {"day": day.isoformat(), "set": set_spec, "token": token,
-                   "done_sets": list(done_sets)}
+    run.cursors = {**scope, "set": set_spec, "token": token, "done_sets": list(done_sets)}
     run.counts = dict(fetched.counts)
     run.checkpoint()
 
@@ -148,8 +180,9 @@ def fetch_papers(engine: Engine, http: PoliteClient, day: date, settings: Settin
         raise NothingToDo(f"{day}: not announced yet (the latest listing is {latest})")
     if day == latest:
         fetched = PapersFetched(day, "feed")
-        listed = _from_feed(http, day, settings)
+        listed = _from_feed(http, day, settings, run)
         with engine.begin() as conn:
+            clear_listing(conn, day)
             _store(conn, day, order(listed), now, fetched, start=0)
     else:
         fetched = PapersFetched(day, "oai-pmh")

@@ -74,6 +74,8 @@ class PoliteClient:
                 problem, retry_after = "timed out", None
             except httpx.TransportError as exc:
                 problem, retry_after = f"connection failed ({exc})", None
+            except httpx.HTTPError as exc:  # redirects, decoding: not worth retrying
+                raise SourceError(f"{what}: {exc}") from None
             else:
                 if response.is_success or response.status_code in accept:
                     return response
@@ -84,6 +86,9 @@ class PoliteClient:
                 retry_after = self._retry_after(response)
             if attempt == self.retries:
                 raise SourceError(f"{what}: {problem} after {attempt + 1} tries")
+            if retry_after is not None and retry_after > self.max_wait:
+                raise SourceError(f"{what}: {problem}; the server asks to wait "
+                                  f"{retry_after:.0f} s, more than {self.max_wait:.0f} s")
             wait = retry_after if retry_after is not None else self._backoff(attempt)
             log.info("%s: %s; retrying in %.1f s", what, problem, wait)
         raise AssertionError("unreachable")
@@ -96,12 +101,14 @@ class PoliteClient:
         if not value:
             return None
         if value.isdigit():
-            return min(float(value), self.max_wait)
+            return float(value)
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
             return None
-        return min(max((when - self.clock.now()).total_seconds(), 0.0), self.max_wait)
+        if when.tzinfo is None:  # "-0000": UTC, says RFC 5322
+            when = when.replace(tzinfo=UTC)
+        return max((when - self.clock.now()).total_seconds(), 0.0)
 
 
 def _reason(response: httpx.Response) -> str:

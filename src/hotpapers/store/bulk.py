@@ -27,6 +27,11 @@ def save_papers_bulk(conn: Connection, batch: Sequence[Paper], now: datetime) ->
     `save_paper`, which keeps what those posts showed."""
     batch = list({p.id: p for p in batch}.values())  # the last record of an id wins
     ids = [p.id for p in batch]
+    newer = dict(conn.execute(select(papers.c.id, papers.c.latest_version).where(
+        papers.c.id.in_(ids), papers.c.latest_version.is_not(None))).all())
+    batch = [p for p in batch  # an older record never replaces a newer version
+             if p.id not in newer or (p.latest_version or 0) >= newer[p.id]]
+    ids = [p.id for p in batch]
     shown = set(conn.execute(select(post_entries.c.paper_id).where(
         post_entries.c.paper_id.in_(ids))).scalars())
     for paper in (p for p in batch if p.id in shown):

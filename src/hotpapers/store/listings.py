@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from hotpapers.store.schema import listings
 from hotpapers.store.upsert import upsert
 
-__all__ = ["ListingRow", "load_listing", "reorder_listing", "save_listing"]
+__all__ = ["ListingRow", "clear_listing", "load_listing", "reorder_listing", "save_listing"]
 
 ListingRow = tuple[str, str]  # (paper id, announce type)
 
@@ -36,3 +36,8 @@ def reorder_listing(conn: Connection, day: date, kinds: Sequence[str]) -> None:
     rows = sorted(load_listing(conn, day),
                   key=lambda row: (kinds.index(row[1]) if row[1] in kinds else len(kinds), row[0]))
     save_listing(conn, day, rows)
+
+
+def clear_listing(conn: Connection, day: date) -> None:
+    """Forget the day's listing, before it is made anew."""
+    conn.execute(delete(listings).where(listings.c.day == day))

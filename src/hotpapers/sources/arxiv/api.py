@@ -10,7 +10,7 @@ from datetime import datetime
 
 from hotpapers import arxiv_ids
 from hotpapers.errors import SourceError
-from hotpapers.models import Paper
+from hotpapers.models import Paper, Version
 from hotpapers.sources.arxiv.common import abs_url, clean, parse_xml, pdf_url, text_of
 from hotpapers.sources.http import PoliteClient
 
@@ -46,6 +46,11 @@ def parse_entry(entry: ET.Element, what: str) -> Paper:
         categories = [first] + [c for c in categories if c != first]
     has_pdf = any(link.get("title") == "pdf" for link in entry.findall("a:link", NS))
     comments = text_of(entry, "arxiv:comment", NS)
+    published = _when(text_of(entry, "a:published", NS))
+    updated = _when(text_of(entry, "a:updated", NS))
+    versions = [Version(1, published)] if published else []
+    if found.version and found.version > 1:
+        versions.append(Version(found.version, updated))
     return Paper(
         id=found.id,
         title=text_of(entry, "a:title", NS) or "",
@@ -58,9 +63,10 @@ def parse_entry(entry: ET.Element, what: str) -> Paper:
         comments=comments,
         journal_ref=text_of(entry, "arxiv:journal_ref", NS),
         doi=text_of(entry, "arxiv:doi", NS),
-        submitted_at=_when(text_of(entry, "a:published", NS)),
-        updated_at=_when(text_of(entry, "a:updated", NS)),
+        submitted_at=published,
+        updated_at=updated,
         withdrawn=bool(comments and "withdrawn" in comments.lower()),
+        versions=versions,
     )
 
 

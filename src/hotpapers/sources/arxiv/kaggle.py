@@ -3,6 +3,7 @@ Kaggle): records into papers, line by line, with the reason a bad line is skippe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -16,6 +17,7 @@ from hotpapers.sources.arxiv.schedule import listing_date
 
 __all__ = ["SnapshotLine", "parse_record", "read_lines"]
 
+_AND = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 _MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
     start=1)}
@@ -32,20 +34,25 @@ class SnapshotLine:
 
 def _created(text: str) -> datetime:
     """`Mon, 2 Apr 2007 19:18:42 GMT` (the snapshot's only form), quickly."""
-    _, day, month, year, clock, zone = text.split()
+    try:
+        _, day, month, year, clock, zone = text.split()
+        number = _MONTHS[month]
+    except (ValueError, KeyError):
+        raise ValueError(f"not a version date: {text!r}") from None
     if zone != "GMT":
         raise ValueError(f"unexpected time zone in {text!r}")
     hour, minute, second = clock.split(":")
-    return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second),
+    return datetime(int(year), number, int(day), int(hour), int(minute), int(second),
                     tzinfo=UTC)
 
 
 def _authors(record: dict) -> list[str]:
     parsed = record.get("authors_parsed")
     if parsed:
-        return [" ".join(p for p in (first, last, suffix) if p)
-                for last, first, suffix, *_ in ([*a, "", ""] for a in parsed)]
-    return [a for a in clean(record.get("authors")).replace(" and ", ", ").split(", ") if a]
+        names = (" ".join(p for p in (first, last, suffix) if p)
+                 for last, first, suffix, *_ in ([*a, "", "", ""] for a in parsed))
+        return [name for name in names if name]
+    return [a for a in _AND.split(clean(record.get("authors"))) if a]
 
 
 def parse_record(record: dict, holidays: Collection[date] = ()) -> Paper:
@@ -80,6 +87,8 @@ def read_lines(lines: Iterable[bytes], holidays: Collection[date] = ()
                ) -> Iterator[SnapshotLine]:
     """Each non-blank line as a paper or an error; never stops at a bad line."""
     for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
         if not line.strip():
             continue
         try:

@@ -59,13 +59,13 @@ def announced_on(paper: Paper, day: date, wanted: Collection[str],
                  holidays: Collection[date] = ()) -> str | None:
     """How `paper` appears in the listing dated `day`, judged from its versions' submission
     times: new or cross for its first version, replace for a later one; None if not at all."""
-    versions = [v for v in paper.versions if v.submitted_at is not None]
-    if not versions:
+    if not paper.versions:
         return None
-    first = min(versions, key=lambda v: v.number)
-    if listing_date(first.submitted_at, holidays) == day:
+    first = min(paper.versions, key=lambda v: v.number)
+    if first.submitted_at is not None and listing_date(first.submitted_at, holidays) == day:
         return classify(paper, wanted)
-    if any(listing_date(v.submitted_at, holidays) == day for v in versions if v is not first):
+    if any(v.submitted_at is not None and listing_date(v.submitted_at, holidays) == day
+           for v in paper.versions if v is not first):
         return classify(paper, wanted, replaced=True)
     return None
 

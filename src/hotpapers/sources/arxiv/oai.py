@@ -19,7 +19,7 @@ __all__ = ["OaiHarvest", "OaiPage", "OaiRecord", "parse_page"]
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 FORMATS = {"arXiv": "http://arxiv.org/OAI/arXiv/", "arXivRaw": "http://arxiv.org/OAI/arXivRaw/"}
-_AND = re.compile(r",\s*|\s+and\s+")
+_AND = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 
 
 @dataclass
