@@ -57,7 +57,12 @@ class _Lines:
         self.name, self.lines, self.i, self.offset = name, lines, 0, first_line
 
     def fail(self, reason: str) -> PostFormatError:
+        """An error about the line the cursor is at."""
         return PostFormatError(f"{self.name}:{self.i + self.offset}: {reason}")
+
+    def fail_taken(self, reason: str) -> PostFormatError:
+        """An error about the line just taken."""
+        return PostFormatError(f"{self.name}:{self.i - 1 + self.offset}: {reason}")
 
     def peek(self) -> str | None:
         return self.lines[self.i] if self.i < len(self.lines) else None
@@ -70,16 +75,15 @@ class _Lines:
         return line
 
     def blank(self, what: str = "a blank line") -> None:
-        if self.take(what) != "":
-            self.i -= 1
-            raise self.fail(f"expected {what}, found {self.lines[self.i][:60]!r}")
+        line = self.take(what)
+        if line != "":
+            raise self.fail_taken(f"expected {what}, found {line[:60]!r}")
 
     def match(self, pattern: re.Pattern[str], what: str) -> re.Match[str]:
         line = self.take(what)
         found = pattern.fullmatch(line)
         if not found:
-            self.i -= 1
-            raise self.fail(f"expected {what}, found {line[:60]!r}")
+            raise self.fail_taken(f"expected {what}, found {line[:60]!r}")
         return found
 
 
@@ -100,27 +104,22 @@ def _paper(cur: _Lines, title: str) -> Paper:
 def _entry(cur: _Lines, number: int, mentions: list[Mention]) -> PostEntry:
     header = cur.match(_HEADER, f"the heading '# {number}. <title>'")
     if int(header["n"]) != number:
-        cur.i -= 1
-        raise cur.fail(f"paper number {header['n']} where {number} was expected")
+        raise cur.fail_taken(f"paper number {header['n']} where {number} was expected")
     paper = _paper(cur, header["title"])
     counts = cur.match(_COUNTS, "'- retweets: N, favorites: N (MM/DD/YYYY HH:MM:SS)'")
-    cur.i -= 1
-    written_at = _utc(counts["stamp"], STAMP, cur.fail)
-    cur.i += 1
+    written_at = _utc(counts["stamp"], STAMP, cur.fail_taken)
     cur.blank()
     links = cur.match(_LINKS, "'- links: [abs](URL) | [pdf](URL)'")
     parsed = arxiv_ids.parse(links["abs"])
     if parsed is None:
-        cur.i -= 1
-        raise cur.fail(f"no arXiv id in the abs link {links['abs']!r}")
+        raise cur.fail_taken(f"no arXiv id in the abs link {links['abs']!r}")
     paper.id, paper.latest_version = parsed.id, parsed.version
     paper.abs_url, paper.pdf_url = links["abs"], links["pdf"]
     categories_line = cur.take("the categories line")
     paper.categories = _CATEGORY.findall(categories_line)
     rebuilt = " | ".join(f"[{c}](https://arxiv.org/list/{c}/recent)" for c in paper.categories)
     if categories_line != f"- {rebuilt}":
-        cur.i -= 1
-        raise cur.fail(f"expected the categories line, found {categories_line[:60]!r}")
+        raise cur.fail_taken(f"expected the categories line, found {categories_line[:60]!r}")
     cur.blank()
     paper.abstract = cur.take("the abstract")
     cur.blank()
