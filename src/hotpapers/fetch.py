@@ -88,7 +88,7 @@ def _store(conn: Connection, day: date, listed: Sequence[ListedPaper], now: date
         if paper == old:
             fetched.counts["unchanged"] += 1
         else:
-            save_paper(conn, paper, now)
+            save_paper(conn, paper, now, stored=old)
             fetched.counts[item.announce_type] += 1
     save_listing(conn, day, [(i.paper.id, i.announce_type) for i in listed], start=start)
 

@@ -65,7 +65,7 @@ def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> da
     known = load_papers(conn, [e.paper.id for e in post.entries])
     for entry in post.entries:
         if entry.paper.id not in known:
-            save_paper(conn, entry.paper, now)
+            save_paper(conn, entry.paper, now, stored=None)
             known[entry.paper.id] = entry.paper
         save_attention(conn, entry.paper.id, "legacy", entry.written_at,
                        reposts=entry.reposts, likes=entry.likes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, select
 
@@ -32,10 +33,14 @@ def shown_fields(paper: Paper) -> dict:
     return {name: getattr(paper, name) for name in SHOWN_FIELDS}
 
 
-def save_paper(conn: Connection, paper: Paper, now: datetime) -> None:
+_UNREAD = object()
+
+
+def save_paper(conn: Connection, paper: Paper, now: datetime, stored: Any = _UNREAD) -> None:
     """Insert or update a paper. When the fields a post shows change, every post entry
-    that showed the old ones keeps them, so published posts render as published."""
-    old = load_papers(conn, [paper.id]).get(paper.id)
+    that showed the old ones keeps them, so published posts render as published. Pass
+    `stored` (the stored paper, or None) when the caller has already read it."""
+    old = load_papers(conn, [paper.id]).get(paper.id) if stored is _UNREAD else stored
     if old is not None and shown_fields(old) != shown_fields(paper):
         _pin_shown(conn, old)
     row = {name: getattr(paper, name) for name in SCALARS}
