@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,7 +20,10 @@ from pydantic_settings import (
 
 from hotpapers.errors import InputError
 
-__all__ = ["Settings", "default_config_path", "default_db_url", "load_settings", "render_config"]
+__all__ = [
+    "Secrets", "Settings", "default_config_path", "default_db_url", "load_settings",
+    "render_config",
+]
 
 APP_NAME = "hotpapers"
 
@@ -75,6 +78,74 @@ class Settings(BaseSettings):
     post_filename: str = Field(
         "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
     )
+    mention_sources: list[str] = Field(
+        ["x", "bluesky", "hn", "hf", "mastodon", "reddit"],
+        description="Sources that `fetch mentions --source all` reads.",
+    )
+    source_interval: float = Field(
+        1.0, ge=0, description="Seconds between two requests to one attention source."
+    )
+    fetch_missing_papers: bool = Field(
+        True, description="After fetching mentions, fetch from arXiv the papers they name "
+        "that are not stored yet.",
+    )
+    observation_detail_days: int = Field(
+        7, ge=1, description="Metric observations younger than this many days are all kept; "
+        "older ones are thinned to the last one of each UTC day per mention.",
+    )
+    x_api_url: str = Field("https://api.x.com/2", description="X API v2 base URL.")
+    x_query: str = Field(
+        '(url:"arxiv.org/abs" OR url:"arxiv.org/pdf" OR url:"arxiv.org/html" '
+        'OR url:"huggingface.co/papers" OR url:"alphaxiv.org") -is:retweet',
+        description="X recent-search query: posts linking papers, retweets left out.",
+    )
+    x_read_budget: int = Field(
+        10000, ge=0, description="At most this many X posts are read per run (X bills per read).",
+    )
+    x_oembed_url: str = Field(
+        "https://publish.twitter.com/oembed", description="oEmbed endpoint for tweet embeds."
+    )
+    bsky_api_url: str = Field(
+        "https://bsky.social/xrpc", description="Bluesky PDS for signed-in calls (search)."
+    )
+    bsky_public_url: str = Field(
+        "https://public.api.bsky.app/xrpc", description="Bluesky public AppView (post counts)."
+    )
+    bsky_query: list[str] = Field(
+        ["arxiv.org"], description="Bluesky search queries; each is searched over the window."
+    )
+    bsky_jetstream_url: str = Field(
+        "wss://jetstream2.us-east.bsky.network/subscribe",
+        description="Jetstream websocket endpoint for `stream bluesky`.",
+    )
+    bsky_rewind_seconds: float = Field(
+        5.0, ge=0, description="Jetstream: on reconnect, replay this many seconds before the "
+        "stored cursor (duplicates are dropped).",
+    )
+    hn_api_url: str = Field(
+        "https://hn.algolia.com/api/v1", description="Hacker News Algolia search API."
+    )
+    hf_api_url: str = Field(
+        "https://huggingface.co/api", description="Hugging Face API (daily papers)."
+    )
+    mastodon_instances: list[str] = Field(
+        ["https://mastodon.social"], description="Mastodon instances to read."
+    )
+    mastodon_tags: list[str] = Field(
+        ["arxiv"], description="Mastodon hashtags whose public timelines are read."
+    )
+    reddit_subreddits: list[str] = Field(
+        ["MachineLearning"], description="Subreddits read for posts linking papers."
+    )
+    reddit_api_url: str = Field(
+        "https://oauth.reddit.com", description="Reddit OAuth API (used with credentials)."
+    )
+    reddit_auth_url: str = Field(
+        "https://www.reddit.com/api/v1/access_token", description="Reddit OAuth token endpoint."
+    )
+    reddit_feed_url: str = Field(
+        "https://www.reddit.com", description="Reddit public Atom feeds (no counts)."
+    )
 
     @field_validator("post_filename")
     @classmethod
@@ -97,6 +168,31 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+class Secrets(BaseSettings):
+    """Credentials, read only from HOTPAPERS_* environment variables (never from a file),
+    held as SecretStr so they are not printed by accident."""
+
+    model_config = SettingsConfigDict(env_prefix="HOTPAPERS_", extra="ignore")
+
+    x_bearer_token: SecretStr | None = None
+    bsky_handle: str | None = None
+    bsky_app_password: SecretStr | None = None
+    mastodon_token: SecretStr | None = None
+    reddit_client_id: str | None = None
+    reddit_client_secret: SecretStr | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
 
 
 def default_config_path() -> Path:

@@ -2,6 +2,7 @@
 
     HotpapersError          runtime failure (exit 1)
      +-- InputError         bad input or usage: a file, a date, an option (exit 2)
+     |    +-- MissingCredentials  a source needs a secret that is not in the environment
      +-- SourceError        a remote interface failed or answered nonsense (exit 1)
      +-- StoreError         the database refused or is in a bad state (exit 1)
      +-- NothingToDo        nothing to do, e.g. no announcement that day (exit 3)
@@ -9,7 +10,10 @@
 
 from __future__ import annotations
 
-__all__ = ["HotpapersError", "InputError", "NothingToDo", "SourceError", "StoreError"]
+__all__ = [
+    "HotpapersError", "InputError", "MissingCredentials", "NothingToDo", "SourceError",
+    "StoreError",
+]
 
 
 class HotpapersError(Exception):
@@ -22,6 +26,10 @@ class InputError(HotpapersError):
     """Bad input: the message names the input and the reason in one line."""
 
     exit_code = 2
+
+
+class MissingCredentials(InputError):
+    """A source needs credentials that are not set; the message names the variables."""
 
 
 class SourceError(HotpapersError):

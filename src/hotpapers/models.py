@@ -61,6 +61,7 @@ class Observation:
     quotes: int | None = None
     replies: int | None = None
     points: int | None = None
+    via: str = "api"  # "stream" when counted from a live stream
 
 
 @dataclass
@@ -74,9 +75,10 @@ class Mention:
     account: Account | None = None
     text: str | None = None
     created_at: datetime | None = None
-    kind: str = "post"
+    kind: str = "post"  # post, quote, reply, story, upvote-page
     embed_html: str | None = None
     observations: list[Observation] = field(default_factory=list)
+    parent_native_id: str | None = None  # the quoted or replied-to post
 
 
 @dataclass

@@ -17,7 +17,7 @@ import httpx
 from hotpapers import __version__
 from hotpapers.errors import SourceError
 
-__all__ = ["Clock", "PoliteClient", "user_agent"]
+__all__ = ["Clock", "PoliteClient", "source_http", "user_agent"]
 
 log = logging.getLogger(__name__)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -36,6 +36,18 @@ def user_agent(contact: str = "") -> str:
     """`hotpapers/VERSION`, with the operator's contact address when one is set."""
     suffix = f" (mailto:{contact})" if contact else ""
     return f"hotpapers/{__version__}{suffix}"
+
+
+def source_http(settings: Any, clock: Clock | None = None,
+                transport: httpx.BaseTransport | None = None,
+                headers: Mapping[str, str] | None = None) -> PoliteClient:
+    """A polite client for one attention source, spaced by `settings.source_interval`."""
+    client = httpx.Client(timeout=settings.http_timeout, transport=transport,
+                          headers={"User-Agent": user_agent(settings.contact_email),
+                                   **(headers or {})},
+                          follow_redirects=True)
+    return PoliteClient(client, min_interval=settings.source_interval,
+                        retries=settings.http_retries, clock=clock)
 
 
 class PoliteClient:
@@ -60,16 +72,24 @@ class PoliteClient:
         self._last_start = self.clock.monotonic()
 
     def get(self, url: str, params: Mapping[str, Any] | None = None, what: str | None = None,
-            accept: Collection[int] = ()) -> httpx.Response:
+            accept: Collection[int] = (), headers: Mapping[str, str] | None = None
+            ) -> httpx.Response:
         """The response of a successful GET (2xx, or a status in `accept`); SourceError
         naming `what` (default: the URL) after the retries, or at once for other 4xx."""
+        return self.request("GET", url, params=params, what=what, accept=accept, headers=headers)
+
+    def request(self, method: str, url: str, *, params: Mapping[str, Any] | None = None,
+                what: str | None = None, accept: Collection[int] = (),
+                headers: Mapping[str, str] | None = None, **body: Any) -> httpx.Response:
+        """Like `get`, for any method; `body` takes httpx's json=, data= or content=."""
         what = what or url
         wait = 0.0
         for attempt in range(self.retries + 1):
             self._wait_turn(wait)
             self.requests += 1
             try:
-                response = self.client.get(url, params=params)
+                response = self.client.request(method, url, params=params, headers=headers,
+                                               **body)
             except httpx.TimeoutException:
                 problem, retry_after = "timed out", None
             except httpx.TransportError as exc:
@@ -97,7 +117,12 @@ class PoliteClient:
         return min(self.max_wait, self.backoff * 2**attempt * (1 + 0.25 * self.jitter()))
 
     def _retry_after(self, response: httpx.Response) -> float | None:
+        """Seconds to wait before retrying, from Retry-After or, on a 429, the rate-limit
+        reset headers: X and Bluesky send the reset time in epoch seconds, Reddit the
+        seconds left."""
         value = response.headers.get("retry-after", "").strip()
+        if not value and response.status_code == 429:
+            return self._rate_limit_reset(response.headers)
         if not value:
             return None
         if value.isdigit():
@@ -109,6 +134,18 @@ class PoliteClient:
         if when.tzinfo is None:  # "-0000": UTC, says RFC 5322
             when = when.replace(tzinfo=UTC)
         return max((when - self.clock.now()).total_seconds(), 0.0)
+
+
+    def _rate_limit_reset(self, headers: httpx.Headers) -> float | None:
+        for name in ("x-rate-limit-reset", "ratelimit-reset"):
+            value = headers.get(name, "").strip()
+            if value.isdigit():
+                return max(int(value) - self.clock.now().timestamp(), 0.0) + 1.0
+        value = headers.get("x-ratelimit-reset", "").strip()
+        try:
+            return float(value) + 1.0 if value else None
+        except ValueError:
+            return None
 
 
 def _reason(response: httpx.Response) -> str:

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, tuple_
 
 from hotpapers.models import Account, Mention, Observation
-from hotpapers.store.schema import accounts, mention_papers, mentions, observations
+from hotpapers.store.schema import accounts, mention_papers, mentions, observations, papers
 from hotpapers.store.upsert import upsert
 
 __all__ = [
-    "latest_observations", "load_embeds", "load_mentions", "mention_ids", "save_account",
-    "save_mention",
+    "latest_observations", "load_embeds", "load_mentions", "mark_deleted", "mention_ids",
+    "save_account", "save_mention", "stored_in_window", "thin_observations",
+    "unknown_paper_ids",
 ]
 
 _COUNTS = ("likes", "reposts", "quotes", "replies", "points")
@@ -33,6 +34,7 @@ def save_mention(conn: Connection, mention: Mention, now: datetime) -> int:
         "permalink": mention.permalink, "account_id": account_id, "text": mention.text,
         "created_at": mention.created_at, "kind": mention.kind,
         "embed_html": mention.embed_html, "first_seen_at": now,
+        "parent_native_id": mention.parent_native_id,
     }
     update = [c for c in row if c not in ("source", "native_id", "first_seen_at")]
     mention_id = upsert(conn, mentions, row, keys=["source", "native_id"], update=update,
@@ -42,7 +44,8 @@ def save_mention(conn: Connection, mention: Mention, now: datetime) -> int:
            keys=["mention_id", "paper_id"], update=())
     upsert(conn, observations,
            [{"mention_id": mention_id, "observed_at": o.observed_at,
-             **{c: getattr(o, c) for c in _COUNTS}} for o in mention.observations],
+             "via": o.via, **{c: getattr(o, c) for c in _COUNTS}}
+            for o in mention.observations],
            keys=["mention_id", "observed_at"], keep_stored=False)
     return mention_id
 
@@ -67,7 +70,7 @@ def latest_observations(
         .join(observations, (observations.c.mention_id == last.c.mention_id)
               & (observations.c.observed_at == last.c.at))
         .where(mention_papers.c.paper_id.in_(paper_ids), mentions.c.source.in_(list(sources)),
-               mentions.c.kind != "repost")
+               mentions.c.kind != "repost", mentions.c.deleted_at.is_(None))
         .order_by(mention_papers.c.paper_id, mentions.c.id)
     )
     found: dict[str, list[tuple[tuple[str, str], Observation]]] = {p: [] for p in paper_ids}
@@ -79,14 +82,16 @@ def latest_observations(
 
 
 def load_mentions(conn: Connection, paper_ids: Iterable[str]) -> list[Mention]:
-    """Every stored mention naming one of `paper_ids`, with author, links and observations."""
+    """Every stored mention naming one of `paper_ids`, with author, links and observations;
+    mentions deleted at their source are left out."""
     paper_ids = list(paper_ids)
     linked = select(mention_papers.c.mention_id).where(mention_papers.c.paper_id.in_(paper_ids))
     rows = conn.execute(
         select(mentions, accounts.c.source.label("a_source"), accounts.c.native_id.label("a_id"),
                accounts.c.handle, accounts.c.name)
         .outerjoin(accounts, accounts.c.id == mentions.c.account_id)
-        .where(mentions.c.id.in_(linked)).order_by(mentions.c.id)
+        .where(mentions.c.id.in_(linked), mentions.c.deleted_at.is_(None))
+        .order_by(mentions.c.id)
     ).mappings().all()
     by_id: dict[int, Mention] = {}
     for r in rows:
@@ -95,7 +100,8 @@ def load_mentions(conn: Connection, paper_ids: Iterable[str]) -> list[Mention]:
         by_id[r["id"]] = Mention(
             source=r["source"], native_id=r["native_id"], paper_ids=[],
             permalink=r["permalink"], account=account, text=r["text"],
-            created_at=r["created_at"], kind=r["kind"], embed_html=r["embed_html"])
+            created_at=r["created_at"], kind=r["kind"], embed_html=r["embed_html"],
+            parent_native_id=r["parent_native_id"])
     for mention_id, paper_id in conn.execute(
             select(mention_papers).where(mention_papers.c.mention_id.in_(list(by_id)))
             .order_by(mention_papers.c.mention_id, mention_papers.c.paper_id)):
@@ -104,7 +110,7 @@ def load_mentions(conn: Connection, paper_ids: Iterable[str]) -> list[Mention]:
                           .order_by(observations.c.mention_id, observations.c.observed_at)
                           ).mappings():
         by_id[r["mention_id"]].observations.append(
-            Observation(r["observed_at"], **{c: r[c] for c in _COUNTS}))
+            Observation(r["observed_at"], **{c: r[c] for c in _COUNTS}, via=r["via"]))
     return list(by_id.values())
 
 
@@ -129,3 +135,56 @@ def load_embeds(conn: Connection, keys: Iterable[tuple[str, str]]
         tuple_(mentions.c.source, mentions.c.native_id).in_(keys))
     return {(source, native_id): (link, html)
             for source, native_id, link, html in conn.execute(query)}
+
+
+def mark_deleted(conn: Connection, source: str, native_ids: Iterable[str], now: datetime) -> int:
+    """Mark these mentions deleted at their source (they leave every output); returns how
+    many were stored and not yet marked."""
+    native_ids = list(native_ids)
+    if not native_ids:
+        return 0
+    return conn.execute(
+        mentions.update().where(mentions.c.source == source,
+                                mentions.c.native_id.in_(native_ids),
+                                mentions.c.deleted_at.is_(None))
+        .values(deleted_at=now)).rowcount
+
+
+def stored_in_window(conn: Connection, source: str, since: datetime, until: datetime
+                     ) -> list[str]:
+    """Native ids of the live mentions of `source` created in [since, until)."""
+    query = select(mentions.c.native_id).where(
+        mentions.c.source == source, mentions.c.deleted_at.is_(None),
+        mentions.c.created_at >= since, mentions.c.created_at < until).order_by(mentions.c.id)
+    return list(conn.execute(query).scalars())
+
+
+def unknown_paper_ids(conn: Connection) -> list[str]:
+    """Papers named by live mentions but not stored yet, most mentioned first."""
+    query = (
+        select(mention_papers.c.paper_id)
+        .join(mentions, mentions.c.id == mention_papers.c.mention_id)
+        .where(mentions.c.deleted_at.is_(None),
+               ~mention_papers.c.paper_id.in_(select(papers.c.id)))
+        .group_by(mention_papers.c.paper_id)
+        .order_by(func.count().desc(), mention_papers.c.paper_id)
+    )
+    return list(conn.execute(query).scalars())
+
+
+def thin_observations(conn: Connection, now: datetime, detail_days: int) -> int:
+    """The retention policy: observations younger than `detail_days` are all kept; of older
+    ones, only the last of each UTC day per mention and source of counts (`via`) stays.
+    Returns how many were removed."""
+    cutoff = now - timedelta(days=detail_days)
+    day = func.date(observations.c.observed_at) if conn.dialect.name == "sqlite" else \
+        func.date_trunc("day", observations.c.observed_at)
+    keep = (
+        select(observations.c.mention_id, func.max(observations.c.observed_at))
+        .where(observations.c.observed_at < cutoff)
+        .group_by(observations.c.mention_id, observations.c.via, day)
+    )
+    return conn.execute(observations.delete().where(
+        observations.c.observed_at < cutoff,
+        tuple_(observations.c.mention_id, observations.c.observed_at).not_in(keep),
+    )).rowcount

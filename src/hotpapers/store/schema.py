@@ -137,6 +137,7 @@ mentions = Table(
     Column("parent_native_id", String(200), comment="quoted or replied-to post"),
     Column("embed_html", Text),
     Column("first_seen_at", UtcDateTime(), nullable=False),
+    Column("deleted_at", UtcDateTime(), comment="when the source said it was deleted"),
     UniqueConstraint("source", "native_id"),
 )
 
@@ -157,6 +158,26 @@ observations = Table(
     Column("quotes", Integer),
     Column("replies", Integer),
     Column("points", Integer, comment="points or upvotes"),
+    Column("via", String(10), nullable=False, default="api", server_default="api",
+           comment="api: counts read from the source; stream: counted from a live stream"),
+)
+
+engagements = Table(
+    "engagements", metadata,
+    Column("source", String(20), primary_key=True),
+    Column("native_id", String(300), primary_key=True, comment="the like or repost record"),
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), nullable=False,
+           index=True),
+    Column("kind", String(20), nullable=False, comment="like, repost, quote"),
+    Column("account", String(200), nullable=False, comment="the engaging account's id"),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+source_cursors = Table(
+    "source_cursors", metadata,
+    Column("name", String(100), primary_key=True, comment="e.g. bluesky-jetstream"),
+    Column("value", JSON, nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
 )
 
 paper_attention = Table(

@@ -1,0 +1,1 @@
+"""Bluesky: search and post lookups on the AppView, and the live Jetstream firehose."""
