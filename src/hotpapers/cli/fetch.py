@@ -1,12 +1,14 @@
-"""`hotpapers fetch`: papers (and, later, mentions) from the sources into the store."""
+"""`hotpapers fetch`: papers from arXiv and mentions from attention sources into the store."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
 
 from hotpapers.cli.common import DateOption, now, parse_day, state_of
+from hotpapers.errors import InputError
 from hotpapers.store.db import connect
 from hotpapers.store.runs import recorded_run
 
@@ -45,3 +47,72 @@ def fetch_papers_command(
     state.say(f"Done: {fetched.summary()} for {the_day} "
               f"(via {fetched.via}, {http.requests} requests)")
 
+
+
+def parse_time(text: str, option: str) -> datetime:
+    """A UTC time from ISO 8601 (`2026-11-26T08:00Z`, an offset, or a date: its midnight
+    UTC); a time without a zone is taken as UTC."""
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(f"{option} {text}: not an ISO 8601 date or time "
+                         "(e.g. 2026-11-26 or 2026-11-26T08:00Z)") from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+@fetch_app.command("mentions")
+def fetch_mentions_command(
+    ctx: typer.Context,
+    source: Annotated[list[str], typer.Option(
+        "--source", "-s", metavar="SOURCE", help="x, bluesky, hn, hf, mastodon, reddit, or "
+        "all (the mention_sources setting); repeatable.")],
+    since: Annotated[str | None, typer.Option(
+        metavar="T", help="Start of the window (UTC unless a zone is given). "
+        "Default: 24 hours before --until.")] = None,
+    until: Annotated[str | None, typer.Option(
+        metavar="T", help="End of the window, excluded. Default: now.")] = None,
+    refresh: Annotated[bool, typer.Option(
+        help="Look up again the stored mentions of the window, for fresh counts and "
+        "deletions.")] = True,
+) -> None:
+    """Fetch the posts that link arXiv papers from attention sources, for a time window.
+
+    Each mention is stored with its author and an observation of its counts (observations
+    are appended, so attention can be followed over time). A source that fails or lacks
+    credentials does not stop the others; the summary and the run record say what happened.
+
+    Example: hotpapers fetch mentions --source all --since 2026-11-25T00:00Z
+    """
+    from hotpapers.attention import fetch_mentions
+    from hotpapers.config import Secrets
+    from hotpapers.fetch import arxiv_http
+    from hotpapers.sources.arxiv.api import ArxivApi
+    from hotpapers.sources.base import Window
+    from hotpapers.sources.registry import build_sources
+
+    state = state_of(ctx)
+    settings = state.settings
+    end = parse_time(until, "--until") if until else now().replace(second=0, microsecond=0)
+    start = parse_time(since, "--since") if since else end - timedelta(days=1)
+    try:
+        window = Window(start, end)
+    except ValueError as exc:
+        raise InputError(f"--since/--until: {exc}") from None
+    sources = build_sources(source, settings, Secrets())
+    papers = None
+    if settings.fetch_missing_papers:
+        api = ArxivApi(arxiv_http(settings), settings.arxiv_api_url)
+        papers = api.papers
+    engine = connect(state.db_url)
+    with recorded_run(engine, "fetch mentions", now) as run:
+        fetched = fetch_mentions(
+            engine, sources, window, now, run, refresh=refresh, papers=papers,
+            holidays=settings.arxiv_holidays, detail_days=settings.observation_detail_days,
+            done=lambda outcome: state.say(outcome.summary()))
+    state.say(f"Done: {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M} UTC; "
+              f"{fetched.papers_fetched} papers fetched from arXiv, "
+              f"{fetched.papers_unknown} not found there; "
+              f"{fetched.thinned} old observations thinned")
+    state.report(f"{o.name}: {o.error}" for o in fetched.failed)
+    if fetched.all_failed:
+        raise typer.Exit(1)

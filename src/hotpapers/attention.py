@@ -1,0 +1,214 @@
+"""The fetch stage for attention: mentions from each source into the store, counts of
+stored mentions looked up again, deletions honoured, papers named but not yet stored
+fetched from arXiv, old observations thinned. One source failing never stops the others."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+
+from hotpapers.models import Mention, Paper
+from hotpapers.sources.arxiv.schedule import listing_date
+from hotpapers.sources.base import MentionSource, Window
+from hotpapers.sources.registry import Skipped
+from hotpapers.store.mentions import (
+    mark_deleted,
+    save_mention,
+    stored_in_window,
+    thin_observations,
+    unknown_paper_ids,
+)
+from hotpapers.store.papers import save_paper
+from hotpapers.store.runs import RunLog, load_runs
+
+__all__ = ["MentionsFetched", "SourceOutcome", "fetch_mentions", "fetch_unknown_papers"]
+
+COMMAND = "fetch mentions"
+BATCH = 200
+REFRESH_BATCH = 100
+
+
+@dataclass
+class SourceOutcome:
+    """What one source did in a run."""
+
+    name: str
+    mentions: int = 0
+    papers: set[str] = field(default_factory=set)
+    refreshed: int = 0
+    deleted: int = 0
+    requests: int = 0
+    reads: int = 0
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None
+
+    def record(self) -> dict:
+        """The run record's view of this outcome."""
+        return {"mentions": self.mentions, "papers": len(self.papers),
+                "refreshed": self.refreshed, "deleted": self.deleted,
+                "requests": self.requests, "reads": self.reads, "notes": self.notes,
+                "failed": self.error is not None, "skipped": self.skipped is not None}
+
+    def summary(self) -> str:
+        if self.skipped:
+            return f"{self.name}: skipped: {self.skipped}"
+        text = (f"{self.name}: {self.mentions} mentions of {len(self.papers)} papers, "
+                f"{self.refreshed} refreshed, {self.deleted} deleted "
+                f"({self.requests} requests" + (f", {self.reads} posts read)" if self.reads
+                                                else ")"))
+        if self.error:
+            text += f"; FAILED: {self.error}"
+        return "; ".join([text, *self.notes])
+
+
+@dataclass
+class MentionsFetched:
+    """What a run of the stage did, source by source."""
+
+    window: Window
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+    papers_fetched: int = 0
+    papers_unknown: int = 0
+    thinned: int = 0
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    @property
+    def all_failed(self) -> bool:
+        tried = [o for o in self.outcomes if not o.skipped]
+        return bool(tried) and all(o.error for o in tried)
+
+
+def _store(engine: Engine, batch: Sequence[Mention], now: datetime) -> None:
+    with engine.begin() as conn:
+        for mention in batch:
+            save_mention(conn, mention, now)
+
+
+def _read(engine: Engine, source: MentionSource, window: Window, clock: Callable[[], datetime],
+          outcome: SourceOutcome) -> set[str]:
+    """Store the source's mentions for the window in batches, and what was read before a
+    failure too; returns their native ids."""
+    seen: set[str] = set()
+    batch: list[Mention] = []
+
+    def flush() -> None:
+        _store(engine, batch, clock())
+        for mention in batch:
+            seen.add(mention.native_id)
+            outcome.papers.update(mention.paper_ids)
+        outcome.mentions = len(seen)
+        batch.clear()
+
+    try:
+        for mention in source.mentions(window):
+            batch.append(mention)
+            if len(batch) >= BATCH:
+                flush()
+    finally:
+        flush()
+    return seen
+
+
+def _refresh(engine: Engine, source: MentionSource, window: Window, seen: set[str],
+             clock: Callable[[], datetime], outcome: SourceOutcome) -> None:
+    """Look up again the stored mentions of the window that this run did not see."""
+    with engine.connect() as conn:
+        stale = [n for n in stored_in_window(conn, source.name, window.since, window.until)
+                 if n not in seen]
+    for i in range(0, len(stale), REFRESH_BATCH):
+        found = source.refresh(stale[i:i + REFRESH_BATCH])
+        _store(engine, found.mentions, clock())
+        outcome.refreshed += len(found.mentions)
+        with engine.begin() as conn:
+            outcome.deleted += mark_deleted(conn, source.name, found.gone, clock())
+
+
+def _usual_count(engine: Engine, name: str, runs: int = 5) -> float:
+    """The mean number of mentions `name` returned in its last successful runs (0 if none)."""
+    with engine.connect() as conn:
+        history = [r["counts"][name]["mentions"] for r in load_runs(conn, 100)
+                   if r["command"] == COMMAND and isinstance(r.get("counts"), dict)
+                   and isinstance(r["counts"].get(name), dict)
+                   and not r["counts"][name].get("failed")
+                   and not r["counts"][name].get("skipped")]
+    recent = history[:runs]
+    return sum(recent) / len(recent) if recent else 0.0
+
+
+def _one_source(engine: Engine, source: MentionSource, window: Window,
+                clock: Callable[[], datetime], refresh: bool) -> SourceOutcome:
+    outcome = SourceOutcome(source.name)
+    usual = _usual_count(engine, source.name)
+    try:
+        seen = _read(engine, source, window, clock, outcome)
+        if refresh:
+            _refresh(engine, source, window, seen, clock, outcome)
+    except Exception as exc:  # one source failing must not stop the others
+        outcome.error = str(exc) or type(exc).__name__
+    outcome.requests, outcome.reads = source.report.requests, source.report.reads
+    outcome.notes.extend(source.report.notes)
+    if outcome.mentions == 0 and not outcome.error and usual >= 1:
+        outcome.notes.append(f"warning: nothing found, though its last runs found "
+                             f"{usual:.0f} mentions on average")
+    return outcome
+
+
+def fetch_unknown_papers(engine: Engine, papers: Callable[[list[str]], Iterable[Paper]],
+                         clock: Callable[[], datetime], holidays: Sequence = ()
+                         ) -> tuple[int, int]:
+    """Fetch (in the batches `papers` makes) the papers that stored mentions name but the
+    store lacks; the mentions link to them at once. Returns (fetched, still unknown)."""
+    with engine.connect() as conn:
+        wanted = unknown_paper_ids(conn)
+    fetched = 0
+    for paper in papers(wanted):
+        if paper.announced_on is None and paper.versions:
+            first = min(paper.versions, key=lambda v: v.number)
+            if first.submitted_at is not None:
+                paper.announced_on = listing_date(first.submitted_at, holidays)
+        with engine.begin() as conn:
+            save_paper(conn, paper, clock())
+        fetched += 1
+    return fetched, len(wanted) - fetched
+
+
+def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
+                   window: Window, clock: Callable[[], datetime], run: RunLog, *,
+                   refresh: bool = True,
+                   papers: Callable[[list[str]], Iterable[Paper]] | None = None,
+                   holidays: Sequence = (), detail_days: int = 7,
+                   done: Callable[[SourceOutcome], None] = lambda _: None) -> MentionsFetched:
+    """Run every source over `window` (one that could not be set up arrives as Skipped),
+    then fetch unknown papers and thin observations.
+    Failures are kept in `run` and the outcomes; nothing here raises for one source."""
+    fetched = MentionsFetched(window)
+    run.cursors = {"since": window.since.isoformat(), "until": window.until.isoformat()}
+    for source in sources:
+        if isinstance(source, Skipped):
+            outcome = SourceOutcome(source.name, skipped=source.reason)
+        else:
+            outcome = _one_source(engine, source, window, clock, refresh)
+        if outcome.error:
+            run.errors.append(f"{outcome.name}: {outcome.error}")
+        fetched.outcomes.append(outcome)
+        run.counts[outcome.name] = outcome.record()
+        run.checkpoint()
+        done(outcome)
+    if papers is not None:
+        try:
+            fetched.papers_fetched, fetched.papers_unknown = fetch_unknown_papers(
+                engine, papers, clock, holidays)
+        except Exception as exc:  # the mentions are stored; say what failed
+            run.errors.append(f"arXiv details of mentioned papers: {exc}")
+        run.counts["papers fetched"] = fetched.papers_fetched
+    with engine.begin() as conn:
+        fetched.thinned = thin_observations(conn, clock(), detail_days)
+    run.counts["observations thinned"] = fetched.thinned
+    return fetched
