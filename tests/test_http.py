@@ -137,3 +137,35 @@ def test_retry_after_with_a_minus_zero_zone_is_utc(httpserver, clock):
     httpserver.expect_ordered_request("/q").respond_with_data("fine")
     polite(clock).get(httpserver.url_for("/q"))
     assert clock.sleeps == [30.0]
+
+
+@pytest.mark.parametrize("headers, wait", [
+    ({"x-rate-limit-reset": "1767614700"}, 301.0),  # X: epoch seconds (12:05 UTC) + 1 s
+    ({"ratelimit-reset": "1767614430"}, 31.0),  # Bluesky: epoch seconds (12:00:30) + 1 s
+    ({"x-ratelimit-reset": "42"}, 43.0),  # Reddit: seconds left + 1 s
+])
+def test_429_waits_for_the_rate_limit_reset(httpserver, clock, headers, wait):
+    assert clock.now().timestamp() == 1767614400  # 2026-01-05 12:00 UTC
+    httpserver.expect_ordered_request("/q").respond_with_response(
+        Response("slow down", status=429, headers=headers))
+    httpserver.expect_ordered_request("/q").respond_with_data("fine")
+    assert polite(clock, max_wait=900).get(httpserver.url_for("/q")).text == "fine"
+    assert clock.sleeps == [wait]
+
+
+def test_a_reset_header_on_a_5xx_is_not_a_rate_limit(httpserver, clock):
+    httpserver.expect_ordered_request("/q").respond_with_response(
+        Response("down", status=503, headers={"x-rate-limit-reset": "1767618000"}))
+    httpserver.expect_ordered_request("/q").respond_with_data("fine")
+    polite(clock, backoff=5.0).get(httpserver.url_for("/q"))
+    assert clock.sleeps == [5.0]
+
+
+def test_request_posts_a_body_with_the_same_retries(httpserver, clock):
+    httpserver.expect_ordered_request("/token", method="POST").respond_with_data("", status=502)
+    httpserver.expect_ordered_request("/token", method="POST",
+                                      json={"identifier": "me"}).respond_with_json({"ok": 1})
+    response = polite(clock).request("POST", httpserver.url_for("/token"),
+                                     json={"identifier": "me"})
+    assert response.json() == {"ok": 1}
+    assert polite(clock).requests == 0 and len(clock.sleeps) == 1

@@ -135,8 +135,8 @@ class PoliteClient:
             when = when.replace(tzinfo=UTC)
         return max((when - self.clock.now()).total_seconds(), 0.0)
 
-
     def _rate_limit_reset(self, headers: httpx.Headers) -> float | None:
+        """Seconds until the rate-limit window resets, plus one for clock skew."""
         for name in ("x-rate-limit-reset", "ratelimit-reset"):
             value = headers.get(name, "").strip()
             if value.isdigit():
