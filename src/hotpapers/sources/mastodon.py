@@ -1,0 +1,244 @@
+"""Mastodon: statuses linking papers, read from the public hashtag timelines of the configured
+instances (and, with a token, from their status search); a status is keyed by its global URI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import httpx
+
+from hotpapers.config import Secrets, Settings
+from hotpapers.errors import SourceError
+from hotpapers.models import Account, Mention, Observation
+from hotpapers.resolve import paper_ids
+from hotpapers.sources.base import Refreshed, SourceReport, Window
+from hotpapers.sources.http import Clock, source_http
+
+__all__ = ["MastodonSource", "html_text_and_links", "parse_status"]
+
+PAGE_SIZE = 40
+MAX_PAGES = 100  # per timeline or search: a guard against a server that never ends a listing
+SEARCH_QUERY = "arxiv.org"
+_BLOCKS = frozenset({"p", "div", "blockquote", "li", "pre", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+class _TextAndLinks(HTMLParser):
+    """Collects the text of an HTML fragment (paragraphs apart, <br> as a new line) and the
+    href of every link."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "br":
+            self.parts.append("\n")
+        elif tag in _BLOCKS:
+            self.parts.append("\n\n")
+        elif tag == "a":
+            self.links.extend(value for name, value in attrs if name == "href" and value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self.parts.append("\n\n")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def html_text_and_links(fragment: str | None) -> tuple[str, list[str]]:
+    """The plain text of an HTML fragment and the href values of its links. Text hidden by
+    CSS (Mastodon's `invisible` spans holding a link's scheme and tail) is kept, so that a
+    link's text is the whole URL."""
+    parser = _TextAndLinks()
+    parser.feed(fragment or "")
+    parser.close()
+    lines = "".join(parser.parts).split("\n")
+    text = "\n".join(" ".join(line.split()) for line in lines)
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text.strip(), parser.links
+
+
+def _when(value: Any) -> datetime:
+    """A UTC datetime from Mastodon's ISO 8601 timestamps ("2026-08-01T13:59:50.763Z")."""
+    if not isinstance(value, str):
+        raise ValueError(f"created_at is {type(value).__name__}, not a timestamp")
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:
+        raise ValueError(f"created_at {value!r} has no zone")
+    return when.astimezone(UTC)
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def original(status: dict[str, Any]) -> dict[str, Any]:
+    """The status itself, or for a reblog the status it reblogs (unwrapped once)."""
+    reblogged = status.get("reblog")
+    return reblogged if isinstance(reblogged, dict) else status
+
+
+def parse_status(status: dict[str, Any], observed_at: datetime) -> Mention:
+    """The mention a status (a Mastodon Status entity) makes, reblogs unwrapped; paper_ids
+    may be empty. Raises KeyError, TypeError or ValueError on a status of the wrong shape."""
+    status = original(status)
+    text, links = html_text_and_links(status["content"])
+    card = status.get("card")
+    card_url = card.get("url") if isinstance(card, dict) else None
+    account = status["account"]
+    return Mention(
+        source="mastodon",
+        native_id=str(status["uri"]),
+        paper_ids=paper_ids(text, [*links, card_url]),
+        permalink=status.get("url") or str(status["uri"]),
+        account=Account("mastodon", str(account["url"]), account.get("acct"),
+                        account.get("display_name") or None),
+        text=text,
+        created_at=_when(status["created_at"]),
+        kind="reply" if status.get("in_reply_to_id") else "post",
+        observations=[Observation(observed_at=observed_at,
+                                  likes=_count(status.get("favourites_count")),
+                                  reposts=_count(status.get("reblogs_count")),
+                                  replies=_count(status.get("replies_count")),
+                                  quotes=_count(status.get("quotes_count")))],
+    )
+
+
+def _next_max_id(response: httpx.Response, statuses: list[Any]) -> str | None:
+    """The max_id of the next (older) page: from the Link header's rel="next" when the
+    server sends one, else the id of the page's last status."""
+    link = response.links.get("next", {}).get("url")
+    if link:
+        found = parse_qs(urlsplit(link).query).get("max_id")
+        if found:
+            return found[0]
+    last = statuses[-1] if statuses else None
+    return str(last["id"]) if isinstance(last, dict) and "id" in last else None
+
+
+class MastodonSource:
+    """Statuses naming papers on the configured Mastodon instances. No credentials needed;
+    HOTPAPERS_MASTODON_TOKEN, when set, is sent to every instance and enables search."""
+
+    name = "mastodon"
+
+    def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
+                 transport: httpx.BaseTransport | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or Clock()
+        token = secrets.mastodon_token.get_secret_value() if secrets.mastodon_token else ""
+        self.searching = bool(token)
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = source_http(settings, self.clock, transport, headers=headers)
+        self.report = SourceReport()
+
+    def mentions(self, window: Window) -> Iterator[Mention]:
+        """Each status created in the window that names a paper, once per URI across
+        instances, tags and search."""
+        seen: set[str] = set()
+        skipped = 0
+        try:
+            for instance in self.settings.mastodon_instances:
+                base = instance.rstrip("/")
+                pages = [self._tag_pages(base, tag, window)
+                         for tag in self.settings.mastodon_tags]
+                if self.searching:
+                    pages.append(self._search_pages(base, window))
+                for statuses in (page for listing in pages for page in listing):
+                    for status in statuses:
+                        mention = self._mention(status, window)
+                        if mention is None:
+                            skipped += 1
+                        elif mention.paper_ids and mention.created_at in window \
+                                and mention.native_id not in seen:
+                            seen.add(mention.native_id)
+                            yield mention
+        finally:
+            self.report.requests = self.http.requests
+            if skipped:
+                self.report.notes.append(f"mastodon: skipped {skipped} malformed statuses")
+
+    def refresh(self, native_ids: Sequence[str]) -> Refreshed:
+        """Nothing: a status is stored by its global URI, but Mastodon looks statuses up by
+        an id that each instance assigns on its own, so stored mentions cannot be looked up
+        again."""
+        return Refreshed()
+
+    def _mention(self, status: Any, window: Window) -> Mention | None:
+        """The status's mention, or None when it has the wrong shape."""
+        try:
+            return parse_status(status, self.clock.now())
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def _tag_pages(self, base: str, tag: str, window: Window) -> Iterator[list[Any]]:
+        """Pages of a hashtag timeline, newest first, down to the first page entirely older
+        than the window."""
+        url = f"{base}/api/v1/timelines/tag/{quote(tag.lstrip('#'), safe='')}"
+        what = f"mastodon: {base} #{tag.lstrip('#')}"
+        max_id: str | None = None
+        for _ in range(MAX_PAGES):
+            params = {"limit": PAGE_SIZE} | ({"max_id": max_id} if max_id else {})
+            response = self.http.get(url, params=params, what=what)
+            self.report.requests = self.http.requests
+            statuses = _json(response, what, list)
+            self.report.reads += len(statuses)
+            if not statuses:
+                return
+            yield statuses
+            following = _next_max_id(response, statuses)
+            if _all_older(statuses, window.since) or not following or following == max_id:
+                return
+            max_id = following
+        self.report.notes.append(f"{what}: stopped after {MAX_PAGES} pages")
+
+    def _search_pages(self, base: str, window: Window) -> Iterator[list[Any]]:
+        """Pages of the instance's status search for arxiv.org, by offset."""
+        url = f"{base}/api/v2/search"
+        what = f"mastodon: {base} search"
+        for page in range(MAX_PAGES):
+            params = {"q": SEARCH_QUERY, "type": "statuses", "limit": PAGE_SIZE,
+                      "offset": page * PAGE_SIZE}
+            response = self.http.get(url, params=params, what=what)
+            self.report.requests = self.http.requests
+            statuses = _json(response, what, dict).get("statuses")
+            if not isinstance(statuses, list):
+                raise SourceError(f"{what}: the answer has no list of statuses")
+            self.report.reads += len(statuses)
+            if not statuses:
+                return
+            yield statuses
+            if _all_older(statuses, window.since):
+                return
+        self.report.notes.append(f"{what}: stopped after {MAX_PAGES} pages")
+
+
+def _json(response: httpx.Response, what: str, shape: type) -> Any:
+    """The JSON body, which must be a `shape` (list or dict); SourceError in one line."""
+    try:
+        body = response.json()
+    except ValueError:
+        raise SourceError(f"{what}: the answer is not JSON") from None
+    if not isinstance(body, shape):
+        raise SourceError(f"{what}: expected a JSON {shape.__name__}, got "
+                          f"{type(body).__name__}")
+    return body
+
+
+def _all_older(statuses: Iterable[Any], since: datetime) -> bool:
+    """True when every status of a page (by its own time, reblogs included) is older than
+    `since`; statuses without a readable time do not count."""
+    for status in statuses:
+        try:
+            if _when(status["created_at"]) >= since:
+                return False
+        except (KeyError, TypeError, ValueError):
+            continue
+    return True
