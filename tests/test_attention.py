@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hotpapers.attention import fetch_mentions
-from hotpapers.errors import SourceError
+from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation, Paper, Version
 from hotpapers.sources.base import Refreshed, SourceReport, Window
 from hotpapers.sources.registry import Skipped
@@ -179,3 +179,18 @@ def test_thinning_keeps_recent_detail_and_the_last_observation_of_each_older_day
 def test_an_empty_window_is_refused(since, until):
     with pytest.raises(ValueError, match="empty window"):
         Window(since, until)
+
+
+def test_a_source_that_can_look_up_but_not_search_without_credentials_still_refreshes(engine):
+    run_stage(engine, [ListSource("bluesky", [mention("bluesky", "b1", "1")])])
+
+    class SignedOut(ListSource):
+        def mentions(self, window):
+            raise MissingCredentials("bluesky search needs HOTPAPERS_BSKY_HANDLE")
+            yield
+
+    source = SignedOut("bluesky", [], gone=["b1"])
+    fetched = run_stage(engine, [source])
+    outcome = fetched.outcomes[0]
+    assert outcome.error is None and outcome.deleted == 1
+    assert outcome.notes == ["not searched: bluesky search needs HOTPAPERS_BSKY_HANDLE"]

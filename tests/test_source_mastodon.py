@@ -184,6 +184,16 @@ def test_a_token_is_sent_as_bearer_and_enables_search_by_offset(httpserver, cloc
     assert "s3cret" not in repr(src.report)
 
 
+def test_the_token_goes_only_to_the_first_instance_whose_token_it_is(httpserver, clock):
+    httpserver.expect_request("/one" + TAG).respond_with_json([])
+    httpserver.expect_request("/one/api/v2/search").respond_with_json({"statuses": []})
+    httpserver.expect_request("/two" + TAG).respond_with_json([])
+    list(source(httpserver, clock, instances=("/one", "/two"), token="s3cret").mentions(WINDOW))
+    sent = {(r.path, r.headers.get("Authorization")) for r, _ in httpserver.log}
+    assert sent == {("/one" + TAG, "Bearer s3cret"), ("/one/api/v2/search", "Bearer s3cret"),
+                    ("/two" + TAG, None)}
+
+
 def test_without_a_token_no_authorization_is_sent_and_search_is_not_used(httpserver, clock):
     httpserver.expect_request("/one" + TAG).respond_with_json([])
     list(source(httpserver, clock).mentions(WINDOW))

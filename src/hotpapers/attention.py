@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from hotpapers.errors import MissingCredentials
 from hotpapers.models import Mention, Paper
 from hotpapers.sources.arxiv.schedule import listing_date
 from hotpapers.sources.base import MentionSource, Window
@@ -147,7 +148,11 @@ def _one_source(engine: Engine, source: MentionSource, window: Window,
     outcome = SourceOutcome(source.name)
     usual = _usual_count(engine, source.name)
     try:
-        seen = _read(engine, source, window, clock, outcome)
+        try:
+            seen = _read(engine, source, window, clock, outcome)
+        except MissingCredentials as exc:  # e.g. Bluesky: search needs a sign-in, lookups not
+            outcome.notes.append(f"not searched: {exc}")
+            seen = set()
         if refresh:
             _refresh(engine, source, window, seen, clock, outcome)
     except Exception as exc:  # one source failing must not stop the others

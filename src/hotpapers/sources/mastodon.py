@@ -125,7 +125,8 @@ def _next_max_id(response: httpx.Response, statuses: list[Any]) -> str | None:
 
 class MastodonSource:
     """Statuses naming papers on the configured Mastodon instances. No credentials needed;
-    HOTPAPERS_MASTODON_TOKEN, when set, is sent to every instance and enables search."""
+    HOTPAPERS_MASTODON_TOKEN, when set, belongs to the first configured instance: it is sent
+    there only (never to the others' operators) and enables search there."""
 
     name = "mastodon"
 
@@ -134,9 +135,10 @@ class MastodonSource:
         self.settings = settings
         self.clock = clock or Clock()
         token = secrets.mastodon_token.get_secret_value() if secrets.mastodon_token else ""
-        self.searching = bool(token)
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = source_http(settings, self.clock, transport, headers=headers)
+        instances = [i.rstrip("/") for i in settings.mastodon_instances]
+        self.home = instances[0] if token and instances else None
+        self.auth = {"Authorization": f"Bearer {token}"} if token else {}
+        self.http = source_http(settings, self.clock, transport)
         self.report = SourceReport()
 
     def mentions(self, window: Window) -> Iterator[Mention]:
@@ -149,7 +151,7 @@ class MastodonSource:
                 base = instance.rstrip("/")
                 pages = [self._tag_pages(base, tag, window)
                          for tag in self.settings.mastodon_tags]
-                if self.searching:
+                if base == self.home:
                     pages.append(self._search_pages(base, window))
                 for statuses in (page for listing in pages for page in listing):
                     for status in statuses:
@@ -186,7 +188,8 @@ class MastodonSource:
         max_id: str | None = None
         for _ in range(MAX_PAGES):
             params = {"limit": PAGE_SIZE} | ({"max_id": max_id} if max_id else {})
-            response = self.http.get(url, params=params, what=what)
+            response = self.http.get(url, params=params, what=what,
+                                     headers=self.auth if base == self.home else None)
             self.report.requests = self.http.requests
             statuses = _json(response, what, list)
             self.report.reads += len(statuses)
@@ -206,7 +209,8 @@ class MastodonSource:
         for page in range(MAX_PAGES):
             params = {"q": SEARCH_QUERY, "type": "statuses", "limit": PAGE_SIZE,
                       "offset": page * PAGE_SIZE}
-            response = self.http.get(url, params=params, what=what)
+            response = self.http.get(url, params=params, what=what,
+                                     headers=self.auth if base == self.home else None)
             self.report.requests = self.http.requests
             statuses = _json(response, what, dict).get("statuses")
             if not isinstance(statuses, list):
