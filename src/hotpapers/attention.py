@@ -147,19 +147,20 @@ def _one_source(engine: Engine, source: MentionSource, window: Window,
                 clock: Callable[[], datetime], refresh: bool) -> SourceOutcome:
     outcome = SourceOutcome(source.name)
     usual = _usual_count(engine, source.name)
+    searched = True
     try:
         try:
             seen = _read(engine, source, window, clock, outcome)
         except MissingCredentials as exc:  # e.g. Bluesky: search needs a sign-in, lookups not
             outcome.notes.append(f"not searched: {exc}")
-            seen = set()
+            seen, searched = set(), False
         if refresh:
             _refresh(engine, source, window, seen, clock, outcome)
     except Exception as exc:  # one source failing must not stop the others
         outcome.error = str(exc) or type(exc).__name__
     outcome.requests, outcome.reads = source.report.requests, source.report.reads
     outcome.notes.extend(source.report.notes)
-    if outcome.mentions == 0 and not outcome.error and usual >= 1:
+    if outcome.mentions == 0 and searched and not outcome.error and usual >= 1:
         outcome.notes.append(f"warning: nothing found, though its last runs found "
                              f"{usual:.0f} mentions on average")
     return outcome
