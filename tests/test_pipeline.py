@@ -8,12 +8,14 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from conftest import FIXTURES, sqlite_only
+from fakes import FakeClock
 from hotpapers.config import Settings
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.pipeline import build_post, classic_ranking, import_legacy
 from hotpapers.render.lumen import render_lumen
+from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.store.listings import save_listing
-from hotpapers.store.mentions import save_mention
+from hotpapers.store.mentions import load_embeds, save_mention
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import metadata, papers
 
@@ -212,3 +214,54 @@ def test_a_post_failing_halfway_through_storage_leaves_nothing(engine):
         conn.execute(text("DROP TRIGGER refuse"))
     (result,) = import_legacy(engine, [LANTERNS], NOW)
     assert result.error is None
+
+
+# -- tweet embeds from oEmbed ------------------------------------------------------------
+
+def oembed_html(native_id: str) -> str:
+    return (f'<blockquote class="twitter-tweet"><p>tweet {native_id}</p></blockquote>\n'
+            '<script async src="https://platform.twitter.com/widgets.js" charset="utf-8">'
+            '</script>\n')
+
+
+def test_shown_tweets_get_their_oembed_once_and_it_is_cached(engine, httpserver):
+    live_day(engine)
+    httpserver.expect_request("/oembed", query_string={
+        "url": "https://twitter.com/u1/status/1", "dnt": "true"}).respond_with_json(
+        {"html": oembed_html("1")})
+    for gone in ("2", "5"):
+        httpserver.expect_request("/oembed", query_string={
+            "url": f"https://twitter.com/u{gone}/status/{gone}", "dnt": "true"}
+        ).respond_with_data("gone", status=404)
+    settings = Settings(x_oembed_url=httpserver.url_for("/oembed"), source_interval=0,
+                        http_retries=0)
+    embed = TweetEmbeds(settings, clock=FakeClock()).embed
+    with engine.begin() as conn:
+        post = build_post(conn, DAY, settings, T2, embed=embed)
+    shown = {m.native_id: m.embed_html for e in post.entries for m in e.shown}
+    assert shown["1"] == oembed_html("1")
+    assert shown["2"].startswith('<blockquote class="twitter-tweet"><a href=')  # 404: bare
+    with engine.connect() as conn:
+        cached = load_embeds(conn, [("x", "1"), ("x", "2")])
+    assert cached == {("x", "1"): ("https://twitter.com/u1/status/1", oembed_html("1")),
+                      ("x", "2"): ("https://twitter.com/u2/status/2", None)}
+    asked = len(httpserver.log)
+    with engine.begin() as conn:
+        build_post(conn, DAY, settings, T2, embed=embed)
+    assert len(httpserver.log) == asked + 2  # only the tweets without an embed are asked again
+
+
+def test_an_oembed_failure_warns_once_and_leaves_bare_links(engine, httpserver):
+    live_day(engine)
+    httpserver.expect_request("/oembed").respond_with_data("down", status=500)
+    settings = Settings(x_oembed_url=httpserver.url_for("/oembed"), source_interval=0,
+                        http_retries=0)
+    warnings: list[str] = []
+    with engine.begin() as conn:
+        post = build_post(conn, DAY, settings, T2,
+                          embed=TweetEmbeds(settings, clock=FakeClock()).embed,
+                          warn=warnings.append)
+    assert len(httpserver.log) == 1 and len(warnings) == 1
+    assert "HTTP 500" in warnings[0]
+    assert all(m.embed_html.startswith('<blockquote class="twitter-tweet"><a href=')
+               for e in post.entries for m in e.shown)

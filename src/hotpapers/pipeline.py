@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers.config import Settings
-from hotpapers.errors import HotpapersError, InputError, NothingToDo
+from hotpapers.errors import HotpapersError, InputError, NothingToDo, SourceError
 from hotpapers.legacy import LegacyPost, parse_post
 from hotpapers.models import Post, PostEntry, ShownMention
 from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
@@ -21,6 +21,7 @@ from hotpapers.store.mentions import (
     latest_observations,
     load_embeds,
     mention_ids,
+    save_embed,
     save_mention,
 )
 from hotpapers.store.papers import load_papers, save_attention, save_paper
@@ -35,7 +36,7 @@ from hotpapers.store.posts import (
 )
 
 __all__ = [
-    "FileResult", "build_post", "classic_ranking", "import_legacy", "legacy_files",
+    "FileResult", "build_post", "classic_ranking", "fill_embeds", "import_legacy", "legacy_files",
     "store_legacy_post", "verify_legacy",
 ]
 
@@ -152,16 +153,38 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
     return ranking, {r.paper_id: r.shown for r in ranked}
 
 
+def fill_embeds(conn: Connection, embeds: dict[tuple[str, str], tuple[str | None, str | None]],
+                fetch: Callable[[str], str | None], warn: Callable[[str], None]) -> None:
+    """Fetch the embed HTML of the X posts in `embeds` that have none yet, and cache it in
+    the store. The first failure is reported through `warn` and ends the fetching: the
+    posts left get the bare blockquote that X's widget expands."""
+    for (source, native_id), (permalink, html) in embeds.items():
+        if html is not None or source != "x" or not permalink:
+            continue
+        try:
+            html = fetch(permalink)
+        except SourceError as exc:
+            warn(f"tweet embeds: {exc}; the remaining tweets are shown as bare links")
+            return
+        if html is not None:
+            save_embed(conn, (source, native_id), html)
+            embeds[(source, native_id)] = (permalink, html)
+
+
 def build_post(conn: Connection, day: date, settings: Settings, now: datetime,
-               keep: bool = False) -> Post:
+               keep: bool = False, embed: Callable[[str], str | None] | None = None,
+               warn: Callable[[str], None] = lambda _: None) -> Post:
     """The day's lumen post: as stored when the day was published (same as-of, same
-    bytes), else ranked now; with `keep`, that post is stored as the day's published one."""
+    bytes), else ranked now; with `keep`, that post is stored as the day's published one.
+    `embed` fetches the embed HTML of a tweet URL for shown tweets that have none."""
     stored = load_post(conn, day, "lumen")
     if stored is not None:
         return stored
     ranking, shown = classic_ranking(conn, day, settings, now)
     papers = load_papers(conn, [r.paper_id for r in ranking.rows])
     embeds = load_embeds(conn, [key for keys in shown.values() for key in keys])
+    if embed is not None:
+        fill_embeds(conn, embeds, embed, warn)
     entries = []
     for row in ranking.rows:
         tweets = []

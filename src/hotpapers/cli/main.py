@@ -179,17 +179,24 @@ def post(
 ) -> None:
     """Render a day's post; a published day renders exactly as published.
 
+    Shown tweets without stored embed HTML get it from X's oEmbed endpoint (cached in the
+    store); set x_oembed_url to "" to show them as bare links without asking.
+
     Example: hotpapers post --date 2021-01-18 --out content/posts/
     """
     from hotpapers.pipeline import build_post
     from hotpapers.render.lumen import file_name, render_lumen
     from hotpapers.render.write import write_atomic
+    from hotpapers.sources.x.oembed import TweetEmbeds
 
     state = state_of(ctx)
+    settings = state.settings
     the_day = parse_day(day)
     engine = connect(state.db_url)
+    embed = TweetEmbeds(settings).embed if settings.x_oembed_url else None
     with engine.begin() as conn:  # writing the post to a file publishes the day
-        the_post = build_post(conn, the_day, state.settings, now(), keep=out is not None)
+        the_post = build_post(conn, the_day, settings, now(), keep=out is not None,
+                              embed=embed, warn=lambda m: err.print(f"hotpapers: warning: {m}"))
     text = render_lumen(the_post)
     if out is None:
         sys.stdout.write(text)

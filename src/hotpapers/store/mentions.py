@@ -13,7 +13,7 @@ from hotpapers.store.upsert import upsert
 
 __all__ = [
     "latest_observations", "load_embeds", "load_mentions", "mark_deleted", "mention_ids",
-    "save_account", "save_mention", "stored_in_window", "thin_observations",
+    "save_account", "save_embed", "save_mention", "stored_in_window", "thin_observations",
     "unknown_paper_ids",
 ]
 
@@ -188,3 +188,11 @@ def thin_observations(conn: Connection, now: datetime, detail_days: int) -> int:
         observations.c.observed_at < cutoff,
         tuple_(observations.c.mention_id, observations.c.observed_at).not_in(keep),
     )).rowcount
+
+
+def save_embed(conn: Connection, key: tuple[str, str], html: str) -> None:
+    """Cache the embed HTML of the mention with this (source, native id) key."""
+    source, native_id = key
+    conn.execute(mentions.update().where(mentions.c.source == source,
+                                         mentions.c.native_id == native_id)
+                 .values(embed_html=html))
