@@ -15,7 +15,7 @@ from hotpapers.pipeline import build_post, classic_ranking, import_legacy
 from hotpapers.render.lumen import render_lumen
 from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.store.listings import save_listing
-from hotpapers.store.mentions import load_embeds, save_mention
+from hotpapers.store.mentions import load_embeds, mark_deleted, save_mention
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import metadata, papers
 
@@ -265,3 +265,15 @@ def test_an_oembed_failure_warns_once_and_leaves_bare_links(engine, httpserver):
     assert "HTTP 500" in warnings[0]
     assert all(m.embed_html.startswith('<blockquote class="twitter-tweet"><a href=')
                for e in post.entries for m in e.shown)
+
+
+def test_a_tweet_deleted_after_publishing_leaves_the_post(engine):
+    live_day(engine)
+    with engine.begin() as conn:
+        before = render_lumen(build_post(conn, DAY, Settings(), T2, keep=True))
+        assert mark_deleted(conn, "x", ["1"], T2) == 1
+    after = rendered(engine, DAY)
+    assert "https://twitter.com/u1/status/1" in before
+    assert "https://twitter.com/u1/status/1" not in after
+    assert "https://twitter.com/u2/status/2" in after
+    assert "- retweets: 230, favorites: 230" in after  # the totals stay as published

@@ -110,7 +110,8 @@ def _pinned(shown: Paper, stored: Paper | None) -> dict | None:
 
 
 def load_post(conn: Connection, day: date, fmt: str) -> Post | None:
-    """The stored post of `day` in format `fmt`, ready to render, or None."""
+    """The stored post of `day` in format `fmt`, ready to render, or None. Mentions that were
+    deleted at their source since are left out (their totals stay as published)."""
     head = conn.execute(select(posts).where(posts.c.day == day, posts.c.format == fmt)
                         ).mappings().first()
     if head is None:
@@ -122,7 +123,7 @@ def load_post(conn: Connection, day: date, fmt: str) -> Post | None:
     query = (select(post_entry_mentions.c.position, mentions.c.source, mentions.c.native_id,
                     post_entry_mentions.c.embed_html, post_entry_mentions.c.permalink)
              .join(mentions, mentions.c.id == post_entry_mentions.c.mention_id)
-             .where(post_entry_mentions.c.post_id == head["id"])
+             .where(post_entry_mentions.c.post_id == head["id"], mentions.c.deleted_at.is_(None))
              .order_by(post_entry_mentions.c.position, post_entry_mentions.c.rank))
     for position, source, native_id, embed_html, permalink in conn.execute(query):
         shown.setdefault(position, []).append(
