@@ -297,6 +297,7 @@ class FakeXAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the real API
+            disable_nagle_algorithm = True  # else headers and body wait on delayed ACKs
 
             def do_GET(self) -> None:
                 try:

@@ -11,13 +11,14 @@ endpoint, and counts requests per endpoint and the posts it returns (data +
 includes.tweets, as X bills reads). Both designs read the same day and pick the tweets to
 show by the classic rules (`hotpapers.rank.classic.rank_classic`: tweet score = retweets
 + likes, a paper is listed at a total of 50 or more, at most 10 tweets scoring 25 or more
-shown under it), then fetch one oEmbed per shown tweet.
+shown under it), then get the embed HTML of each shown tweet.
 
   ours      `hotpapers.sources.x.search.XSource`: ONE recent search over the whole window
             with the default `x_query` (retweets left out by -is:retweet, the originals'
             counts carry them), pages of 100 by next_token, expansions author_id and
-            referenced_tweets.id; then `hotpapers.sources.x.oembed.TweetEmbeds` for the
-            shown tweets. Its clock says it is 5 minutes after the window.
+            referenced_tweets.id. It builds each post's embed HTML from the search result
+            (the markup oEmbed serves), so `TweetEmbeds` (oEmbed) is asked only for shown
+            tweets without one: none here. Its clock says it is 5 minutes after the window.
   original  simulated here with httpx: for EACH paper of the day one recent search for
             url:"arxiv.org/abs/<id>" (following next_token), which returns every post
             linking it, retweets included (the original read them as tweets), expansion
@@ -108,16 +109,21 @@ def run_ours(base_url: str, day: Day) -> tuple[dict[str, list[Hashable]], tuple[
     try:
         tweets: dict[str, list[Tweet]] = {p: [] for p in day.papers}
         permalinks: dict[str, str] = {}
+        has_embed: set[str] = set()
         for mention in source.mentions(Window(WINDOW_START, WINDOW_END)):
             seen = mention.observations[-1]
             permalinks[mention.native_id] = mention.permalink or ""
+            if mention.embed_html:
+                has_embed.add(mention.native_id)
             for paper in mention.paper_ids:
                 if paper in tweets:
                     tweets[paper].append(Tweet(mention.native_id, seen.reposts or 0,
                                                seen.likes or 0))
         shown = classic(day.papers, tweets)
+        # `hotpapers post` asks oEmbed only for shown tweets stored without embed HTML;
+        # the search results already give XSource what it needs to build them
         missing = [key for keys in shown.values() for key in keys
-                   if embeds.embed(permalinks[str(key)]) is None]
+                   if str(key) not in has_embed and embeds.embed(permalinks[str(key)]) is None]
     finally:
         source.http.client.close()
         embeds.http.client.close()
@@ -246,7 +252,8 @@ def report(day: Day, runs: dict[str, list[Outcome]], repeat: int) -> bool:
                   f"reads, the server {first.requests} and {first.reads}")
         for note in dict.fromkeys(n for o in outcomes for n in o.notes):
             print(f"note: {note}")
-    print(f"\nmedian wall time of {repeat} runs each, alternating (after one warm-up each)")
+    print(f"\nwall time: median of {repeat} timed run(s) of each, alternating, after a "
+          "warm-up run of each")
     header = ("design", "search", "oEmbed", "requests", "posts read", "wall s")
     print(f"{header[0]:<12}" + "".join(f"{h:>12}" for h in header[1:]))
     for name, (search, oembed, total, reads, seconds) in rows.items():
@@ -260,6 +267,8 @@ def report(day: Day, runs: dict[str, list[Outcome]], repeat: int) -> bool:
           f"{'met' if total_ratio <= REQUESTS_GOAL else 'NOT met'}")
     print(f"goal: posts read <= the original's: {reads_ratio:.3f} -> "
           f"{'met' if reads_ratio <= READS_GOAL else 'NOT met'}")
+    print(f"  (oEmbed calls: ours {ours[1]:,}, the original {original[1]:,}: ours builds the "
+          "embeds of the tweets it read from the search results)")
 
     ours_shown, original_shown = runs["ours"][0].shown, runs["original"][0].shown
     same_papers = set(ours_shown) == set(original_shown)

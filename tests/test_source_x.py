@@ -19,6 +19,7 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.sources.base import MentionSource, Refreshed, Window
+from hotpapers.sources.x.embed import local_embed
 from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.sources.x.search import XSource, mention_of, page_mentions, parse_page
 
@@ -469,3 +470,24 @@ def test_oembed_other_failures_are_source_errors(httpserver, clock):
     embeds = TweetEmbeds(make_settings(httpserver), clock=clock, transport=loopback())
     with pytest.raises(SourceError, match=r"X oEmbed of https://x.com/a/status/1: HTTP 400"):
         embeds.embed("https://x.com/a/status/1")
+
+
+# --- embeds built from search results -------------------------------------------------------
+
+def test_a_local_embed_matches_what_oembed_serves_for_the_same_post():
+    real = json.loads(shared_path("fixtures", "real", "twitter",
+                                  "publish.twitter.com-oembed-alleyco-1679189879086018562.json"
+                                  ).read_text(encoding="utf-8"))
+    text = ("We’re a full-service digital agency with the foresight, perspective, and grit to "
+            "power your brightest ideas and build solutions for your most evasive problems. "
+            "Learn more about our services here:https://t.co/8zZ5zP1Oyc")
+    built = local_embed(text, real["url"] + "?ref_src=twsrc%5Etfw",
+                        datetime(2023, 7, 12, 15, tzinfo=UTC), real["author_name"], "alleyco")
+    # oEmbed adds the post's language and one more blank line; the rest is the same markup
+    assert built == real["html"].replace(' lang="en" dir="ltr"', "").removesuffix("\n")
+
+
+def test_a_local_embed_escapes_once_and_keeps_line_breaks():
+    html = local_embed("a &amp; b <i>\nnew line", "https://x.com/u/status/1", None, None, "u")
+    assert html.startswith('<blockquote class="twitter-tweet"><p>a &amp; b &lt;i&gt;<br>new '
+                           'line</p>&mdash; u (@u) <a href="https://x.com/u/status/1">')

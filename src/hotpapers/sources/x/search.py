@@ -16,6 +16,7 @@ from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
 from hotpapers.sources.base import Refreshed, SourceReport, Window
 from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.x.embed import local_embed
 
 __all__ = [
     "Page", "Tweet", "User", "XSource", "mention_of", "page_mentions", "parse_page",
@@ -228,17 +229,21 @@ def permalink(tweet_id: str, username: str | None) -> str:
 
 
 def mention_of(tweet: Tweet, users: Mapping[str, User], observed_at: datetime) -> Mention:
-    """The mention a post makes, with its author and one observation of its counts. Its
-    paper ids (maybe none) come from the text and the expanded links."""
+    """The mention a post makes, with its author, one observation of its counts and its
+    embed HTML (built here: no oEmbed call needed). Its paper ids (maybe none) come from
+    the text and the expanded links."""
     user = users.get(tweet.author_id) if tweet.author_id else None
     account = None
     if tweet.author_id:
         account = Account("x", tweet.author_id, user.username if user else None,
                           user.name if user else None)
     kind, parent = tweet.kind
+    link = permalink(tweet.id, user.username if user else None)
+    embed = local_embed(tweet.text, link, tweet.created_at, user.name if user else None,
+                        user.username if user else None)
     return Mention(
         source="x", native_id=tweet.id, paper_ids=paper_ids(tweet.text, tweet.urls),
-        permalink=permalink(tweet.id, user.username if user else None), account=account,
+        permalink=link, account=account, embed_html=embed,
         text=tweet.text, created_at=tweet.created_at, kind=kind, parent_native_id=parent,
         observations=[Observation(observed_at=observed_at, likes=tweet.likes,
                                   reposts=tweet.reposts, quotes=tweet.quotes,
