@@ -78,6 +78,56 @@ class Settings(BaseSettings):
     post_filename: str = Field(
         "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
     )
+    hot_source_weights: dict[str, float] = Field(
+        {}, description="Hot: weight of each source's normalised score (default 1 each).",
+    )
+    hot_kind_weights: dict[str, float] = Field(
+        {"likes": 1.0, "reposts": 1.0, "quotes": 2.0, "replies": 1.0, "points": 1.0},
+        description="Hot: weight of each kind of engagement.",
+    )
+    hot_repost_ratio: float = Field(
+        3.0, gt=0, description="Hot: a post's reposts count up to this many times its likes + 1.",
+    )
+    hot_new_account_days: float = Field(
+        30.0, ge=0, description="Hot: an account younger than this when it posted is new.",
+    )
+    hot_new_account_weight: float = Field(
+        0.25, ge=0, le=1, description="Hot: how much a new account counts (1 = fully).",
+    )
+    hot_scale_quantile: float = Field(
+        0.9, gt=0, le=1, description="Hot: each source is measured against this quantile "
+        "of the papers discussed there.",
+    )
+    hot_min_score: float = Field(
+        1.0, ge=0, description="Hot: a paper is listed when its score reaches this.",
+    )
+    hot_max_papers: int | None = Field(
+        30, ge=1, description="Hot: at most this many papers (none: no limit).",
+    )
+    trending_gravity: float = Field(
+        1.8, ge=0, description="Trending: how fast attention ages (score / (hours + 2)^g).",
+    )
+    trending_min_score: float = Field(
+        0.0, ge=0, description="Trending: a paper is listed when its score reaches this.",
+    )
+    trending_max_papers: int | None = Field(
+        30, ge=1, description="Trending: at most this many papers (none: no limit).",
+    )
+    filter_categories: list[str] = Field(
+        [], description="Show only papers in these categories ('cs' means every cs.*).",
+    )
+    filter_exclude_categories: list[str] = Field(
+        [], description="Leave out papers whose primary category is one of these.",
+    )
+    filter_primary_only: bool = Field(
+        False, description="filter_categories match the primary category only (no cross-lists).",
+    )
+    filter_keywords: list[str] = Field(
+        [], description="Show only papers whose title or abstract contains one of these.",
+    )
+    filter_authors: list[str] = Field(
+        [], description="Show only papers with an author whose name contains one of these.",
+    )
     mention_sources: list[str] = Field(
         ["x", "bluesky", "hn", "hf", "mastodon", "reddit"],
         description="Sources that `fetch mentions --source all` reads.",
@@ -233,6 +283,14 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise InputError(f"{path}: {exc}") from None
 
 
+def _toml_value(value: Any) -> str:
+    """A default as TOML: JSON scalars and arrays are valid TOML; tables are inline."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}"
+                               for k, v in value.items()) + "}"
+    return json.dumps(value, ensure_ascii=False)
+
+
 def render_config() -> str:
     """A commented TOML config listing every setting with its help and default (never a
     value from the environment, which may hold secrets)."""
@@ -245,6 +303,6 @@ def render_config() -> str:
         if defaults[name] is None:
             lines.append(f'# {name} = "sqlite:////path/to/hotpapers.sqlite3"')
         else:
-            lines.append(f"{name} = {json.dumps(defaults[name], ensure_ascii=False)}")
+            lines.append(f"{name} = {_toml_value(defaults[name])}")
         lines.append("")
     return "\n".join(lines)

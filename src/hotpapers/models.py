@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 __all__ = [
-    "Account", "Mention", "Observation", "Paper", "Post", "PostEntry", "ShownMention", "Version",
+    "Account",
+    "AccountAttention",
+    "Mention",
+    "Observation",
+    "Paper",
+    "Post",
+    "PostEntry",
+    "ShownMention",
+    "Version",
 ]
 
 
@@ -49,6 +57,7 @@ class Account:
     native_id: str
     handle: str | None = None
     name: str | None = None
+    created_at: datetime | None = None  # when the account was made, when the source says
 
 
 @dataclass
@@ -114,3 +123,24 @@ class Post:
     generated_at: datetime
     entries: list[PostEntry] = field(default_factory=list)
     layout: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AccountAttention:
+    """What one account did about one paper on one source, as of the ranking's time:
+    its distinct posts and their summed counts. `reposts_kept` is the reposts left after
+    each post's reposts were capped against its likes (see HotRules.repost_ratio)."""
+
+    paper_id: str
+    source: str
+    account: str
+    posts: int = 1
+    likes: int = 0
+    reposts: int = 0
+    reposts_kept: int | None = None
+    quotes: int = 0
+    replies: int = 0
+    points: int = 0
+    first_at: datetime | None = None
+    account_created_at: datetime | None = None
+    handle: str | None = None

@@ -16,7 +16,7 @@ from hotpapers.legacy import LegacyPost, parse_post
 from hotpapers.models import Post, PostEntry, ShownMention
 from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
 from hotpapers.render.lumen import render_lumen, tweet_embed
-from hotpapers.store.listings import load_listing
+from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import (
     latest_observations,
     load_embeds,
@@ -59,17 +59,22 @@ class FileResult:
 
 
 def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> datetime | None:
-    """Store one parsed post: papers, totals as published, tweets, ranking and post.
+    """Store one parsed post: papers, totals as published, tweets, ranking and post; the
+    papers are dated to the post's day, and make its listing when none is stored.
     Returns the generation time of a different post of that day it replaced, if any."""
     post = legacy.post
     previous = post_generated_at(conn, post.day, "lumen")
     known = load_papers(conn, [e.paper.id for e in post.entries])
+    listed = bool(load_listing(conn, post.day))
     for entry in post.entries:
         if entry.paper.id not in known:
+            entry.paper.announced_on = entry.paper.announced_on or post.day
             save_paper(conn, entry.paper, now, stored=None)
             known[entry.paper.id] = entry.paper
         save_attention(conn, entry.paper.id, "legacy", entry.written_at,
                        reposts=entry.reposts, likes=entry.likes)
+    if not listed:
+        save_listing(conn, post.day, [(e.paper.id, "new") for e in post.entries])
     ids = {(m.source, m.native_id): save_mention(conn, m, now) for m in legacy.mentions}
     rows = [RankingRow(e.paper.id, e.reposts + e.likes, {"reposts": e.reposts, "likes": e.likes})
             for e in post.entries]

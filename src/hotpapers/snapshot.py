@@ -77,7 +77,10 @@ def _paper(record: dict) -> Paper:
 
 
 def _mention(record: dict) -> Mention:
-    account = Account(**record["account"]) if record.get("account") else None
+    account = None
+    if record.get("account"):
+        account = Account(**{**record["account"],
+                             "created_at": _when(record["account"].get("created_at"))})
     observations = [Observation(**{**o, "observed_at": _when(o["observed_at"])})
                     for o in record.get("observations", [])]
     return Mention(**{**record, "account": account, "observations": observations,

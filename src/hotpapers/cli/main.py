@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers import __version__
@@ -29,6 +27,7 @@ from hotpapers.cli.common import (
 )
 from hotpapers.cli.data import export_app, import_app, legacy_app
 from hotpapers.cli.fetch import fetch_app
+from hotpapers.cli.rank import explain, rank
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import default_config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
@@ -47,10 +46,6 @@ app.add_typer(export_app, name="export")
 app.add_typer(legacy_app, name="legacy")
 app.add_typer(fetch_app, name="fetch")
 app.add_typer(stream_app, name="stream")
-
-
-class Method(StrEnum):
-    classic = "classic"
 
 
 class PostFormat(StrEnum):
@@ -131,45 +126,6 @@ def demo(
 
 
 @app.command()
-def rank(
-    ctx: typer.Context,
-    day: DateOption,
-    method: Annotated[Method, typer.Option(help="Ranking method.")] = Method.classic,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """Rank a day's papers and print the ranking.
-
-    Example: hotpapers rank --date 2021-01-18 --json
-    """
-    from hotpapers.pipeline import classic_ranking
-    from hotpapers.store.papers import load_papers
-
-    state = state_of(ctx)
-    the_day = parse_day(day)
-    engine = connect(state.db_url)
-    with engine.connect() as conn:
-        ranking, _ = classic_ranking(conn, the_day, state.settings, now())
-        papers = load_papers(conn, [r.paper_id for r in ranking.rows])
-    rows = [{"rank": i, "id": r.paper_id, "title": papers[r.paper_id].title,
-             "score": int(r.score) if float(r.score).is_integer() else r.score, **r.parts}
-            for i, r in enumerate(ranking.rows, start=1)]
-    if as_json:
-        print(json.dumps({"day": the_day.isoformat(), "method": method.value,
-                          "as_of": ranking.as_of.isoformat(), "papers": rows}, indent=2))
-        return
-    as_of = f"{ranking.as_of:%Y-%m-%d %H:%M %Z}"
-    table = Table(title=f"Hot Papers {the_day} ({method.value}, as of {as_of})")
-    for column in ("#", "arXiv id", "score", "retweets", "favorites", "title"):
-        table.add_column(column, justify="right" if column in ("#", "score") else "left")
-    for row in rows:
-        table.add_row(str(row["rank"]), row["id"], f"{row['score']:g}",
-                      str(row.get("reposts", "")), str(row.get("likes", "")), row["title"])
-    if not state.quiet:
-        out.print(table)
-    state.say(f"Done: {len(rows)} papers ranked")
-
-
-@app.command()
 def post(
     ctx: typer.Context,
     day: DateOption,
@@ -208,6 +164,10 @@ def post(
     target = Path(out) / name if folder else Path(out)
     write_atomic(target, text)
     state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
+
+
+app.command()(rank)
+app.command()(explain)
 
 
 def main(argv: list[str] | None = None) -> None:

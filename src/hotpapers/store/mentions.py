@@ -22,7 +22,7 @@ _COUNTS = ("likes", "reposts", "quotes", "replies", "points")
 
 def save_account(conn: Connection, account: Account) -> int:
     row = {"source": account.source, "native_id": account.native_id,
-           "handle": account.handle, "name": account.name}
+           "handle": account.handle, "name": account.name, "created_at": account.created_at}
     return upsert(conn, accounts, row, keys=["source", "native_id"], returning="id")
 
 
@@ -88,14 +88,14 @@ def load_mentions(conn: Connection, paper_ids: Iterable[str]) -> list[Mention]:
     linked = select(mention_papers.c.mention_id).where(mention_papers.c.paper_id.in_(paper_ids))
     rows = conn.execute(
         select(mentions, accounts.c.source.label("a_source"), accounts.c.native_id.label("a_id"),
-               accounts.c.handle, accounts.c.name)
+               accounts.c.handle, accounts.c.name, accounts.c.created_at.label("a_created"))
         .outerjoin(accounts, accounts.c.id == mentions.c.account_id)
         .where(mentions.c.id.in_(linked), mentions.c.deleted_at.is_(None))
         .order_by(mentions.c.id)
     ).mappings().all()
     by_id: dict[int, Mention] = {}
     for r in rows:
-        account = (Account(r["a_source"], r["a_id"], r["handle"], r["name"])
+        account = (Account(r["a_source"], r["a_id"], r["handle"], r["name"], r["a_created"])
                    if r["a_id"] is not None else None)
         by_id[r["id"]] = Mention(
             source=r["source"], native_id=r["native_id"], paper_ids=[],

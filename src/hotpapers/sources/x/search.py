@@ -45,6 +45,7 @@ class User:
     id: str
     username: str | None = None
     name: str | None = None
+    created_at: datetime | None = None
 
 
 @dataclass
@@ -215,7 +216,8 @@ def parse_page(body: Any, what: str = SEARCH, *, need_meta: bool = True) -> Page
         if user_id:
             username, name = item.get("username"), item.get("name")
             page.users[user_id] = User(user_id, username if isinstance(username, str) else None,
-                                       name if isinstance(name, str) else None)
+                                       name if isinstance(name, str) else None,
+                                       _utc(item.get("created_at")))
     token = meta.get("next_token") if isinstance(meta, Mapping) else None
     page.next_token = token if isinstance(token, str) and token else None
     return page
@@ -236,7 +238,7 @@ def mention_of(tweet: Tweet, users: Mapping[str, User], observed_at: datetime) -
     account = None
     if tweet.author_id:
         account = Account("x", tweet.author_id, user.username if user else None,
-                          user.name if user else None)
+                          user.name if user else None, user.created_at if user else None)
     kind, parent = tweet.kind
     link = permalink(tweet.id, user.username if user else None)
     embed = local_embed(tweet.text, link, tweet.created_at, user.name if user else None,

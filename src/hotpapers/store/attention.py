@@ -1,0 +1,114 @@
+"""The papers of a window of announcement dates and their attention, aggregated in SQL per
+paper, source and account (the rankers do the rest in Python)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Integer, case, cast, func, literal, or_, select, union
+from sqlalchemy.sql import Select
+
+from hotpapers.models import AccountAttention
+from hotpapers.store.schema import (
+    accounts,
+    listings,
+    mention_papers,
+    mentions,
+    observations,
+    paper_attention,
+    papers,
+)
+
+__all__ = ["TOTALS", "account_attention", "published_totals", "window_paper_ids"]
+
+TOTALS = "(published totals)"
+DAY_KINDS = ("new", "cross")
+
+
+def _window_ids(start: date, end: date) -> Select:
+    """Ids of the papers announced (new or cross-listed) from `start` to `end` inclusive."""
+    listed = select(listings.c.paper_id.label("id")).where(
+        listings.c.day.between(start, end), listings.c.announce_type.in_(DAY_KINDS))
+    dated = select(papers.c.id).where(papers.c.announced_on.between(start, end))
+    return select(union(listed, dated).subquery().c.id)
+
+
+def window_paper_ids(conn: Connection, start: date, end: date) -> list[str]:
+    """The window's papers in crawl order: listed ones by day and position, then papers
+    dated to the window without a stored listing, by date and id."""
+    listed = conn.execute(
+        select(listings.c.paper_id).where(listings.c.day.between(start, end),
+                                          listings.c.announce_type.in_(DAY_KINDS))
+        .order_by(listings.c.day, listings.c.position)).scalars().all()
+    dated = conn.execute(
+        select(papers.c.id).where(papers.c.announced_on.between(start, end))
+        .order_by(papers.c.announced_on, papers.c.id)).scalars().all()
+    return list(dict.fromkeys([*listed, *dated]))
+
+
+def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
+                      repost_ratio: float, sources: list[str] | None = None
+                      ) -> list[AccountAttention]:
+    """Per paper of the window, source and author account: the live posts (not deleted,
+    not reposts, created by `as_of`) and the sums of their last counts at or before
+    `as_of`, each post's reposts also capped at `repost_ratio` x (likes + 1)."""
+    in_window = _window_ids(start, end)
+    linked = select(mention_papers.c.mention_id).where(mention_papers.c.paper_id.in_(in_window))
+    last = (select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
+            .where(observations.c.observed_at <= as_of,
+                   observations.c.mention_id.in_(linked))
+            .group_by(observations.c.mention_id).subquery())
+    obs = observations.alias("obs")
+    likes, reposts = func.coalesce(obs.c.likes, 0), func.coalesce(obs.c.reposts, 0)
+    cap = cast(literal(repost_ratio) * (likes + 1), Integer)
+    account = func.coalesce(accounts.c.native_id, literal("post:") + mentions.c.native_id)
+    query = (
+        select(mention_papers.c.paper_id, mentions.c.source, account.label("account"),
+               func.max(accounts.c.handle).label("handle"),
+               func.max(accounts.c.created_at).label("created"),
+               func.count(mentions.c.id).label("posts"),
+               func.min(mentions.c.created_at).label("first_at"),
+               func.sum(likes).label("likes"), func.sum(reposts).label("reposts"),
+               func.sum(case((reposts > cap, cap), else_=reposts)).label("kept"),
+               func.sum(func.coalesce(obs.c.quotes, 0)).label("quotes"),
+               func.sum(func.coalesce(obs.c.replies, 0)).label("replies"),
+               func.sum(func.coalesce(obs.c.points, 0)).label("points"))
+        .select_from(
+            mention_papers.join(mentions, mentions.c.id == mention_papers.c.mention_id)
+            .outerjoin(accounts, accounts.c.id == mentions.c.account_id)
+            .outerjoin(last, last.c.mention_id == mentions.c.id)
+            .outerjoin(obs, (obs.c.mention_id == last.c.mention_id)
+                       & (obs.c.observed_at == last.c.at)))
+        .where(mention_papers.c.paper_id.in_(in_window), mentions.c.deleted_at.is_(None),
+               mentions.c.kind != "repost",
+               or_(mentions.c.created_at.is_(None), mentions.c.created_at <= as_of))
+        .group_by(mention_papers.c.paper_id, mentions.c.source, account)
+    )
+    if sources is not None:
+        query = query.where(mentions.c.source.in_(sources))
+    return [AccountAttention(
+        paper_id=r.paper_id, source=r.source, account=r.account, posts=r.posts,
+        likes=r.likes, reposts=r.reposts, reposts_kept=r.kept, quotes=r.quotes,
+        replies=r.replies, points=r.points, first_at=r.first_at,
+        account_created_at=r.created, handle=r.handle) for r in conn.execute(query)]
+
+
+def published_totals(conn: Connection, start: date, end: date, as_of: datetime,
+                     sources: list[str] | None = None) -> list[AccountAttention]:
+    """The paper-level totals that imported posts carry (source `legacy`), as one
+    pseudo-account per paper and source: the last totals at or before `as_of`."""
+    last = (select(paper_attention.c.paper_id, paper_attention.c.source,
+                   func.max(paper_attention.c.observed_at).label("at"))
+            .where(paper_attention.c.observed_at <= as_of,
+                   paper_attention.c.paper_id.in_(_window_ids(start, end)))
+            .group_by(paper_attention.c.paper_id, paper_attention.c.source).subquery())
+    query = select(paper_attention).join(last, (last.c.paper_id == paper_attention.c.paper_id)
+                                         & (last.c.source == paper_attention.c.source)
+                                         & (last.c.at == paper_attention.c.observed_at))
+    if sources is not None:
+        query = query.where(paper_attention.c.source.in_(sources))
+    return [AccountAttention(
+        paper_id=r.paper_id, source=r.source, account=TOTALS, posts=r.mentions or 1,
+        likes=r.likes or 0, reposts=r.reposts or 0, quotes=r.quotes or 0,
+        replies=r.replies or 0, points=r.points or 0, first_at=r.observed_at)
+        for r in conn.execute(query)]
