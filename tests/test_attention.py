@@ -9,11 +9,13 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from conftest import POSTGRES
 from hotpapers.attention import fetch_mentions
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation, Paper, Version
 from hotpapers.sources.base import Refreshed, SourceReport, Window
 from hotpapers.sources.registry import Skipped
+from hotpapers.store.db import connect
 from hotpapers.store.mentions import latest_observations, load_mentions, thin_observations
 from hotpapers.store.papers import load_papers
 from hotpapers.store.runs import load_runs, recorded_run
@@ -194,3 +196,18 @@ def test_a_source_that_can_look_up_but_not_search_without_credentials_still_refr
     outcome = fetched.outcomes[0]
     assert outcome.error is None and outcome.deleted == 1
     assert outcome.notes == ["not searched: bluesky search needs HOTPAPERS_BSKY_HANDLE"]
+
+
+@pytest.mark.skipif(not POSTGRES, reason="needs a PostgreSQL server")
+def test_thinning_cuts_utc_days_whatever_the_servers_time_zone(db_url):
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = make_url(db_url).database
+    with create_engine(db_url, isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'America/New_York'"))
+    engine = connect(db_url)
+    try:
+        test_thinning_keeps_recent_detail_and_the_last_observation_of_each_older_day(engine)
+    finally:
+        engine.dispose()

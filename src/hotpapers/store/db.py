@@ -56,12 +56,20 @@ def connect(url: str, *, migrate_schema: bool = True) -> Engine:
         raise InputError(f"--db {shown}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:  # UTC sessions, so that date() and date_trunc() cut UTC days
+        event.listen(engine, "connect", _utc_session)
     if migrate_schema:
         try:
             migrate(engine)
         except SQLAlchemyError as exc:
             raise StoreError(f"database {shown}: {_first_line(exc)}") from None
     return engine
+
+
+def _utc_session(dbapi_connection, _record) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET TIME ZONE 'UTC'")
+    dbapi_connection.commit()
 
 
 def _first_line(exc: Exception) -> str:
