@@ -143,6 +143,8 @@ def test_retry_after_with_a_minus_zero_zone_is_utc(httpserver, clock):
     ({"x-rate-limit-reset": "1767614700"}, 301.0),  # X: epoch seconds (12:05 UTC) + 1 s
     ({"ratelimit-reset": "1767614430"}, 31.0),  # Bluesky: epoch seconds (12:00:30) + 1 s
     ({"x-ratelimit-reset": "42"}, 43.0),  # Reddit: seconds left + 1 s
+    ({"x-ratelimit-reset": "2026-01-05T12:05:00.000000Z"}, 301.0),  # Mastodon: ISO 8601
+    ({"x-ratelimit-reset": "1767614460"}, 61.0),  # Mastodon-compatible: epoch seconds
 ])
 def test_429_waits_for_the_rate_limit_reset(httpserver, clock, headers, wait):
     assert clock.now().timestamp() == 1767614400  # 2026-01-05 12:00 UTC

@@ -136,16 +136,28 @@ class PoliteClient:
         return max((when - self.clock.now()).total_seconds(), 0.0)
 
     def _rate_limit_reset(self, headers: httpx.Headers) -> float | None:
-        """Seconds until the rate-limit window resets, plus one for clock skew."""
-        for name in ("x-rate-limit-reset", "ratelimit-reset"):
+        """Seconds until the rate-limit window resets, plus one for clock skew. X and
+        Bluesky send the reset as epoch seconds; `x-ratelimit-reset` is seconds left on
+        Reddit, an ISO 8601 time on Mastodon and epoch seconds on some Mastodon-compatible
+        servers, so its value is read by its form."""
+        now = self.clock.now()
+        for name in ("x-rate-limit-reset", "ratelimit-reset", "x-ratelimit-reset"):
             value = headers.get(name, "").strip()
-            if value.isdigit():
-                return max(int(value) - self.clock.now().timestamp(), 0.0) + 1.0
-        value = headers.get("x-ratelimit-reset", "").strip()
-        try:
-            return float(value) + 1.0 if value else None
-        except ValueError:
-            return None
+            if not value:
+                continue
+            try:
+                number = float(value)
+            except ValueError:
+                try:
+                    when = datetime.fromisoformat(value)
+                except ValueError:
+                    continue
+                when = when if when.tzinfo else when.replace(tzinfo=UTC)
+                return max((when - now).total_seconds(), 0.0) + 1.0
+            if number > 1e9:  # an epoch time, not a number of seconds
+                return max(number - now.timestamp(), 0.0) + 1.0
+            return max(number, 0.0) + 1.0
+        return None
 
 
 def _reason(response: httpx.Response) -> str:
