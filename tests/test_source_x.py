@@ -236,7 +236,7 @@ def test_pages_by_next_token_give_each_paper_mention_once(httpserver, clock):
         "query": Settings().x_query, "start_time": "2026-01-04T00:00:00Z",
         "end_time": "2026-01-05T00:00:00Z", "max_results": "100",
         "tweet.fields": "public_metrics,created_at,entities,referenced_tweets,author_id",
-        "expansions": "author_id,referenced_tweets.id", "user.fields": "username,name,created_at"}
+        "expansions": "author_id", "user.fields": "username,name,created_at"}
     assert pages.queries[1]["next_token"] == NEXT and len(pages.queries) == 2
     assert [m.native_id for m in mentions] == [T10, T9, ORIGINAL, T7, T5]
     assert [m.paper_ids for m in mentions] == [["2501.01234"], ["2501.05678"], ["2501.09999"],
@@ -313,6 +313,16 @@ def test_second_page_asks_only_for_what_the_budget_leaves(httpserver, clock):
     source = make_source(httpserver, clock, x_read_budget=20)
     assert len(list(source.mentions(WINDOW))) == 5
     assert [q["max_results"] for q in pages.queries] == ["20", "13"]
+
+
+def test_a_query_that_keeps_retweets_asks_for_their_originals_within_the_budget(
+        httpserver, clock):
+    # originals come back as reads too, so a page asks for half of what the budget leaves
+    pages = serve_own_pages(httpserver)
+    source = make_source(httpserver, clock, x_read_budget=60, x_query='url:"arxiv.org/abs"')
+    list(source.mentions(WINDOW))
+    assert pages.queries[0]["expansions"] == "author_id,referenced_tweets.id"
+    assert pages.queries[0]["max_results"] == "30"
 
 
 @pytest.mark.parametrize(("budget", "note"), [

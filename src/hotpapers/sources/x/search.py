@@ -377,17 +377,22 @@ class XSource:
         if self.settings.x_read_budget == 0:
             self._budget_note(end)
             return
+        # Referenced posts come back as reads too; they are only needed to reach the
+        # originals of retweets, which a query with -is:retweet never returns.
+        originals = "-is:retweet" not in self.settings.x_query
         params: dict[str, Any] = {
             "query": self.settings.x_query, "start_time": _rfc3339(start),
             "end_time": _rfc3339(end), "tweet.fields": SEARCH_TWEET_FIELDS,
-            "expansions": SEARCH_EXPANSIONS, "user.fields": SEARCH_USER_FIELDS,
+            "expansions": SEARCH_EXPANSIONS if originals else "author_id",
+            "user.fields": SEARCH_USER_FIELDS,
         }
         oldest = end
         tokens: set[str] = set()
         bad = 0
         try:
             while True:
-                remaining = self._remaining()
+                # a page may return as many referenced posts as posts: keep room for them
+                remaining = self._remaining() // (2 if originals else 1)
                 if remaining < PAGE_MIN:
                     self._budget_note(oldest)
                     return
