@@ -211,3 +211,34 @@ def test_thinning_cuts_utc_days_whatever_the_servers_time_zone(db_url):
         test_thinning_keeps_recent_detail_and_the_last_observation_of_each_older_day(engine)
     finally:
         engine.dispose()
+
+
+def test_a_short_window_is_not_compared_with_long_ones(engine):
+    run_stage(engine, [ListSource("hn", [mention("hn", f"h{i}", "1") for i in range(4)])])
+    with recorded_run(engine, "fetch mentions", lambda: NOW) as run:
+        hour = Window(NOW - timedelta(hours=1), NOW)
+        fetched = fetch_mentions(engine, [ListSource("hn", [])], hour, lambda: NOW, run,
+                                 refresh=False)
+    assert fetched.outcomes[0].notes == []  # 4 a day is 0.17 an hour: nothing to warn about
+
+
+def test_a_source_that_did_not_search_does_not_warn(engine):
+    run_stage(engine, [ListSource("x", [mention("x", f"t{i}", "1") for i in range(4)])])
+    quiet = ListSource("x", [])
+    quiet.report.searched = False  # e.g. X: the window is older than recent search reaches
+    fetched = run_stage(engine, [quiet], refresh=False)
+    assert fetched.outcomes[0].notes == []
+
+
+def test_unknown_papers_are_asked_for_while_their_mentions_are_recent(engine):
+    asked: list[list[str]] = []
+
+    def papers(ids):
+        asked.append(ids)
+        return []
+
+    run_stage(engine, [ListSource("hn", [mention("hn", "h1", "2611.09999")])], papers=papers)
+    later = NOW + timedelta(days=8)
+    with recorded_run(engine, "fetch mentions", lambda: later) as run:
+        fetch_mentions(engine, [], WINDOW, lambda: later, run, papers=papers)
+    assert asked == [["2611.09999"], []]

@@ -5,8 +5,9 @@ fetched from arXiv, old observations thinned. One source failing never stops the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -30,6 +31,7 @@ __all__ = ["MentionsFetched", "SourceOutcome", "fetch_mentions", "fetch_unknown_
 COMMAND = "fetch mentions"
 BATCH = 200
 REFRESH_BATCH = 100
+UNKNOWN_PAPER_DAYS = 7
 
 
 @dataclass
@@ -46,13 +48,15 @@ class SourceOutcome:
     notes: list[str] = field(default_factory=list)
     error: str | None = None
     skipped: str | None = None
+    searched: bool = True
 
     def record(self) -> dict:
         """The run record's view of this outcome."""
         return {"mentions": self.mentions, "papers": len(self.papers),
                 "refreshed": self.refreshed, "deleted": self.deleted,
                 "requests": self.requests, "reads": self.reads, "notes": self.notes,
-                "failed": self.error is not None, "skipped": self.skipped is not None}
+                "failed": self.error is not None, "skipped": self.skipped is not None,
+                "searched": self.searched}
 
     def summary(self) -> str:
         if self.skipped:
@@ -112,8 +116,11 @@ def _read(engine: Engine, source: MentionSource, window: Window, clock: Callable
             batch.append(mention)
             if len(batch) >= BATCH:
                 flush()
-    finally:
-        flush()
+    except Exception:
+        with suppress(Exception):  # keep what was read; the source's error is the one to tell
+            flush()
+        raise
+    flush()
     return seen
 
 
@@ -123,30 +130,45 @@ def _refresh(engine: Engine, source: MentionSource, window: Window, seen: set[st
     with engine.connect() as conn:
         stale = [n for n in stored_in_window(conn, source.name, window.since, window.until)
                  if n not in seen]
-    for i in range(0, len(stale), REFRESH_BATCH):
-        found = source.refresh(stale[i:i + REFRESH_BATCH])
+    size = getattr(source, "refresh_batch", REFRESH_BATCH)
+    for i in range(0, len(stale), size):
+        found = source.refresh(stale[i:i + size])
         _store(engine, found.mentions, clock())
         outcome.refreshed += len(found.mentions)
         with engine.begin() as conn:
             outcome.deleted += mark_deleted(conn, source.name, found.gone, clock())
 
 
-def _usual_count(engine: Engine, name: str, runs: int = 5) -> float:
-    """The mean number of mentions `name` returned in its last successful runs (0 if none)."""
+def _hours(cursors: object) -> float | None:
+    try:
+        since, until = (datetime.fromisoformat(cursors[k]) for k in ("since", "until"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return (until - since).total_seconds() / 3600 or None
+
+
+def _usual_rate(engine: Engine, name: str, runs: int = 5) -> float:
+    """Mentions per hour of window that `name` found in its last successful runs (0 if
+    none), so a short window is not compared with a long one."""
+    rates = []
     with engine.connect() as conn:
-        history = [r["counts"][name]["mentions"] for r in load_runs(conn, 100)
-                   if r["command"] == COMMAND and isinstance(r.get("counts"), dict)
-                   and isinstance(r["counts"].get(name), dict)
-                   and not r["counts"][name].get("failed")
-                   and not r["counts"][name].get("skipped")]
-    recent = history[:runs]
-    return sum(recent) / len(recent) if recent else 0.0
+        for r in load_runs(conn, 100):
+            counts = r.get("counts") if r["command"] == COMMAND else None
+            mine = counts.get(name) if isinstance(counts, dict) else None
+            hours = _hours(r.get("cursors"))
+            if isinstance(mine, dict) and hours and not mine.get("failed") \
+                    and not mine.get("skipped") and mine.get("searched", True):
+                rates.append(mine["mentions"] / hours)
+            if len(rates) == runs:
+                break
+    return sum(rates) / len(rates) if rates else 0.0
 
 
 def _one_source(engine: Engine, source: MentionSource, window: Window,
                 clock: Callable[[], datetime], refresh: bool) -> SourceOutcome:
     outcome = SourceOutcome(source.name)
-    usual = _usual_count(engine, source.name)
+    usual = _usual_rate(engine, source.name) * (
+        (window.until - window.since).total_seconds() / 3600)
     searched = True
     try:
         try:
@@ -160,9 +182,10 @@ def _one_source(engine: Engine, source: MentionSource, window: Window,
         outcome.error = str(exc) or type(exc).__name__
     outcome.requests, outcome.reads = source.report.requests, source.report.reads
     outcome.notes.extend(source.report.notes)
-    if outcome.mentions == 0 and searched and not outcome.error and usual >= 1:
+    outcome.searched = searched and source.report.searched
+    if outcome.mentions == 0 and outcome.searched and not outcome.error and usual >= 1:
         outcome.notes.append(f"warning: nothing found, though its last runs found "
-                             f"{usual:.0f} mentions on average")
+                             f"{usual:.0f} mentions a window like this on average")
     return outcome
 
 
@@ -171,8 +194,8 @@ def fetch_unknown_papers(engine: Engine, papers: Callable[[list[str]], Iterable[
                          ) -> tuple[int, int]:
     """Fetch (in the batches `papers` makes) the papers that stored mentions name but the
     store lacks; the mentions link to them at once. Returns (fetched, still unknown)."""
-    with engine.connect() as conn:
-        wanted = unknown_paper_ids(conn)
+    with engine.connect() as conn:  # papers named lately: an id arXiv lacks is not asked forever
+        wanted = unknown_paper_ids(conn, clock() - timedelta(days=UNKNOWN_PAPER_DAYS))
     fetched = 0
     for paper in papers(wanted):
         if paper.announced_on is None and paper.versions:

@@ -34,11 +34,13 @@ class Window:
 @dataclass
 class SourceReport:
     """What a source says about its own run, beside its mentions: requests made, posts read
-    (X bills per read), and notes for the summary (a budget reached, a window too old)."""
+    (X bills per read), notes for the summary (a budget reached, a window too old), and
+    whether it searched at all (an empty result is then no cause for a warning)."""
 
     requests: int = 0
     reads: int = 0
     notes: list[str] = field(default_factory=list)
+    searched: bool = True
 
 
 @dataclass

@@ -126,6 +126,7 @@ class HuggingFaceSource:
     """The Hugging Face daily papers lists, one request per UTC day (no credentials)."""
 
     name = "hf"
+    refresh_batch = 10  # one request per paper: small batches keep what was read if one fails
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:

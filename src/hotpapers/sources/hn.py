@@ -175,6 +175,7 @@ class HackerNewsSource:
     """Hacker News stories naming arXiv papers, read from hn.algolia.com (no credentials)."""
 
     name = "hn"
+    refresh_batch = 10  # one request per story: small batches keep what was read if one fails
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:

@@ -159,12 +159,13 @@ def stored_in_window(conn: Connection, source: str, since: datetime, until: date
     return list(conn.execute(query).scalars())
 
 
-def unknown_paper_ids(conn: Connection) -> list[str]:
-    """Papers named by live mentions but not stored yet, most mentioned first."""
+def unknown_paper_ids(conn: Connection, seen_since: datetime) -> list[str]:
+    """Papers named by live mentions first seen since `seen_since` but not stored yet,
+    most mentioned first."""
     query = (
         select(mention_papers.c.paper_id)
         .join(mentions, mentions.c.id == mention_papers.c.mention_id)
-        .where(mentions.c.deleted_at.is_(None),
+        .where(mentions.c.deleted_at.is_(None), mentions.c.first_seen_at >= seen_since,
                ~mention_papers.c.paper_id.in_(select(papers.c.id)))
         .group_by(mention_papers.c.paper_id)
         .order_by(func.count().desc(), mention_papers.c.paper_id)

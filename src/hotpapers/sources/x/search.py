@@ -372,9 +372,11 @@ class XSource:
         """Posts created in the window that name a paper, newest first, each once a run."""
         bounds = self._search_range(window)
         if bounds is None:
+            self.report.searched = False
             return
         start, end = bounds
-        if self.settings.x_read_budget == 0:
+        if self.settings.x_read_budget < PAGE_MIN:
+            self.report.searched = False
             self._budget_note(end)
             return
         # Referenced posts come back as reads too; they are only needed to reach the
