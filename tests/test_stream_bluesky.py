@@ -478,3 +478,19 @@ def test_the_command_prints_one_summary_line(db_url, tmp_path, monkeypatch):
     assert len(lines) == 1
     assert lines[0].startswith(
         "Read 33 events: 4 posts stored, 16 engagements counted, 4 deletions, 0 reconnects")
+
+
+def test_a_post_stored_by_another_process_after_the_start_is_counted(engine):
+    lines = read_lines("stored-post.jsonl")
+    ingest = JetstreamIngest(engine, FakeClock().now, batch_size=1)  # nothing tracked yet
+    ingest.feed(lines[0])  # a like on a post nobody stored: not counted
+    with engine.begin() as conn:  # e.g. `fetch mentions --source bluesky` finds the post
+        save_mention(conn, Mention(
+            "bluesky", SAM, ["2401.01234"],
+            account=Account("bluesky", "did:plc:samr4kq7zx2m5bw3nf6ytd2h"),
+            created_at=from_time_us(1783175880000000)), from_time_us(1783175880000000))
+    ingest.feed(lines[0])  # this flush looks for posts stored since
+    for line in lines[1:]:
+        ingest.feed(line)
+    ingest.flush()
+    assert engagement_rows(engine)[(SAM, "like")] >= 1

@@ -90,6 +90,7 @@ class JetstreamIngest:
         self.on_flush = on_flush
         with engine.connect() as conn:
             self.tracked: dict[str, int | None] = dict(tracked_posts(conn, SOURCE))
+            self._last_id = max((i for i in self.tracked.values() if i), default=0)
             self.engaged = engaged_accounts(conn, SOURCE)
             stored = load_cursor(conn, CURSOR)
         value = stored.get("time_us") if isinstance(stored, dict) else None
@@ -179,6 +180,7 @@ class JetstreamIngest:
             if touched:
                 save_stream_observations(conn, stream_counts(conn, touched, at))
             save_cursor(conn, CURSOR, {"time_us": self._high}, now)
+            self._track_stored_since(conn)
         self.engaged.update(row["account"] for row in rows)
         summary.posts += len(self._mentions)
         summary.engagements += len(rows) + self._undone
@@ -188,6 +190,13 @@ class JetstreamIngest:
         self._clear()
         if self.on_flush is not None:
             self.on_flush(summary)
+
+
+    def _track_stored_since(self, conn) -> None:
+        """Track the posts that others (e.g. `fetch mentions`) stored since the last look."""
+        for native_id, row_id in tracked_posts(conn, SOURCE, after_id=self._last_id).items():
+            self.tracked.setdefault(native_id, row_id)
+            self._last_id = max(self._last_id, row_id)
 
 
 def jetstream_url(base: str, cursor: int | None) -> str:

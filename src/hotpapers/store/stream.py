@@ -36,11 +36,12 @@ def _chunks(items: list[Any]) -> Iterable[list[Any]]:
         yield items[i:i + _CHUNK]
 
 
-def tracked_posts(conn: Connection, source: str, prefix: str = "at://") -> dict[str, int]:
+def tracked_posts(conn: Connection, source: str, prefix: str = "at://", after_id: int = 0
+                  ) -> dict[str, int]:
     """The live (not deleted) mentions of `source` whose native id starts with `prefix`:
-    native id -> row id."""
+    native id -> row id; with `after_id`, only those stored after that row."""
     query = select(mentions.c.native_id, mentions.c.id).where(
-        mentions.c.source == source, mentions.c.deleted_at.is_(None),
+        mentions.c.source == source, mentions.c.deleted_at.is_(None), mentions.c.id > after_id,
         mentions.c.native_id.startswith(prefix, autoescape=True))
     return {native_id: row_id for native_id, row_id in conn.execute(query)}
 
