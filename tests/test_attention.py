@@ -79,7 +79,7 @@ def test_a_failing_source_keeps_what_it_read_and_does_not_stop_the_others(engine
     with engine.connect() as conn:
         run = load_runs(conn, 1)[0]
     assert run["status"] == "partial"
-    assert run["errors"] == ["bluesky: bluesky: HTTP 503 after 5 tries"]
+    assert run["errors"] == ["bluesky: HTTP 503 after 5 tries"]
     assert run["counts"]["hn"]["mentions"] == 1 and run["counts"]["x"]["skipped"]
 
 

@@ -46,6 +46,7 @@ def test_all_sources_complete_with_partial_results_when_one_is_down(cli, sources
     assert "hn: 5 mentions of 5 papers" in result.out
     assert "hf: 0 mentions" in result.out and "FAILED" in result.out
     assert result.err.count("hotpapers: error: hf: ") == 1 and "503" in result.err
+    assert "hf: hf:" not in result.err + result.out
     engine = connect(db_url)
     with engine.connect() as conn:
         stored = set(conn.execute(select(mentions.c.source, mentions.c.native_id)))
@@ -98,3 +99,23 @@ def test_a_secret_never_reaches_the_output_or_the_run_record(cli, sources_env, m
     engine.dispose()
     assert "401" in result.err
     assert "sekrit-token-123" not in result.out + result.err + json.dumps(run, default=str)
+
+
+@pytest.mark.parametrize("variable", ["HOTPAPERS_BSKY_APP_PASSWORD", "HOTPAPERS_MASTODON_TOKEN",
+                                      "HOTPAPERS_REDDIT_CLIENT_SECRET"])
+def test_a_server_echoing_a_secret_does_not_put_it_in_the_output(cli, sources_env,
+                                                                   monkeypatch, db_url,
+                                                                   variable):
+    secret = "hunter2-" + variable.lower()
+    monkeypatch.setenv(variable, secret)
+    monkeypatch.setenv("HOTPAPERS_HF_API_URL", sources_env.url_for("/hf-echo"))
+    sources_env.expect_request("/hf-echo/daily_papers").respond_with_data(
+        f"no such token {secret}", status=400)
+    result = cli("fetch", "mentions", "--source", "hf", "--source", "hn",
+                 "--since", "2026-06-12", "--until", "2026-06-13")
+    engine = connect(db_url)
+    with engine.connect() as conn:
+        [run] = load_runs(conn, 1)
+    engine.dispose()
+    assert "no such token ***" in result.err
+    assert secret not in result.out + result.err + json.dumps(run, default=str)

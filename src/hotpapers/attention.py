@@ -58,6 +58,12 @@ class SourceOutcome:
                 "failed": self.error is not None, "skipped": self.skipped is not None,
                 "searched": self.searched}
 
+    @property
+    def named_error(self) -> str:
+        """The error, starting with the source's name (once)."""
+        error = self.error or ""
+        return error if error.startswith(f"{self.name}:") else f"{self.name}: {error}"
+
     def summary(self) -> str:
         if self.skipped:
             return f"{self.name}: skipped: {self.skipped}"
@@ -213,10 +219,12 @@ def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
                    refresh: bool = True,
                    papers: Callable[[list[str]], Iterable[Paper]] | None = None,
                    holidays: Sequence = (), detail_days: int = 7,
-                   done: Callable[[SourceOutcome], None] = lambda _: None) -> MentionsFetched:
+                   done: Callable[[SourceOutcome], None] = lambda _: None,
+                   scrub: Callable[[str], str] = lambda text: text) -> MentionsFetched:
     """Run every source over `window` (one that could not be set up arrives as Skipped),
     then fetch unknown papers and thin observations.
-    Failures are kept in `run` and the outcomes; nothing here raises for one source."""
+    Failures are kept in `run` and the outcomes; nothing here raises for one source.
+    `scrub` removes secrets from what a source said (errors, notes) before it is kept."""
     fetched = MentionsFetched(window)
     run.cursors = {"since": window.since.isoformat(), "until": window.until.isoformat()}
     for source in sources:
@@ -224,8 +232,10 @@ def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
             outcome = SourceOutcome(source.name, skipped=source.reason)
         else:
             outcome = _one_source(engine, source, window, clock, refresh)
+        outcome.error = scrub(outcome.error) if outcome.error else None
+        outcome.notes = [scrub(note) for note in outcome.notes]
         if outcome.error:
-            run.errors.append(f"{outcome.name}: {outcome.error}")
+            run.errors.append(outcome.named_error)
         fetched.outcomes.append(outcome)
         run.counts[outcome.name] = outcome.record()
         run.checkpoint()

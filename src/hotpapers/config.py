@@ -233,6 +233,16 @@ class Secrets(BaseSettings):
     reddit_client_id: str | None = None
     reddit_client_secret: SecretStr | None = None
 
+    def scrub(self, text: str) -> str:
+        """`text` with every secret value in it replaced by `***` (for error messages,
+        notes and run records, whatever a server echoed back)."""
+        for value in (self.x_bearer_token, self.bsky_app_password, self.mastodon_token,
+                      self.reddit_client_secret):
+            secret = value.get_secret_value() if value is not None else ""
+            if len(secret) >= 4:
+                text = text.replace(secret, "***")
+        return text
+
     @classmethod
     def settings_customise_sources(
         cls,

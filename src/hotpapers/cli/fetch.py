@@ -98,7 +98,8 @@ def fetch_mentions_command(
         window = Window(start, end)
     except ValueError as exc:
         raise InputError(f"--since/--until: {exc}") from None
-    sources = build_sources(source, settings, Secrets())
+    secrets = Secrets()
+    sources = build_sources(source, settings, secrets)
     papers = None
     if settings.fetch_missing_papers:
         api = ArxivApi(arxiv_http(settings), settings.arxiv_api_url)
@@ -108,11 +109,11 @@ def fetch_mentions_command(
         fetched = fetch_mentions(
             engine, sources, window, now, run, refresh=refresh, papers=papers,
             holidays=settings.arxiv_holidays, detail_days=settings.observation_detail_days,
-            done=lambda outcome: state.say(outcome.summary()))
+            done=lambda outcome: state.say(outcome.summary()), scrub=secrets.scrub)
     state.say(f"Done: {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M} UTC; "
               f"{fetched.papers_fetched} papers fetched from arXiv, "
               f"{fetched.papers_unknown} not found there; "
               f"{fetched.thinned} old observations thinned")
-    state.report(f"{o.name}: {o.error}" for o in fetched.failed)
+    state.report(o.named_error for o in fetched.failed)
     if fetched.all_failed:
         raise typer.Exit(1)
