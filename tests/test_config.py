@@ -72,3 +72,12 @@ def test_rendered_config_is_valid_toml_with_every_setting_and_its_help(tmp_path)
     path = tmp_path / "c.toml"
     path.write_text(text, encoding="utf-8")
     assert load_settings(path).model_dump() == Settings().model_dump()
+
+
+def test_a_secret_in_the_config_file_is_refused_and_the_variable_named(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('x_bearer_token = "AAAA-secret"\n', encoding="utf-8")
+    with pytest.raises(InputError) as caught:
+        load_settings(config)
+    assert "set HOTPAPERS_X_BEARER_TOKEN" in str(caught.value)
+    assert "AAAA-secret" not in str(caught.value)

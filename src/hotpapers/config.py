@@ -221,8 +221,8 @@ class Settings(BaseSettings):
 
 
 class Secrets(BaseSettings):
-    """Credentials, read only from HOTPAPERS_* environment variables (never from a file),
-    held as SecretStr so they are not printed by accident."""
+    """Credentials, read only from HOTPAPERS_* environment variables (never from the TOML
+    file: no file source is configured), held as SecretStr so they are not printed."""
 
     model_config = SettingsConfigDict(env_prefix="HOTPAPERS_", extra="ignore")
 
@@ -242,17 +242,6 @@ class Secrets(BaseSettings):
             if len(secret) >= 4:
                 text = text.replace(secret, "***")
         return text
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings)
 
 
 def default_config_path() -> Path:
@@ -288,6 +277,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         where = ".".join(str(p) for p in first["loc"]) or "settings"
         variable = f"HOTPAPERS_{where.upper()}"
         origin = variable if variable in os.environ else str(path)
+        if where in Secrets.model_fields:
+            raise InputError(f"{path}: {where}: secrets are read only from the environment "
+                             f"(set {variable}), never from a file") from None
         raise InputError(f"{origin}: {where}: {first['msg']}") from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
