@@ -17,7 +17,8 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account
 from hotpapers.sources.base import MentionSource, Refreshed, Window
-from hotpapers.sources.mastodon import MastodonSource, html_text_and_links, parse_status
+from hotpapers.sources.common import html_text_and_links
+from hotpapers.sources.mastodon import MastodonSource, parse_status
 
 FIXTURES = Path(__file__).with_name("fixtures") / "mastodon"
 WINDOW = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))

@@ -13,8 +13,9 @@ from hotpapers.arxiv_ids import normalize
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account, Mention, Observation
-from hotpapers.sources.base import Refreshed, SourceReport, Window
-from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.common import HttpSource, count, json_body, plural, utc_time
+from hotpapers.sources.http import Clock
 
 __all__ = [
     "HuggingFaceSource", "NotArxiv", "parse_daily_papers", "parse_entry", "parse_paper",
@@ -47,24 +48,6 @@ def parse_daily_papers(body: Any, day: date) -> list[Any]:
     return body
 
 
-def _entries(count: int) -> str:
-    return f"{count} entry" if count == 1 else f"{count} entries"
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _account(submitter: Any) -> Account | None:
     """The submitter's account: `user` in paper.submittedOnDailyBy, `name` in the entry's
     submittedBy (both the user name), `fullname` the display name."""
@@ -88,8 +71,8 @@ def _mention(paper: Mapping[str, Any], outer: Mapping[str, Any],
         arxiv_id = normalize(raw_id)
     except ValueError:
         raise NotArxiv(f"not an arXiv id: {raw_id!r}") from None
-    created = (_time(paper.get("submittedOnDailyAt")) or _time(outer.get("publishedAt"))
-               or _time(paper.get("publishedAt")))
+    created = (utc_time(paper.get("submittedOnDailyAt")) or utc_time(outer.get("publishedAt"))
+               or utc_time(paper.get("publishedAt")))
     if created is None:
         raise ValueError(f"{raw_id}: no submission or publication time")
     title = outer.get("title") or paper.get("title")
@@ -103,8 +86,8 @@ def _mention(paper: Mapping[str, Any], outer: Mapping[str, Any],
         text=title if isinstance(title, str) else None,
         created_at=created,
         kind="upvote-page",
-        observations=[Observation(observed_at=observed_at, points=_count(paper.get("upvotes")),
-                                  replies=_count(replies))],
+        observations=[Observation(observed_at=observed_at, points=count(paper.get("upvotes")),
+                                  replies=count(replies))],
     )
 
 
@@ -122,7 +105,7 @@ def parse_paper(body: Any, observed_at: datetime) -> Mention:
     return _mention(body, body, observed_at)
 
 
-class HuggingFaceSource:
+class HuggingFaceSource(HttpSource):
     """The Hugging Face daily papers lists, one request per UTC day (no credentials)."""
 
     name = "hf"
@@ -130,26 +113,9 @@ class HuggingFaceSource:
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
-        self.clock = clock or Clock()
-        self.http = source_http(settings, self.clock, transport,
-                                headers={"Accept": "application/json"})
+        super().__init__(settings, clock, transport, headers={"Accept": "application/json"})
         self.base = settings.hf_api_url.rstrip("/")
-        self.report = SourceReport()
         self._seen: set[str] = set()
-
-    def _get(self, url: str, what: str, params: Mapping[str, Any] | None = None,
-             accept: Sequence[int] = ()) -> httpx.Response:
-        try:
-            return self.http.get(url, params=params, what=what, accept=accept)
-        finally:
-            self.report.requests = self.http.requests
-
-    @staticmethod
-    def _json(response: httpx.Response, what: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise SourceError(f"{what}: the answer is not JSON") from None
 
     def mentions(self, window: Window) -> Iterator[Mention]:
         """The papers listed on each UTC day overlapping the window (a day partly in the
@@ -158,9 +124,9 @@ class HuggingFaceSource:
         try:
             for day in window_days(window, self.clock.now().astimezone(UTC).date()):
                 what = f"hf: daily papers of {day}"
-                response = self._get(f"{self.base}/daily_papers", what,
-                                     params={"date": day.isoformat(), "limit": LIMIT})
-                entries = parse_daily_papers(self._json(response, what), day)
+                response = self._request("GET", f"{self.base}/daily_papers", what,
+                                         params={"date": day.isoformat(), "limit": LIMIT})
+                entries = parse_daily_papers(json_body(response, what), day)
                 if len(entries) >= LIMIT:
                     self.report.notes.append(
                         f"hf: {day} lists {len(entries)} papers, as many as one request "
@@ -179,23 +145,12 @@ class HuggingFaceSource:
                         yield mention
         finally:
             if not_arxiv:
-                self.report.notes.append(
-                    f"hf: skipped {_entries(not_arxiv)} whose id is not an arXiv id")
+                self.report.notes.append(f"hf: skipped {plural(not_arxiv, 'entry', 'entries')} "
+                                         "whose id is not an arXiv id")
             if bad:
-                self.report.notes.append(f"hf: skipped {_entries(bad)} (malformed)")
+                self.report.notes.append(
+                    f"hf: skipped {plural(bad, 'entry', 'entries')} (malformed)")
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed:
         """Upvotes of stored papers, one `papers/<id>` call each; a 404 is reported gone."""
-        result = Refreshed()
-        for native_id in native_ids:
-            what = f"hf: paper {native_id}"
-            response = self._get(f"{self.base}/papers/{native_id}", what, accept=(404,))
-            if response.status_code == 404:
-                result.gone.append(native_id)
-                continue
-            try:
-                result.mentions.append(parse_paper(self._json(response, what),
-                                                   self.clock.now()))
-            except ValueError as exc:
-                raise SourceError(f"{what}: {exc}") from None
-        return result
+        return self._look_up_each(native_ids, f"{self.base}/papers", "paper", parse_paper)

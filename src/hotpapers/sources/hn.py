@@ -17,8 +17,9 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, SourceReport, Window
-from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.common import HttpSource, count, json_body, parse_time, plural
+from hotpapers.sources.http import Clock
 
 __all__ = [
     "HackerNewsSource", "SearchPage", "count_comments", "parse_hit", "parse_item",
@@ -46,10 +47,6 @@ class SearchPage:
     def reachable(self) -> int:
         """How many hits paging can reach: Algolia caps nbPages (1,000 hits per query)."""
         return self.nb_pages * self.hits_per_page
-
-
-def _items(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _epoch(when: datetime) -> int:
@@ -83,20 +80,15 @@ def parse_search_page(body: Any) -> SearchPage:
                       hits_per_page=_whole_number(body, "hitsPerPage", HITS_PER_PAGE))
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _created(body: Mapping[str, Any]) -> datetime:
     """The UTC time of a hit or item, from `created_at_i` or else `created_at`."""
     stamp = body.get("created_at_i")
-    if _count(stamp) is not None:
+    if count(stamp) is not None:
         return datetime.fromtimestamp(stamp, UTC)
     text = body.get("created_at")
     if not isinstance(text, str):
         raise ValueError("no creation time")
-    when = datetime.fromisoformat(text)
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return parse_time(text)
 
 
 def _links_and_text(story_html: str | None) -> tuple[list[str], str]:
@@ -124,7 +116,7 @@ def _story(native_id: str, body: Mapping[str, Any], story_html: str | None, poin
         text=title,
         created_at=_created(body),
         kind="story",
-        observations=[Observation(observed_at=observed_at, points=_count(points),
+        observations=[Observation(observed_at=observed_at, points=count(points),
                                   replies=replies)],
     )
 
@@ -141,7 +133,7 @@ def parse_hit(hit: Any, observed_at: datetime) -> Mention | None:
     if not isinstance(hit, dict):
         raise ValueError("a hit is not an object")
     mention = _story(_native_id(hit.get("objectID")), hit, hit.get("story_text"),
-                     hit.get("points"), _count(hit.get("num_comments")), observed_at)
+                     hit.get("points"), count(hit.get("num_comments")), observed_at)
     return mention if mention.paper_ids else None
 
 
@@ -171,7 +163,7 @@ def parse_item(body: Any, observed_at: datetime) -> Mention | None:
                   count_comments(body.get("children")), observed_at)
 
 
-class HackerNewsSource:
+class HackerNewsSource(HttpSource):
     """Hacker News stories naming arXiv papers, read from hn.algolia.com (no credentials)."""
 
     name = "hn"
@@ -179,26 +171,9 @@ class HackerNewsSource:
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
-        self.clock = clock or Clock()
-        self.http = source_http(settings, self.clock, transport,
-                                headers={"Accept": "application/json"})
+        super().__init__(settings, clock, transport, headers={"Accept": "application/json"})
         self.base = settings.hn_api_url.rstrip("/")
-        self.report = SourceReport()
         self._seen: set[str] = set()
-
-    def _get(self, url: str, what: str, params: Mapping[str, Any] | None = None,
-             accept: Sequence[int] = ()) -> httpx.Response:
-        try:
-            return self.http.get(url, params=params, what=what, accept=accept)
-        finally:
-            self.report.requests = self.http.requests
-
-    @staticmethod
-    def _json(response: httpx.Response, what: str) -> Any:
-        try:
-            return response.json()
-        except ValueError:
-            raise SourceError(f"{what}: the answer is not JSON") from None
 
     def mentions(self, window: Window) -> Iterator[Mention]:
         """Each story of the window naming a paper, once per run, newest first."""
@@ -208,9 +183,9 @@ class HackerNewsSource:
         try:
             for number in range(MAX_PAGES):
                 what = f"hn: search page {number}"
-                response = self._get(f"{self.base}/search_by_date", what,
-                                     params={**params, "page": number})
-                page = parse_search_page(self._json(response, what))
+                response = self._request("GET", f"{self.base}/search_by_date", what,
+                                         params={**params, "page": number})
+                page = parse_search_page(json_body(response, what))
                 if number == 0 and page.nb_hits > page.reachable:
                     self.report.notes.append(
                         f"hn: {page.nb_hits} stories match but Algolia pages reach only "
@@ -231,31 +206,14 @@ class HackerNewsSource:
                     break
         finally:
             if bad:
-                self.report.notes.append(f"hn: skipped {_items(bad, 'malformed search hit')}")
+                self.report.notes.append(f"hn: skipped {plural(bad, 'malformed search hit')}")
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed:
         """Points and comment counts of stored stories, one `items/<id>` call each; a 404
         or a deleted story is reported gone."""
-        result = Refreshed()
-        bad = 0
-        for native_id in native_ids:
-            if not native_id.isdigit():
-                bad += 1
-                continue
-            what = f"hn: item {native_id}"
-            response = self._get(f"{self.base}/items/{native_id}", what, accept=(404,))
-            if response.status_code == 404:
-                result.gone.append(native_id)
-                continue
-            try:
-                mention = parse_item(self._json(response, what), self.clock.now())
-            except (ValueError, OverflowError, OSError) as exc:
-                raise SourceError(f"{what}: {exc}") from None
-            if mention is None:
-                result.gone.append(native_id)
-            else:
-                result.mentions.append(mention)
-        if bad:
+        ids = [native_id for native_id in native_ids if native_id.isdigit()]
+        result = self._look_up_each(ids, f"{self.base}/items", "item", parse_item)
+        if bad := len(native_ids) - len(ids):
             self.report.notes.append(
-                f"hn: skipped {_items(bad, 'stored id')} that are not HN item ids")
+                f"hn: skipped {plural(bad, 'stored id')} that are not HN item ids")
         return result

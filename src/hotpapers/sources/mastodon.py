@@ -4,8 +4,7 @@ instances (and, with a token, from their status search); a status is keyed by it
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
-from html.parser import HTMLParser
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -15,68 +14,22 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, SourceReport, Window
-from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.common import (
+    HttpSource,
+    NewMentions,
+    count,
+    html_text_and_links,
+    json_body,
+    parse_time,
+)
+from hotpapers.sources.http import Clock
 
-__all__ = ["MastodonSource", "html_text_and_links", "parse_status"]
+__all__ = ["MastodonSource", "parse_status"]
 
 PAGE_SIZE = 40
 MAX_PAGES = 100  # per timeline or search: a guard against a server that never ends a listing
 SEARCH_QUERY = "arxiv.org"
-_BLOCKS = frozenset({"p", "div", "blockquote", "li", "pre", "h1", "h2", "h3", "h4", "h5", "h6"})
-
-
-class _TextAndLinks(HTMLParser):
-    """Collects the text of an HTML fragment (paragraphs apart, <br> as a new line) and the
-    href of every link."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "br":
-            self.parts.append("\n")
-        elif tag in _BLOCKS:
-            self.parts.append("\n\n")
-        elif tag == "a":
-            self.links.extend(value for name, value in attrs if name == "href" and value)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _BLOCKS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_text_and_links(fragment: str | None) -> tuple[str, list[str]]:
-    """The plain text of an HTML fragment and the href values of its links. Text hidden by
-    CSS (Mastodon's `invisible` spans holding a link's scheme and tail) is kept, so that a
-    link's text is the whole URL."""
-    parser = _TextAndLinks()
-    parser.feed(fragment or "")
-    parser.close()
-    lines = "".join(parser.parts).split("\n")
-    text = "\n".join(" ".join(line.split()) for line in lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.strip(), parser.links
-
-
-def _when(value: Any) -> datetime:
-    """A UTC datetime from Mastodon's ISO 8601 timestamps ("2026-08-01T13:59:50.763Z")."""
-    if not isinstance(value, str):
-        raise ValueError(f"created_at is {type(value).__name__}, not a timestamp")
-    when = datetime.fromisoformat(value)
-    if when.tzinfo is None:
-        raise ValueError(f"created_at {value!r} has no zone")
-    return when.astimezone(UTC)
-
-
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def original(status: dict[str, Any]) -> dict[str, Any]:
@@ -101,13 +54,13 @@ def parse_status(status: dict[str, Any], observed_at: datetime) -> Mention:
         account=Account("mastodon", str(account["url"]), account.get("acct"),
                         account.get("display_name") or None),
         text=text,
-        created_at=_when(status["created_at"]),
+        created_at=parse_time(status["created_at"], naive="none"),
         kind="reply" if status.get("in_reply_to_id") else "post",
         observations=[Observation(observed_at=observed_at,
-                                  likes=_count(status.get("favourites_count")),
-                                  reposts=_count(status.get("reblogs_count")),
-                                  replies=_count(status.get("replies_count")),
-                                  quotes=_count(status.get("quotes_count")))],
+                                  likes=count(status.get("favourites_count")),
+                                  reposts=count(status.get("reblogs_count")),
+                                  replies=count(status.get("replies_count")),
+                                  quotes=count(status.get("quotes_count")))],
     )
 
 
@@ -123,7 +76,7 @@ def _next_max_id(response: httpx.Response, statuses: list[Any]) -> str | None:
     return str(last["id"]) if isinstance(last, dict) and "id" in last else None
 
 
-class MastodonSource:
+class MastodonSource(HttpSource):
     """Statuses naming papers on the configured Mastodon instances. No credentials needed;
     HOTPAPERS_MASTODON_TOKEN, when set, belongs to the first configured instance: it is sent
     there only (never to the others' operators) and enables search there."""
@@ -132,20 +85,17 @@ class MastodonSource:
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(settings, clock, transport)
         self.settings = settings
-        self.clock = clock or Clock()
         token = secrets.mastodon_token.get_secret_value() if secrets.mastodon_token else ""
         instances = [i.rstrip("/") for i in settings.mastodon_instances]
         self.home = instances[0] if token and instances else None
         self.auth = {"Authorization": f"Bearer {token}"} if token else {}
-        self.http = source_http(settings, self.clock, transport)
-        self.report = SourceReport()
 
     def mentions(self, window: Window) -> Iterator[Mention]:
         """Each status created in the window that names a paper, once per URI across
         instances, tags and search."""
-        seen: set[str] = set()
-        skipped = 0
+        keep = NewMentions(window)
         try:
             for instance in self.settings.mastodon_instances:
                 base = instance.rstrip("/")
@@ -153,19 +103,12 @@ class MastodonSource:
                          for tag in self.settings.mastodon_tags]
                 if base == self.home:
                     pages.append(self._search_pages(base, window))
-                for statuses in (page for listing in pages for page in listing):
-                    for status in statuses:
-                        mention = self._mention(status, window)
-                        if mention is None:
-                            skipped += 1
-                        elif mention.paper_ids and mention.created_at in window \
-                                and mention.native_id not in seen:
-                            seen.add(mention.native_id)
-                            yield mention
+                statuses = (s for listing in pages for page in listing for s in page)
+                yield from keep(self._mention(status, window) for status in statuses)
         finally:
-            self.report.requests = self.http.requests
-            if skipped:
-                self.report.notes.append(f"mastodon: skipped {skipped} malformed statuses")
+            if keep.malformed:
+                self.report.notes.append(
+                    f"mastodon: skipped {keep.malformed} malformed statuses")
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed:
         """Nothing: a status is stored by its global URI, but Mastodon looks statuses up by
@@ -188,10 +131,9 @@ class MastodonSource:
         max_id: str | None = None
         for _ in range(MAX_PAGES):
             params = {"limit": PAGE_SIZE} | ({"max_id": max_id} if max_id else {})
-            response = self.http.get(url, params=params, what=what,
+            response = self._request("GET", url, what, params=params,
                                      headers=self.auth if base == self.home else None)
-            self.report.requests = self.http.requests
-            statuses = _json(response, what, list)
+            statuses = json_body(response, what, list)
             self.report.reads += len(statuses)
             if not statuses:
                 return
@@ -209,10 +151,9 @@ class MastodonSource:
         for page in range(MAX_PAGES):
             params = {"q": SEARCH_QUERY, "type": "statuses", "limit": PAGE_SIZE,
                       "offset": page * PAGE_SIZE}
-            response = self.http.get(url, params=params, what=what,
+            response = self._request("GET", url, what, params=params,
                                      headers=self.auth if base == self.home else None)
-            self.report.requests = self.http.requests
-            statuses = _json(response, what, dict).get("statuses")
+            statuses = json_body(response, what, dict).get("statuses")
             if not isinstance(statuses, list):
                 raise SourceError(f"{what}: the answer has no list of statuses")
             self.report.reads += len(statuses)
@@ -224,24 +165,12 @@ class MastodonSource:
         self.report.notes.append(f"{what}: stopped after {MAX_PAGES} pages")
 
 
-def _json(response: httpx.Response, what: str, shape: type) -> Any:
-    """The JSON body, which must be a `shape` (list or dict); SourceError in one line."""
-    try:
-        body = response.json()
-    except ValueError:
-        raise SourceError(f"{what}: the answer is not JSON") from None
-    if not isinstance(body, shape):
-        raise SourceError(f"{what}: expected a JSON {shape.__name__}, got "
-                          f"{type(body).__name__}")
-    return body
-
-
 def _all_older(statuses: Iterable[Any], since: datetime) -> bool:
     """True when every status of a page (by its own time, reblogs included) is older than
     `since`; statuses without a readable time do not count."""
     for status in statuses:
         try:
-            if _when(status["created_at"]) >= since:
+            if parse_time(status["created_at"], naive="none") >= since:
                 return False
         except (KeyError, TypeError, ValueError):
             continue

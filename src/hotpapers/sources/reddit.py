@@ -16,9 +16,16 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, SourceReport, Window
-from hotpapers.sources.http import Clock, source_http
-from hotpapers.sources.mastodon import html_text_and_links
+from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.common import (
+    HttpSource,
+    NewMentions,
+    count,
+    html_text_and_links,
+    json_body,
+    utc_time,
+)
+from hotpapers.sources.http import Clock
 
 __all__ = ["NO_CREDENTIALS_NOTE", "RedditSource", "is_gone", "parse_feed", "parse_post"]
 
@@ -50,8 +57,8 @@ def parse_post(data: dict[str, Any], observed_at: datetime) -> Mention:
         text=title,
         created_at=datetime.fromtimestamp(created, UTC),
         kind="story",
-        observations=[Observation(observed_at=observed_at, points=_count(data.get("score")),
-                                  replies=_count(data.get("num_comments")))],
+        observations=[Observation(observed_at=observed_at, points=count(data.get("score")),
+                                  replies=count(data.get("num_comments")))],
     )
 
 
@@ -90,13 +97,8 @@ def _feed_entry(entry: ET.Element) -> Mention | None:
     native_id = (entry.findtext(f"{_ATOM}id") or "").strip()
     when = (entry.findtext(f"{_ATOM}published") or entry.findtext(f"{_ATOM}updated") or "")
     link = entry.find(f"{_ATOM}link")
-    if not native_id.startswith("t3_") or not when.strip():
-        return None
-    try:
-        created = datetime.fromisoformat(when.strip())
-    except ValueError:
-        return None
-    if created.tzinfo is None:
+    created = utc_time(when.strip(), naive="none")
+    if not native_id.startswith("t3_") or created is None:
         return None
     body, links = html_text_and_links(entry.findtext(f"{_ATOM}content"))
     title = html.unescape(entry.findtext(f"{_ATOM}title") or "").strip()  # escaped twice
@@ -108,16 +110,12 @@ def _feed_entry(entry: ET.Element) -> Mention | None:
         permalink=link.get("href") if link is not None else None,
         account=Account("reddit", author, author) if author else None,
         text=title,
-        created_at=created.astimezone(UTC),
+        created_at=created,
         kind="story",
     )
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-class RedditSource:
+class RedditSource(HttpSource):
     """Posts naming papers in `settings.reddit_subreddits`: through the OAuth API with
     HOTPAPERS_REDDIT_CLIENT_ID and _SECRET (app-only), else from the public Atom feeds."""
 
@@ -133,33 +131,22 @@ class RedditSource:
                                      "HOTPAPERS_REDDIT_CLIENT_SECRET (only one is set)")
         self._credentials = (client_id, secret) if client_id else None
         self._token: str | None = None
+        super().__init__(settings, clock, transport)
         self.settings = settings
-        self.clock = clock or Clock()
-        self.http = source_http(settings, self.clock, transport)
-        self.report = SourceReport()
 
     def mentions(self, window: Window) -> Iterator[Mention]:
         """Each post created in the window that names a paper, once."""
-        seen: set[str] = set()
-        skipped = 0
+        keep = NewMentions(window)
         try:
             if self._credentials is None:
                 self.report.notes.append(NO_CREDENTIALS_NOTE)
             for sub in self.settings.reddit_subreddits:
                 pages = (self._api_pages(sub, window) if self._credentials
                          else self._feed_pages(sub, window))
-                for page in pages:
-                    for mention in page:
-                        if mention is None:
-                            skipped += 1
-                        elif (mention.paper_ids and mention.created_at in window
-                              and mention.native_id not in seen):
-                            seen.add(mention.native_id)
-                            yield mention
+                yield from keep(mention for page in pages for mention in page)
         finally:
-            self.report.requests = self.http.requests
-            if skipped:
-                self.report.notes.append(f"reddit: skipped {skipped} malformed posts")
+            if keep.malformed:
+                self.report.notes.append(f"reddit: skipped {keep.malformed} malformed posts")
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed:
         """New scores and comment counts of stored posts (t3_ ids), 100 per request; posts
@@ -169,28 +156,25 @@ class RedditSource:
             return Refreshed()
         result = Refreshed()
         ids = list(dict.fromkeys(native_ids))
-        try:
-            for start in range(0, len(ids), PAGE_SIZE):
-                batch = ids[start:start + PAGE_SIZE]
-                what = "reddit: api/info"
-                response = self.http.get(f"{self._api}/api/info",
-                                         params={"id": ",".join(batch), "raw_json": 1},
-                                         headers=self._bearer(), what=what)
-                posts, _ = listing_posts(_json(response, what), what)
-                found: set[str] = set()
-                for data in posts:
-                    name = data.get("name") if isinstance(data, dict) else None
-                    if name not in batch or name in found:
-                        continue
-                    found.add(name)
-                    mention = self._post(data)
-                    if is_gone(data):
-                        result.gone.append(name)
-                    elif mention is not None:
-                        result.mentions.append(mention)
-                result.gone.extend(i for i in batch if i not in found)
-        finally:
-            self.report.requests = self.http.requests
+        for start in range(0, len(ids), PAGE_SIZE):
+            batch = ids[start:start + PAGE_SIZE]
+            what = "reddit: api/info"
+            response = self._request("GET", f"{self._api}/api/info", what,
+                                     params={"id": ",".join(batch), "raw_json": 1},
+                                     headers=self._bearer())
+            posts, _ = listing_posts(json_body(response, what), what)
+            found: set[str] = set()
+            for data in posts:
+                name = data.get("name") if isinstance(data, dict) else None
+                if name not in batch or name in found:
+                    continue
+                found.add(name)
+                mention = self._post(data)
+                if is_gone(data):
+                    result.gone.append(name)
+                elif mention is not None:
+                    result.mentions.append(mention)
+            result.gone.extend(i for i in batch if i not in found)
         return result
 
     @property
@@ -208,11 +192,11 @@ class RedditSource:
         if self._token is None:
             assert self._credentials is not None
             what = "reddit: access token"
-            response = self.http.request(
-                "POST", self.settings.reddit_auth_url, what=what,
+            response = self._request(
+                "POST", self.settings.reddit_auth_url, what,
                 data={"grant_type": "client_credentials"},
                 auth=httpx.BasicAuth(*self._credentials))
-            body = _json(response, what)
+            body = json_body(response, what)
             token = body.get("access_token") if isinstance(body, dict) else None
             if not isinstance(token, str) or not token:
                 raise SourceError(f"{what}: the answer holds no access_token")
@@ -226,9 +210,8 @@ class RedditSource:
         after: str | None = None
         for _ in range(MAX_PAGES):
             params = {"limit": PAGE_SIZE, "raw_json": 1} | ({"after": after} if after else {})
-            response = self.http.get(url, params=params, headers=self._bearer(), what=what)
-            self.report.requests = self.http.requests
-            posts, following = listing_posts(_json(response, what), what)
+            response = self._request("GET", url, what, params=params, headers=self._bearer())
+            posts, following = listing_posts(json_body(response, what), what)
             self.report.reads += len(posts)
             mentions = [self._post(data) for data in posts]
             yield mentions
@@ -244,8 +227,7 @@ class RedditSource:
         after: str | None = None
         for _ in range(MAX_PAGES):
             params = {"limit": PAGE_SIZE} | ({"after": after} if after else {})
-            response = self.http.get(url, params=params, what=what)
-            self.report.requests = self.http.requests
+            response = self._request("GET", url, what, params=params)
             mentions = parse_feed(response.content, what)
             self.report.reads += len(mentions)
             yield mentions
@@ -262,10 +244,3 @@ def _reaches(mentions: Sequence[Mention | None], since: datetime) -> bool:
     pages after it hold older posts only."""
     return any(m is not None and m.created_at is not None and m.created_at < since
                for m in mentions)
-
-
-def _json(response: httpx.Response, what: str) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        raise SourceError(f"{what}: the answer is not JSON") from None

@@ -13,9 +13,10 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, SourceReport, Window
+from hotpapers.sources.base import Refreshed, Window
 from hotpapers.sources.bluesky.records import post_links, post_permalink
-from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.common import HttpSource, count, json_body, one_line, utc_time
+from hotpapers.sources.http import Clock
 
 __all__ = ["BadPost", "BlueskySource", "post_mention", "read_post", "view_links"]
 
@@ -36,20 +37,14 @@ def _text(value: Any) -> str | None:
 
 
 def _count(value: Any) -> int | None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return None
-    return value
+    """A count as the AppView gives it; None when absent, not an int or negative."""
+    number = count(value)
+    return number if number is None or number >= 0 else None
 
 
 def _utc(value: Any) -> datetime | None:
     """An RFC 3339 datetime with a zone, in UTC; None when absent, invalid or zoneless."""
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo is not None else None
+    return utc_time(value, naive="none")
 
 
 def _is_post_uri(uri: Any) -> bool:
@@ -142,13 +137,9 @@ def _rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _one_line(text: str, limit: int = 160) -> str:
-    return " ".join(text.split())[:limit]
-
-
 # --- the source ---------------------------------------------------------------------------
 
-class BlueskySource:
+class BlueskySource(HttpSource):
     """Posts naming papers, found by searching Bluesky (needs a handle and an app password);
     fresh counts and deletions looked up on the public AppView (needs nothing)."""
 
@@ -156,11 +147,8 @@ class BlueskySource:
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
+        super().__init__(settings, clock, transport, headers={"Accept": "application/json"})
         self.settings, self.secrets = settings, secrets
-        self.clock = clock or Clock()
-        self.http = source_http(settings, self.clock, transport,
-                                headers={"Accept": "application/json"})
-        self.report = SourceReport()
         self._access_jwt: str | None = None
         self._seen: set[str] = set()
 
@@ -169,22 +157,10 @@ class BlueskySource:
     def _xrpc(self, base: str, method: str) -> str:
         return f"{base.rstrip('/')}/{method}"
 
-    def _call(self, method: str, url: str, what: str, **kwargs: Any) -> httpx.Response:
-        try:
-            return self.http.request(method, url, what=what, **kwargs)
-        finally:
-            self.report.requests = self.http.requests
-
     @staticmethod
     def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-        try:
-            body = response.json()
-        except ValueError:
-            raise SourceError(f"{what}: the answer is not JSON "
-                              f"({_one_line(response.text, 60)!r})") from None
-        if not isinstance(body, dict):
-            raise SourceError(f"{what}: the answer is not a JSON object")
-        return body
+        return json_body(response, what, dict,
+                         detail=lambda answer: repr(one_line(answer.text, 60)))
 
     @staticmethod
     def _posts(body: Mapping[str, Any], what: str) -> list[Any]:
@@ -209,7 +185,7 @@ class BlueskySource:
         if self._access_jwt:
             return self._access_jwt
         what = "bluesky: sign-in"
-        response = self._call(
+        response = self._request(
             "POST", self._xrpc(self.settings.bsky_api_url, "com.atproto.server.createSession"),
             what, accept=(400, 401, 403), json={"identifier": handle, "password": password})
         if not response.is_success:
@@ -260,8 +236,8 @@ class BlueskySource:
                                   "until": _rfc3339(window.until)}
         cursors: set[str] = set()
         while True:
-            response = self._call("GET", url, what, params=params,
-                                  headers={"Authorization": f"Bearer {token}"})
+            response = self._request("GET", url, what, params=params,
+                                     headers={"Authorization": f"Bearer {token}"})
             body = self._json(response, what)
             posts = self._posts(body, what)
             self.report.reads += len(posts)
@@ -287,8 +263,8 @@ class BlueskySource:
         result, malformed, unnamed = Refreshed(), 0, 0
         for start in range(0, len(uris), LOOKUP_BATCH):
             batch = uris[start:start + LOOKUP_BATCH]
-            posts = self._posts(self._json(self._call("GET", url, what,
-                                                      params={"uris": batch}), what), what)
+            response = self._request("GET", url, what, params={"uris": batch})
+            posts = self._posts(self._json(response, what), what)
             found: set[str] = set()
             for view in posts:
                 if isinstance(view, Mapping) and isinstance(view.get("uri"), str):
@@ -317,9 +293,9 @@ def _refusal(response: httpx.Response) -> str:
     try:
         body = response.json()
     except ValueError:
-        return _one_line(response.text, 120)
+        return one_line(response.text, 120)
     if isinstance(body, Mapping):
         parts = [part for part in (body.get("error"), body.get("message"))
                  if isinstance(part, str) and part]
-        return _one_line(": ".join(parts), 120)
+        return one_line(": ".join(parts), 120)
     return ""

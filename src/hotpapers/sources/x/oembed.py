@@ -7,6 +7,7 @@ import httpx
 
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
+from hotpapers.sources.common import json_body
 from hotpapers.sources.http import Clock, source_http
 
 __all__ = ["TweetEmbeds"]
@@ -33,10 +34,7 @@ class TweetEmbeds:
                                  accept=(404,))
         if response.status_code == 404:
             return None
-        try:
-            body = response.json()
-        except ValueError:
-            raise SourceError(f"{what}: unexpected answer: not JSON") from None
+        body = json_body(response, what, lead="unexpected answer:")
         if not isinstance(body, dict) or not isinstance(body.get("html"), str):
             raise SourceError(f"{what}: unexpected answer: no 'html' text")
         return body["html"]

@@ -14,8 +14,9 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, SourceReport, Window
-from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.common import HttpSource, count, first_line, json_body, plural, utc_time
+from hotpapers.sources.http import Clock
 from hotpapers.sources.x.embed import local_embed
 
 __all__ = [
@@ -92,27 +93,10 @@ class Page:
     errors: list[Mapping[str, Any]] = field(default_factory=list)
 
 
-def _utc(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return when.astimezone(UTC) if when.tzinfo else when.replace(tzinfo=UTC)
-
-
-def _count(metrics: Mapping[str, Any], name: str) -> int | None:
-    value = metrics.get(name)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def _id(value: Any) -> str | None:
     if isinstance(value, str) and value.strip():
         return value.strip()
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+    return str(value) if count(value) is not None else None
 
 
 def _full_urls(entities: Any) -> list[str]:
@@ -133,7 +117,7 @@ def parse_tweet(item: Any) -> Tweet | None:
     if not isinstance(item, Mapping):
         return None
     tweet_id = _id(item.get("id"))
-    created = _utc(item.get("created_at"))
+    created = utc_time(item.get("created_at"))
     if tweet_id is None or ("created_at" in item and created is None):
         return None
     text = item.get("text") if isinstance(item.get("text"), str) else ""
@@ -153,9 +137,9 @@ def parse_tweet(item: Any) -> Tweet | None:
             referenced.setdefault(ref["type"], _id(ref["id"]))
     return Tweet(
         id=tweet_id, text=text, author_id=_id(item.get("author_id")), created_at=created,
-        urls=urls, likes=_count(metrics, "like_count"), reposts=_count(metrics, "retweet_count"),
-        quotes=_count(metrics, "quote_count"), replies=_count(metrics, "reply_count"),
-        referenced=referenced,
+        urls=urls, likes=count(metrics.get("like_count")),
+        reposts=count(metrics.get("retweet_count")), quotes=count(metrics.get("quote_count")),
+        replies=count(metrics.get("reply_count")), referenced=referenced,
     )
 
 
@@ -217,7 +201,7 @@ def parse_page(body: Any, what: str = SEARCH, *, need_meta: bool = True) -> Page
             username, name = item.get("username"), item.get("name")
             page.users[user_id] = User(user_id, username if isinstance(username, str) else None,
                                        name if isinstance(name, str) else None,
-                                       _utc(item.get("created_at")))
+                                       utc_time(item.get("created_at")))
     token = meta.get("next_token") if isinstance(meta, Mapping) else None
     page.next_token = token if isinstance(token, str) and token else None
     return page
@@ -286,7 +270,7 @@ def _rfc3339(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class XSource:
+class XSource(HttpSource):
     """Posts on X that link papers, from the v2 recent search (bearer token needed)."""
 
     name = "x"
@@ -298,12 +282,9 @@ class XSource:
         if not token:
             raise MissingCredentials("x needs HOTPAPERS_X_BEARER_TOKEN (an X API v2 app "
                                      "bearer token)")
+        super().__init__(settings, clock, transport, headers={"Authorization": f"Bearer {token}"})
         self.settings = settings
-        self.clock = clock or Clock()
-        self.http = source_http(settings, self.clock, transport,
-                                headers={"Authorization": f"Bearer {token}"})
         self.http.max_wait = RATE_LIMIT_WINDOW
-        self.report = SourceReport()
         self._token = token  # kept only to scrub it from messages
         self._seen: set[str] = set()
 
@@ -316,22 +297,19 @@ class XSource:
         """The JSON body of a successful GET; SourceError (without the token) otherwise."""
         url = self.settings.x_api_url.rstrip("/") + path
         try:
-            response = self.http.get(url, params=params, what=what, accept=ERROR_STATUSES)
+            response = self._request("GET", url, what, params=params, accept=ERROR_STATUSES)
         except SourceError as exc:
             raise SourceError(self._scrub(str(exc))) from None
-        finally:
-            self.report.requests = self.http.requests
+        if response.is_success:
+            return json_body(response, what, lead="unexpected answer:", detail=_content_type)
         try:
             body = response.json()
         except ValueError:
             body = None
-            if response.is_success:
-                kind = response.headers.get("content-type", "no content type")
-                raise SourceError(f"{what}: unexpected answer: not JSON ({kind})") from None
-        if not response.is_success:
-            reason = _problem(body) or _first_line(response.text)
-            raise SourceError(self._scrub(f"{what}: HTTP {response.status_code}{reason}"))
-        return body
+        reason = _problem(body)
+        if not reason and (line := first_line(response.text)):
+            reason = f": {line}"
+        raise SourceError(self._scrub(f"{what}: HTTP {response.status_code}{reason}"))
 
     # -- budget -------------------------------------------------------------------------
 
@@ -344,8 +322,8 @@ class XSource:
             self.report.notes.append("X read budget is 0: no request made, nothing read")
             return
         self.report.notes.append(
-            f"X read budget of {_posts(budget)} reached ({self.report.reads} read): the read "
-            f"stopped at {_rfc3339(stopped_at)}, posts before it were not read")
+            f"X read budget of {plural(budget, 'post')} reached ({self.report.reads} read): "
+            f"the read stopped at {_rfc3339(stopped_at)}, posts before it were not read")
 
     # -- mentions -----------------------------------------------------------------------
 
@@ -414,7 +392,7 @@ class XSource:
                 params["next_token"] = page.next_token
         finally:
             if bad:
-                self.report.notes.append(f"X: skipped {_posts(bad, 'malformed post')}")
+                self.report.notes.append(f"X: skipped {plural(bad, 'malformed post')}")
 
     # -- refresh ------------------------------------------------------------------------
 
@@ -429,8 +407,8 @@ class XSource:
             remaining = self._remaining()
             if remaining == 0:
                 self.report.notes.append(
-                    f"X read budget of {_posts(self.settings.x_read_budget)} reached: "
-                    f"{_posts(len(ids) - done)} not refreshed")
+                    f"X read budget of {plural(self.settings.x_read_budget, 'post')} reached: "
+                    f"{plural(len(ids) - done, 'post')} not refreshed")
                 break
             chunk = ids[done:done + min(LOOKUP_MAX, remaining)]
             done += len(chunk)
@@ -447,9 +425,10 @@ class XSource:
             hidden += len(withheld)
             result.gone.extend(i for i in chunk if i not in found and i not in withheld)
             if page.skipped:
-                self.report.notes.append(f"X: skipped {_posts(page.skipped, 'malformed post')}")
+                self.report.notes.append(f"X: skipped {plural(page.skipped, 'malformed post')}")
         if hidden:
-            self.report.notes.append(f"X: {_posts(hidden)} could not be read (not authorized)")
+            self.report.notes.append(
+                f"X: {plural(hidden, 'post')} could not be read (not authorized)")
         return result
 
 
@@ -466,10 +445,5 @@ def _unreadable(errors: Sequence[Mapping[str, Any]], wanted: set[str]) -> set[st
     return ids
 
 
-def _posts(count: int, noun: str = "post") -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
-
-
-def _first_line(text: str) -> str:
-    line = text.strip().splitlines()[0][:200] if text.strip() else ""
-    return f": {line}" if line else ""
+def _content_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "no content type")
