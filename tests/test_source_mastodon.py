@@ -16,7 +16,7 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account
-from hotpapers.sources.base import MentionSource, Refreshed, Window
+from hotpapers.sources.base import MentionSource, Window
 from hotpapers.sources.common import html_text_and_links
 from hotpapers.sources.mastodon import MastodonSource, parse_status
 
@@ -202,11 +202,21 @@ def test_without_a_token_no_authorization_is_sent_and_search_is_not_used(httpser
     assert "Authorization" not in request.headers
 
 
-def test_refresh_cannot_look_statuses_up_again(httpserver, clock):
+def test_refresh_asks_each_status_of_its_home_server(httpserver, clock):
+    status = json.loads(fixture("tag-arxiv.one.page1.json"))[0]
+    home = httpserver.url_for("/one")
+    live, gone = f"{home}/users/alice/statuses/42", f"{home}/users/alice/statuses/43"
+    httpserver.expect_request("/one/api/v1/statuses/42").respond_with_json(
+        {**status, "uri": live, "favourites_count": 77, "reblogs_count": 5})
+    httpserver.expect_request("/one/api/v1/statuses/43").respond_with_data("", status=404)
     src = source(httpserver, clock)
     assert isinstance(src, MentionSource)
-    assert src.refresh(["https://one.example/users/alice/statuses/1"]) == Refreshed()
-    assert src.http.requests == 0
+    found = src.refresh([live, gone, "https://pleroma.example/objects/5e1f"])
+    assert found.gone == [gone]
+    [mention] = found.mentions
+    assert mention.native_id == live
+    assert (mention.observations[0].likes, mention.observations[0].reposts) == (77, 5)
+    assert src.report.requests == 2  # the URI of other server software is not asked
 
 
 # --- failures ----------------------------------------------------------------------------------

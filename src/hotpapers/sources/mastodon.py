@@ -3,6 +3,7 @@ instances (and, with a token, from their status search); a status is keyed by it
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -76,12 +77,16 @@ def _next_max_id(response: httpx.Response, statuses: list[Any]) -> str | None:
     return str(last["id"]) if isinstance(last, dict) and "id" in last else None
 
 
+_STATUS_URI = re.compile(r"^(https?://[^/]+(?:/[^/]+)*?)/users/[^/]+/statuses/(\d+)$")
+
+
 class MastodonSource(HttpSource):
     """Statuses naming papers on the configured Mastodon instances. No credentials needed;
     HOTPAPERS_MASTODON_TOKEN, when set, belongs to the first configured instance: it is sent
     there only (never to the others' operators) and enables search there."""
 
     name = "mastodon"
+    refresh_batch = 10  # one request per status
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
                  transport: httpx.BaseTransport | None = None) -> None:
@@ -111,10 +116,29 @@ class MastodonSource(HttpSource):
                     f"mastodon: skipped {keep.malformed} malformed statuses")
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed:
-        """Nothing: a status is stored by its global URI, but Mastodon looks statuses up by
-        an id that each instance assigns on its own, so stored mentions cannot be looked up
-        again."""
-        return Refreshed()
+        """Statuses whose URI has Mastodon's form (`https://HOST/users/NAME/statuses/ID`)
+        are looked up on their home server, which holds their true counts; a 404 or 410
+        there means deleted. URIs of other server software are left as they are."""
+        result = Refreshed()
+        for uri in native_ids:
+            found = _STATUS_URI.match(uri)
+            if found is None:
+                continue
+            base, local_id = found.groups()
+            what = f"mastodon: status {uri}"
+            response = self._request("GET", f"{base}/api/v1/statuses/{local_id}", what,
+                                     accept=(404, 410),
+                                     headers=self.auth if base == self.home else None)
+            if response.status_code in (404, 410):
+                result.gone.append(uri)
+                continue
+            try:
+                mention = parse_status(json_body(response, what, dict), self.clock.now())
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SourceError(f"{what}: unexpected answer ({exc})") from None
+            mention.native_id = uri  # as stored, whatever form the server gives back
+            result.mentions.append(mention)
+        return result
 
     def _mention(self, status: Any, window: Window) -> Mention | None:
         """The status's mention, or None when it has the wrong shape."""
