@@ -128,6 +128,58 @@ class Settings(BaseSettings):
     filter_authors: list[str] = Field(
         [], description="Show only papers with an author whose name contains one of these.",
     )
+    daily_method: str = Field(
+        "classic", pattern="^(classic|hot|trending)$",
+        description="Ranking method of the daily digest (classic, hot or trending).",
+    )
+    daily_targets: list[str] = Field(
+        [], description="Where `daily` publishes: git, bluesky, mastodon, email, webhook.",
+    )
+    posts_dir: str = Field(
+        "", description="Folder where `daily` writes each day's post; default: posts/ in the "
+        "user data directory.",
+    )
+    publish_top_n: int = Field(
+        5, ge=1, description="Papers in bot posts, e-mails and webhook messages.",
+    )
+    site_url: str = Field(
+        "", description="Public URL of the site (links in digests); empty: link to arXiv.",
+    )
+    git_checkout: str = Field("", description="Git target: the blog checkout to commit into.")
+    git_post_path: str = Field(
+        "content/posts/{date}---Hot-Papers.md",
+        description="Git target: the post's path in the checkout; {date} is day D.",
+    )
+    git_remote: str = Field("origin", description="Git target: the remote to push to.")
+    git_branch: str = Field(
+        "", description="Git target: the branch to push (empty: the checkout's current one).",
+    )
+    git_push: bool = Field(True, description="Git target: push after committing.")
+    git_author: str = Field(
+        "hotpapers <hotpapers@localhost>", description="Git target: commit author, 'Name <email>'.",
+    )
+    mastodon_post_instance: str = Field(
+        "", description="Mastodon target: instance to post to (default: the first of "
+        "mastodon_instances); the token is HOTPAPERS_MASTODON_TOKEN.",
+    )
+    smtp_host: str = Field("localhost", description="E-mail target: SMTP server.")
+    smtp_port: int = Field(587, ge=1, le=65535, description="E-mail target: SMTP port.")
+    smtp_security: str = Field(
+        "starttls", pattern="^(starttls|ssl|none)$",
+        description="E-mail target: starttls, ssl or none.",
+    )
+    smtp_username: str = Field(
+        "", description="E-mail target: SMTP user (password: HOTPAPERS_SMTP_PASSWORD).",
+    )
+    email_from: str = Field("", description="E-mail target: the From address.")
+    email_to: list[str] = Field([], description="E-mail target: recipients.")
+    email_unsubscribe: str = Field(
+        "", description="E-mail target: how to unsubscribe (an address or URL); required.",
+    )
+    webhook_format: str = Field(
+        "slack", pattern="^(slack|discord|json)$",
+        description="Webhook target: slack, discord or json (URLs: HOTPAPERS_WEBHOOK_URLS).",
+    )
     mention_sources: list[str] = Field(
         ["x", "bluesky", "hn", "hf", "mastodon", "reddit"],
         description="Sources that `fetch mentions --source all` reads.",
@@ -232,12 +284,16 @@ class Secrets(BaseSettings):
     mastodon_token: SecretStr | None = None
     reddit_client_id: str | None = None
     reddit_client_secret: SecretStr | None = None
+    smtp_password: SecretStr | None = None
+    webhook_urls: list[SecretStr] = []  # they embed their tokens
+    alert_webhook_url: SecretStr | None = None
 
     def scrub(self, text: str) -> str:
         """`text` with every secret value in it replaced by `***` (for error messages,
         notes and run records, whatever a server echoed back)."""
         for value in (self.x_bearer_token, self.bsky_app_password, self.mastodon_token,
-                      self.reddit_client_secret):
+                      self.reddit_client_secret, self.smtp_password, self.alert_webhook_url,
+                      *self.webhook_urls):
             secret = value.get_secret_value() if value is not None else ""
             if len(secret) >= 4:
                 text = text.replace(secret, "***")

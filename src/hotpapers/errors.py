@@ -4,6 +4,7 @@
      +-- InputError         bad input or usage: a file, a date, an option (exit 2)
      |    +-- MissingCredentials  a source needs a secret that is not in the environment
      +-- SourceError        a remote interface failed or answered nonsense (exit 1)
+     |    +-- PublishError  a publishing target refused or failed (exit 1)
      +-- StoreError         the database refused or is in a bad state (exit 1)
      +-- NothingToDo        nothing to do, e.g. no announcement that day (exit 3)
 """
@@ -11,7 +12,8 @@
 from __future__ import annotations
 
 __all__ = [
-    "HotpapersError", "InputError", "MissingCredentials", "NothingToDo", "SourceError",
+    "HotpapersError", "InputError", "MissingCredentials", "NothingToDo", "PublishError",
+    "SourceError",
     "StoreError",
 ]
 
@@ -34,6 +36,10 @@ class MissingCredentials(InputError):
 
 class SourceError(HotpapersError):
     """A remote source failed."""
+
+
+class PublishError(SourceError):
+    """A publishing target refused or failed; the message says which and why."""
 
 
 class StoreError(HotpapersError):
