@@ -1,0 +1,148 @@
+"""The daily job: fetch a day's papers and its mentions, rank, write the post, publish to
+the configured targets; one run at a time (a file lock), safe to run again (a published
+day keeps its as-of time and is not published twice)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import platformdirs
+from filelock import FileLock, Timeout
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from hotpapers.config import Secrets, Settings
+from hotpapers.errors import HotpapersError, NothingToDo
+from hotpapers.publish.digest import Published, make_digest, publish_once
+from hotpapers.publish.registry import build_publisher
+from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
+from hotpapers.sources.base import Window
+from hotpapers.store.listings import load_listing
+from hotpapers.store.runs import RunLog
+
+__all__ = ["DailyResult", "daily_lock", "run_daily"]
+
+
+@dataclass
+class DailyResult:
+    """What a daily run did, stage by stage, for the summary."""
+
+    day: date
+    papers: str = ""
+    mentions: list[str] = field(default_factory=list)
+    listed: int = 0
+    post: Path | None = None
+    published: list[Published] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def lock_path(db_url: str) -> Path:
+    """Beside a SQLite file; for a server database, in the user data directory."""
+    parsed = make_url(db_url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return Path(f"{parsed.database}.daily.lock")
+    return Path(platformdirs.user_data_dir("hotpapers")) / "daily.lock"
+
+
+@contextmanager
+def daily_lock(db_url: str, wait: float = 0.0) -> Iterator[Path]:
+    """Hold the daily lock; NothingToDo (exit 3) when another run holds it after `wait`
+    seconds: that run is doing the work."""
+    path = lock_path(db_url)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        raise NothingToDo(f"another `hotpapers daily` is running (lock {path})") from None
+    try:
+        yield path
+    finally:
+        lock.release()
+
+
+def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: RunLog,
+                  result: DailyResult, transport) -> None:
+    from hotpapers.fetch import arxiv_http, fetch_papers
+
+    try:
+        fetched = fetch_papers(engine, arxiv_http(settings, transport=transport), day,
+                               settings, clock(), run)
+        result.papers = fetched.summary()
+    except NothingToDo:
+        raise
+    except HotpapersError as exc:
+        with engine.connect() as conn:
+            stored = load_listing(conn, day)
+        if not stored:
+            raise
+        result.failures.append(f"arXiv: {exc}")
+        result.papers = f"{len(stored)} papers stored before (arXiv failed)"
+
+
+def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secrets, clock,
+                    run: RunLog, result: DailyResult, transport) -> None:
+    from hotpapers.attention import fetch_mentions
+    from hotpapers.fetch import arxiv_http
+    from hotpapers.sources.arxiv.api import ArxivApi
+    from hotpapers.sources.registry import build_sources
+
+    since = announcement_time(day, settings.arxiv_holidays)
+    until = clock()
+    if since is None or since >= until:
+        return
+    sources = build_sources(["all"], settings, secrets, transport=transport)
+    papers = None
+    if settings.fetch_missing_papers:
+        papers = ArxivApi(arxiv_http(settings, transport=transport), settings.arxiv_api_url).papers
+    fetched = fetch_mentions(engine, sources, Window(since, until), clock, run, papers=papers,
+                             holidays=settings.arxiv_holidays,
+                             detail_days=settings.observation_detail_days, scrub=secrets.scrub)
+    for outcome in fetched.outcomes:
+        result.mentions.append(outcome.summary())
+        if outcome.error:
+            result.failures.append(outcome.named_error)
+        result.warnings += [f"{outcome.name}: {n}" for n in outcome.notes if "warning" in n]
+
+
+def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
+              clock: Callable[[], datetime], run: RunLog, *, day: date | None = None,
+              force: bool = False, fetch: bool = True, transport=None,
+              step: Callable[[str], None] = lambda _: None) -> DailyResult:
+    """Fetch, rank, write the post, publish; see the module docstring. A source failing
+    is reported and the digest made from the others; a target failing is reported and
+    the other targets still get the digest."""
+    from hotpapers.render.write import write_atomic
+
+    day = day or latest_listing_date(clock(), settings.arxiv_holidays)
+    result = DailyResult(day)
+    run.cursors = {"day": day.isoformat()}
+    if fetch:
+        _fetch_papers(engine, day, settings, clock, run, result, transport)
+        step("papers fetched")
+        _fetch_mentions(engine, day, settings, secrets, clock, run, result, transport)
+        step("mentions fetched")
+    with engine.begin() as conn:
+        digest = make_digest(conn, day, settings, clock())
+    result.listed = len(digest.papers)
+    folder = Path(settings.posts_dir) if settings.posts_dir else \
+        Path(platformdirs.user_data_dir("hotpapers")) / "posts"
+    result.post = write_atomic(folder / digest.post_name, digest.post_text)
+    step("post written")
+    for target in settings.daily_targets:
+        try:
+            publisher = build_publisher(target, settings, secrets, transport=transport)
+            result.published.append(publish_once(engine, digest, publisher, clock,
+                                                 force=force))
+        except HotpapersError as exc:
+            result.failures.append(secrets.scrub(f"{target}: {exc}"))
+    step("published")
+    run.counts.update({"listed": result.listed, "targets": len(settings.daily_targets),
+                       "published": sum(p.receipt is not None for p in result.published)})
+    run.errors.extend(result.failures)
+    return result

@@ -1,0 +1,97 @@
+"""Make a day's Digest from the store: the day's post (the original lumen format, published
+with its as-of time) and the papers ranked by the configured method; and publish it to a
+target once, recording the publication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+
+from sqlalchemy import Connection, Engine
+
+from hotpapers.config import Settings
+from hotpapers.models import Paper
+from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
+from hotpapers.rank.hot import RankedRow
+from hotpapers.ranking import Method, Window, rank_papers
+from hotpapers.store.publications import load_publication, save_publication
+
+__all__ = ["Published", "make_digest", "publish_once"]
+
+
+def _summary(method: Method, row: RankedRow) -> str:
+    parts = row.parts
+    if method is Method.classic:
+        return f"retweets: {parts.get('reposts', 0)}, favorites: {parts.get('likes', 0)}"
+    sources = parts.get("sources", {})
+    people = sum(s.get("people", 0) for s in sources.values())
+    return f"{people} people on {', '.join(sources) or 'no source'}"
+
+
+def _url(paper: Paper, settings: Settings) -> str:
+    if settings.site_url:
+        return f"{settings.site_url.rstrip('/')}/papers/{paper.id}/"
+    return paper.abs_url or f"https://arxiv.org/abs/{paper.id}"
+
+
+def make_digest(conn: Connection, day: date, settings: Settings, now: datetime,
+                embed: Callable[[str], str | None] | None = None) -> Digest:
+    """The day's digest; builds and keeps the day's post when it was not published yet (a
+    published day keeps its as-of time and renders the same bytes)."""
+    from hotpapers.pipeline import build_post
+    from hotpapers.render.lumen import file_name, render_lumen
+
+    post = build_post(conn, day, settings, now, keep=True, embed=embed)
+    method = Method(settings.daily_method)
+    as_of = post.generated_at if method is Method.classic else now
+    ranked = rank_papers(conn, day, method, Window.day, settings, as_of)
+    papers = tuple(
+        DigestPaper(rank=i, id=row.paper_id, title=ranked.papers[row.paper_id].title,
+                    authors=tuple(ranked.papers[row.paper_id].authors),
+                    url=_url(ranked.papers[row.paper_id], settings),
+                    pdf_url=ranked.papers[row.paper_id].pdf_url, score=row.score,
+                    summary=_summary(method, row))
+        for i, row in enumerate(ranked.rows, start=1))
+    day_url = f"{settings.site_url.rstrip('/')}/{day.isoformat()}/" if settings.site_url else None
+    return Digest(day=day, title=f"Hot Papers {day.isoformat()}", method=method.value,
+                  generated_at=post.generated_at, papers=papers,
+                  post_name=file_name(post, settings.post_filename),
+                  post_text=render_lumen(post), url=day_url)
+
+
+class Published:
+    """The outcome of publishing a day to one target."""
+
+    def __init__(self, target: str, payloads: list[Payload], receipt: Receipt | None = None,
+                 already: dict | None = None) -> None:
+        self.target, self.payloads, self.receipt, self.already = (
+            target, payloads, receipt, already)
+
+    def line(self) -> str:
+        if self.already is not None:
+            return (f"{self.target}: already published at "
+                    f"{self.already['published_at']:%Y-%m-%d %H:%M %Z} "
+                    f"({self.already['remote_id']}); --force publishes again")
+        if self.receipt is None:
+            return f"{self.target}: dry run: " + "; ".join(p.summary for p in self.payloads)
+        return f"{self.target}: published ({self.receipt.remote_id})"
+
+
+def publish_once(engine: Engine, digest: Digest, publisher: Publisher,
+                 clock: Callable[[], datetime], *, dry_run: bool = False,
+                 force: bool = False) -> Published:
+    """Publish `digest` to `publisher` unless that day was published there already (or
+    with `force`); the publication is recorded as soon as the target accepted it."""
+    with engine.connect() as conn:
+        already = load_publication(conn, digest.day, publisher.name)
+    payloads = publisher.prepare(digest)
+    if already is not None and not force and not dry_run:
+        return Published(publisher.name, payloads, already=already)
+    if dry_run:
+        return Published(publisher.name, payloads)
+    receipt = publisher.send(digest, payloads)
+    with engine.begin() as conn:
+        save_publication(conn, digest.day, publisher.name, receipt.remote_id, clock())
+    return Published(publisher.name, payloads, receipt)
+
+
