@@ -21,6 +21,7 @@ from hotpapers.publish.digest import Published, make_digest, publish_once
 from hotpapers.publish.registry import build_publisher
 from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
 from hotpapers.sources.base import Window
+from hotpapers.sources.http import Clock
 from hotpapers.store.listings import load_listing
 from hotpapers.store.runs import RunLog
 
@@ -67,11 +68,11 @@ def daily_lock(db_url: str, wait: float = 0.0) -> Iterator[Path]:
 
 
 def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: RunLog,
-                  result: DailyResult, transport) -> None:
+                  result: DailyResult, transport, http_clock) -> None:
     from hotpapers.fetch import arxiv_http, fetch_papers
 
     try:
-        fetched = fetch_papers(engine, arxiv_http(settings, transport=transport), day,
+        fetched = fetch_papers(engine, arxiv_http(settings, http_clock, transport), day,
                                settings, clock(), run)
         result.papers = fetched.summary()
     except NothingToDo:
@@ -86,7 +87,7 @@ def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: Run
 
 
 def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secrets, clock,
-                    run: RunLog, result: DailyResult, transport) -> None:
+                    run: RunLog, result: DailyResult, transport, http_clock) -> None:
     from hotpapers.attention import fetch_mentions
     from hotpapers.fetch import arxiv_http
     from hotpapers.sources.arxiv.api import ArxivApi
@@ -96,10 +97,11 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
     until = clock()
     if since is None or since >= until:
         return
-    sources = build_sources(["all"], settings, secrets, transport=transport)
+    sources = build_sources(["all"], settings, secrets, http_clock, transport)
     papers = None
     if settings.fetch_missing_papers:
-        papers = ArxivApi(arxiv_http(settings, transport=transport), settings.arxiv_api_url).papers
+        papers = ArxivApi(arxiv_http(settings, http_clock, transport),
+                          settings.arxiv_api_url).papers
     fetched = fetch_mentions(engine, sources, Window(since, until), clock, run, papers=papers,
                              holidays=settings.arxiv_holidays,
                              detail_days=settings.observation_detail_days, scrub=secrets.scrub)
@@ -113,19 +115,22 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
 def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
               clock: Callable[[], datetime], run: RunLog, *, day: date | None = None,
               force: bool = False, fetch: bool = True, transport=None,
+              http_clock: Clock | None = None,
               step: Callable[[str], None] = lambda _: None) -> DailyResult:
     """Fetch, rank, write the post, publish; see the module docstring. A source failing
     is reported and the digest made from the others; a target failing is reported and
-    the other targets still get the digest."""
+    the other targets still get the digest. `http_clock` paces and times the requests
+    (tests pass a fake one)."""
     from hotpapers.render.write import write_atomic
 
     day = day or latest_listing_date(clock(), settings.arxiv_holidays)
     result = DailyResult(day)
     run.cursors = {"day": day.isoformat()}
     if fetch:
-        _fetch_papers(engine, day, settings, clock, run, result, transport)
+        _fetch_papers(engine, day, settings, clock, run, result, transport, http_clock)
         step("papers fetched")
-        _fetch_mentions(engine, day, settings, secrets, clock, run, result, transport)
+        _fetch_mentions(engine, day, settings, secrets, clock, run, result, transport,
+                        http_clock)
         step("mentions fetched")
     with engine.begin() as conn:
         digest = make_digest(conn, day, settings, clock())
@@ -136,7 +141,7 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
     step("post written")
     for target in settings.daily_targets:
         try:
-            publisher = build_publisher(target, settings, secrets, transport=transport)
+            publisher = build_publisher(target, settings, secrets, http_clock, transport)
             result.published.append(publish_once(engine, digest, publisher, clock,
                                                  force=force))
         except HotpapersError as exc:

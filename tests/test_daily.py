@@ -1,0 +1,110 @@
+"""The daily job end to end against loopback servers: arXiv's feed and API, Hacker News,
+a source that is down; the post written; the lock between two processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, date, datetime
+
+import pytest
+from werkzeug import Request, Response
+
+from conftest import FIXTURES
+from fakes import FakeClock
+from hotpapers.config import Secrets, Settings
+from hotpapers.daily import lock_path, run_daily
+from hotpapers.errors import NothingToDo
+from hotpapers.store.runs import load_runs, recorded_run
+
+ARXIV = FIXTURES / "arxiv"
+TUESDAY = date(2024, 3, 5)
+NOW = datetime(2024, 3, 5, 12, tzinfo=UTC)  # the 2024-03-05 listing is the latest
+
+
+def hn_story(object_id: str, paper: str, points: int, at: datetime) -> dict:
+    return {"objectID": object_id, "title": f"Paper {paper}", "author": f"user{object_id}",
+            "url": f"https://arxiv.org/abs/{paper}", "points": points, "num_comments": 3,
+            "created_at": at.isoformat().replace("+00:00", "Z"),
+            "created_at_i": int(at.timestamp()), "story_text": None}
+
+
+@pytest.fixture
+def loopback(httpserver):
+    """arXiv (feed + details), Hacker News with two stories, Hugging Face down."""
+    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(
+        (ARXIV / "rss-cs+stat.ML.xml").read_bytes(), content_type="application/rss+xml")
+    httpserver.expect_request("/api/query").respond_with_data(
+        (ARXIV / "api-details.xml").read_bytes(), content_type="application/atom+xml")
+    stories = [hn_story("1", "2403.00001", 120, datetime(2024, 3, 5, 3, tzinfo=UTC)),
+               hn_story("2", "2403.00002", 40, datetime(2024, 3, 5, 4, tzinfo=UTC))]
+
+    def hn(request: Request) -> Response:
+        return Response(json.dumps({"hits": stories, "nbHits": 2, "nbPages": 1, "page": 0,
+                                    "hitsPerPage": 100}), content_type="application/json")
+
+    httpserver.expect_request("/hn/search_by_date").respond_with_handler(hn)
+    httpserver.expect_request("/hf/daily_papers").respond_with_data("down", status=503)
+    return httpserver
+
+
+def settings_for(server, tmp_path, **overrides) -> Settings:
+    values = dict(
+        arxiv_api_url=server.url_for("/api/query"), arxiv_rss_url=server.url_for("/rss"),
+        arxiv_interval=3.0, hn_api_url=server.url_for("/hn"), hf_api_url=server.url_for("/hf"),
+        mention_sources=["hn", "hf"], source_interval=0, http_retries=0,
+        fetch_missing_papers=False, posts_dir=str(tmp_path / "posts"),
+        daily_method="hot", hot_min_score=0)
+    return Settings(**(values | overrides))
+
+
+def daily(engine, settings, **kwargs):
+    with recorded_run(engine, "daily", lambda: NOW) as run:
+        return run_daily(engine, settings, Secrets(), lambda: NOW, run,
+                         http_clock=FakeClock(NOW), **kwargs)
+
+
+def test_a_day_is_fetched_ranked_and_written_with_a_source_down(engine, loopback, tmp_path):
+    result = daily(engine, settings_for(loopback, tmp_path))
+    assert result.day == TUESDAY
+    assert "new" in result.papers
+    assert any(line.startswith("hn: 2 mentions") for line in result.mentions)
+    assert [f for f in result.failures if f.startswith("hf: ")]  # says which source failed
+    assert result.post == tmp_path / "posts" / "2024-03-05---Hot-Papers.md"
+    assert result.post.read_text().startswith("---\ntitle: Hot Papers 2024-03-05\n")
+    with engine.connect() as conn:
+        [run] = load_runs(conn, 1)
+    assert run["command"] == "daily" and run["status"] == "partial"
+    assert any(e.startswith("hf: ") for e in run["errors"])
+
+
+def test_a_second_run_renders_the_same_post(engine, loopback, tmp_path):
+    first = daily(engine, settings_for(loopback, tmp_path)).post.read_bytes()
+    again = daily(engine, settings_for(loopback, tmp_path), fetch=False).post.read_bytes()
+    assert again == first
+
+
+def test_a_day_without_announcement_is_nothing_to_do(engine, loopback, tmp_path):
+    with pytest.raises(NothingToDo, match="no listing that day"):
+        daily(engine, settings_for(loopback, tmp_path), day=date(2024, 3, 3))  # a Sunday
+
+
+def test_two_daily_processes_never_overlap(cli, db_url, tmp_path):
+    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        from hotpapers.daily import daily_lock
+        with daily_lock({db_url!r}):
+            print("locked", flush=True)
+            sys.stdin.readline()
+        """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        result = cli("daily", "--date", "2024-03-05")
+        assert result.code == 3
+        assert "another `hotpapers daily` is running" in result.err
+        assert str(lock_path(db_url)) in result.err or "daily.lock" in result.err
+    finally:
+        holder.communicate("\n", timeout=10)
+    assert holder.returncode == 0
