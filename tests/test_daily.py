@@ -4,6 +4,7 @@ a source that is down; the post written; the lock between two processes."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 import textwrap
@@ -108,3 +109,82 @@ def test_two_daily_processes_never_overlap(cli, db_url, tmp_path):
     finally:
         holder.communicate("\n", timeout=10)
     assert holder.returncode == 0
+
+
+# -- publishing to a real bare git repository and a real SMTP server ---------------------
+
+def git(*args) -> str:
+    done = subprocess.run(["git", *map(str, args)], capture_output=True, text=True,
+                          check=True, stdin=subprocess.DEVNULL)
+    return done.stdout
+
+
+@pytest.fixture
+def blog(tmp_path, monkeypatch):
+    """A bare 'remote' blog repository with one commit, and a checkout of it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text("")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    bare, checkout = tmp_path / "blog.git", tmp_path / "blog"
+    git("init", "--quiet", "--bare", "--initial-branch=main", bare)
+    git("clone", "--quiet", bare, checkout)
+    (checkout / "README.md").write_text("my blog\n")
+    git("-C", checkout, "add", "README.md")
+    git("-C", checkout, "-c", "user.name=me", "-c", "user.email=me@example.org", "commit",
+        "--quiet", "-m", "initial")
+    git("-C", checkout, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+    return bare, checkout
+
+
+@pytest.fixture
+def inbox():
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self):
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server, session, envelope):
+            self.messages.append(envelope.content)
+            return "250 OK"
+
+    handler = Inbox()
+    with socket.socket() as sock:  # a free port (the controller checks it by connecting)
+        sock.bind(("127.0.0.1", 0))
+        handler.port = sock.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=handler.port)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+def test_daily_publishes_to_git_and_email_once_with_a_source_down(engine, loopback, tmp_path,
+                                                                  blog, inbox):
+    from email import message_from_bytes
+
+    bare, checkout = blog
+    settings = settings_for(
+        loopback, tmp_path, daily_targets=["git", "email"], git_checkout=str(checkout),
+        smtp_host="127.0.0.1", smtp_port=inbox.port, smtp_security="none",
+        email_from="digest@papers.example.org", email_to=["ada@example.org"],
+        email_unsubscribe="unsubscribe@papers.example.org")
+    first = daily(engine, settings)
+    assert [p.target for p in first.published if p.receipt] == ["git", "email"]
+    assert any(f.startswith("hf: ") for f in first.failures)  # said, and still published
+    post = git("--git-dir", bare, "show", "main:content/posts/2024-03-05---Hot-Papers.md")
+    assert post == first.post.read_text()
+    assert git("--git-dir", bare, "log", "-1", "--format=%s", "main").startswith(
+        "Hot Papers 2024-03-05")
+    [raw] = inbox.messages
+    message = message_from_bytes(raw)
+    assert message["Subject"].startswith("Hot Papers 2024-03-05")
+    assert message["To"] == "ada@example.org"
+
+    commits = git("--git-dir", bare, "rev-list", "--count", "main")
+    again = daily(engine, settings)
+    assert [p.already is not None for p in again.published] == [True, True]
+    assert git("--git-dir", bare, "rev-list", "--count", "main") == commits
+    assert len(inbox.messages) == 1  # nothing new was sent

@@ -112,6 +112,17 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
         result.warnings += [f"{outcome.name}: {n}" for n in outcome.notes if "warning" in n]
 
 
+def _alert(settings: Settings, secrets: Secrets, result: DailyResult, http_clock,
+           transport) -> None:
+    """Tell HOTPAPERS_ALERT_WEBHOOK_URL (when set) what went wrong or looked wrong."""
+    from hotpapers.publish.webhook import send_alert
+
+    problems = [*result.failures, *result.warnings]
+    if problems:
+        text = f"hotpapers daily {result.day}: " + "; ".join(problems)
+        send_alert(settings, secrets, text, http_clock, transport)
+
+
 def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
               clock: Callable[[], datetime], run: RunLog, *, day: date | None = None,
               force: bool = False, fetch: bool = True, transport=None,
@@ -147,6 +158,7 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
         except HotpapersError as exc:
             result.failures.append(secrets.scrub(f"{target}: {exc}"))
     step("published")
+    _alert(settings, secrets, result, http_clock, transport)
     run.counts.update({"listed": result.listed, "targets": len(settings.daily_targets),
                        "published": sum(p.receipt is not None for p in result.published)})
     run.errors.extend(result.failures)
