@@ -188,3 +188,46 @@ def test_daily_publishes_to_git_and_email_once_with_a_source_down(engine, loopba
     assert [p.already is not None for p in again.published] == [True, True]
     assert git("--git-dir", bare, "rev-list", "--count", "main") == commits
     assert len(inbox.messages) == 1  # nothing new was sent
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("git", "Hot Papers 2024-03-04: "),
+    ("email", "Subject: Hot Papers 2024-03-04: top "),
+    ("webhook", '"text": '),
+    ("bluesky", '"$type": "app.bsky.feed.post"'),
+    ("mastodon", '"visibility": "public"'),
+])
+def test_publish_dry_run_prints_the_exact_payload_of_every_target(cli, monkeypatch, tmp_path,
+                                                                  blog, target, expected):
+    _, checkout = blog
+    for name, value in {
+        "EMAIL_FROM": "digest@papers.example.org", "EMAIL_TO": '["ada@example.org"]',
+        "EMAIL_UNSUBSCRIBE": "unsubscribe@papers.example.org",
+        "WEBHOOK_URLS": '["https://hooks.example.org/T000/B000/sekrit"]',
+        "BSKY_HANDLE": "papers.example.org", "BSKY_APP_PASSWORD": "app-pass-sekrit",
+        "MASTODON_TOKEN": "token-sekrit", "MASTODON_INSTANCES": '["https://m.example.org"]',
+    }.items():
+        monkeypatch.setenv(f"HOTPAPERS_{name}", value)
+    assert cli("import", "legacy", FIXTURES / "posts").code == 0
+    result = cli("publish", "--date", "2024-03-04", "--to", target, "--dry-run",
+                 "--checkout", checkout)
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"--- {target}: ")
+    assert expected in result.out
+    assert "sekrit" not in result.out + result.err
+    assert git("-C", checkout, "status", "--porcelain") == ""  # nothing was written
+
+
+def test_a_dry_run_does_not_publish_the_day(cli, engine, loopback, tmp_path, blog):
+    from hotpapers.store.posts import post_generated_at
+
+    _, checkout = blog
+    daily(engine, settings_for(loopback, tmp_path), fetch=True)  # fetched, post written
+    with engine.begin() as conn:
+        from hotpapers.store.schema import posts
+        conn.execute(posts.delete())  # as if the day had only been fetched
+    result = cli("publish", "--date", "2024-03-05", "--to", "git", "--dry-run",
+                 "--checkout", checkout)
+    assert result.code == 0, result.err
+    with engine.connect() as conn:
+        assert post_generated_at(conn, TUESDAY, "lumen") is None

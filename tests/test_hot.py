@@ -122,3 +122,17 @@ def test_trending_prefers_fresh_attention():
     assert hot == [PAPERS[0], PAPERS[1]]
     assert [r.paper_id for r in trending] == [PAPERS[1], PAPERS[0]]
     assert trending[0].parts["hours"] == 2.0
+
+
+def test_top_accounts_are_the_most_valuable_ties_in_input_order():
+    rows = [AccountAttention(PAPERS[0], "x", name, likes=likes)
+            for name, likes in (("a", 1), ("b", 50), ("c", 1), ("d", 50), ("e", 7), ("f", 0))]
+    [row] = rank_hot(PAPERS, rows, top_accounts=3)
+    assert [a["account"] for a in row.parts["sources"]["x"]["top_accounts"]] == ["b", "d", "e"]
+
+
+def test_attention_about_papers_not_listed_is_ignored():
+    rows = [AccountAttention("9912.00001", "x", "a", likes=10**6),
+            AccountAttention(PAPERS[0], "x", "b", likes=1)]
+    assert [r.paper_id for r in rank_hot(PAPERS, rows)] == [PAPERS[0]]
+    assert rank_hot(PAPERS[:1], rows)[0].parts["sources"]["x"]["scale"] == 1.0

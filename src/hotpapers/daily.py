@@ -155,6 +155,8 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
             publisher = build_publisher(target, settings, secrets, http_clock, transport)
             result.published.append(publish_once(engine, digest, publisher, clock,
                                                  force=force))
+        except NothingToDo as exc:  # e.g. no paper listed: nothing to post there
+            result.warnings.append(f"{target}: {exc}")
         except HotpapersError as exc:
             result.failures.append(secrets.scrub(f"{target}: {exc}"))
     step("published")

@@ -27,6 +27,7 @@ from hotpapers.cli.common import (
 )
 from hotpapers.cli.data import export_app, import_app, legacy_app
 from hotpapers.cli.fetch import fetch_app
+from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import default_config_path, default_db_url, load_settings
@@ -108,19 +109,25 @@ def demo(
                                                 help="Folder for the database and post.")]
     = Path("hotpapers-demo"),
 ) -> None:
-    """Run the whole job offline on the bundled day (2021-01-18).
+    """Run the whole job offline on the bundled day (2021-01-18), then show hot, trending
+    and an explanation on a bundled synthetic day (2026-01-05, generated data).
 
     Example: hotpapers demo --out /tmp/hp-demo
     """
-    from hotpapers.demo import run_demo
+    from hotpapers.demo import DEMO_STEPS, run_demo
 
     state = state_of(ctx)
     started = time.monotonic()
     with state.progress() as progress:
-        task = progress.add_task("demo", total=4)
+        task = progress.add_task("demo", total=DEMO_STEPS)
         result = run_demo(out_dir, state.settings, now(),
                           step=lambda what: progress.update(task, advance=1, description=what))
     state.say(f"Post: {result.post}")
+    if result.synthetic is not None:
+        from hotpapers.cli.rank import _explanation_lines
+
+        for line in result.synthetic.lines(_explanation_lines):
+            state.say(line)
     state.say(f"Done: {result.papers} papers listed, {result.tweets} tweets shown, "
               f"1 file written in {time.monotonic() - started:.1f} s")
 
@@ -168,6 +175,8 @@ def post(
 
 app.command()(rank)
 app.command()(explain)
+app.command()(daily)
+app.command()(publish)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -85,8 +85,8 @@ def publish(
     the_day = parse_day(day)
     publisher = build_publisher(to, settings, Secrets())
     engine = connect(state.db_url)
-    with engine.begin() as conn:
-        digest = make_digest(conn, the_day, settings, now())
+    with engine.begin() as conn:  # a dry run builds the digest and changes nothing
+        digest = make_digest(conn, the_day, settings, now(), keep=not dry_run)
     result = publish_once(engine, digest, publisher, now, dry_run=dry_run, force=force)
     if dry_run:
         for payload in result.payloads:

@@ -35,13 +35,14 @@ def _url(paper: Paper, settings: Settings) -> str:
 
 
 def make_digest(conn: Connection, day: date, settings: Settings, now: datetime,
-                embed: Callable[[str], str | None] | None = None) -> Digest:
-    """The day's digest; builds and keeps the day's post when it was not published yet (a
-    published day keeps its as-of time and renders the same bytes)."""
+                embed: Callable[[str], str | None] | None = None, keep: bool = True) -> Digest:
+    """The day's digest; builds the day's post, and with `keep` stores it as published
+    when it was not yet (a published day keeps its as-of time and renders the same
+    bytes). A dry run passes keep=False and changes nothing."""
     from hotpapers.pipeline import build_post
     from hotpapers.render.lumen import file_name, render_lumen
 
-    post = build_post(conn, day, settings, now, keep=True, embed=embed)
+    post = build_post(conn, day, settings, now, keep=keep, embed=embed)
     method = Method(settings.daily_method)
     as_of = post.generated_at if method is Method.classic else now
     ranked = rank_papers(conn, day, method, Window.day, settings, as_of)

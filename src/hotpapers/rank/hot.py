@@ -4,6 +4,7 @@ docs/ranking.md gives the formula and its reasons."""
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -48,9 +49,12 @@ def kept_reposts(a: AccountAttention, rules: HotRules) -> int:
 
 def engagement(a: AccountAttention, rules: HotRules) -> float:
     """The weighted engagement of an account's posts about a paper, reposts capped."""
-    counts = {"likes": a.likes, "reposts": kept_reposts(a, rules), "quotes": a.quotes,
-              "replies": a.replies, "points": a.points}
-    return sum(rules.kind_weights.get(k, 0.0) * max(v or 0, 0) for k, v in counts.items())
+    weight = rules.kind_weights.get
+    return (weight("likes", 0.0) * max(a.likes or 0, 0)
+            + weight("reposts", 0.0) * max(kept_reposts(a, rules) or 0, 0)
+            + weight("quotes", 0.0) * max(a.quotes or 0, 0)
+            + weight("replies", 0.0) * max(a.replies or 0, 0)
+            + weight("points", 0.0) * max(a.points or 0, 0))
 
 
 def author_weight(a: AccountAttention, rules: HotRules) -> float:
@@ -87,15 +91,19 @@ def _source_parts(attention: Sequence[AccountAttention], rules: HotRules
     """source -> paper -> raw value, people, posts and damping facts."""
     parts: dict[str, dict[str, dict]] = defaultdict(dict)
     for a in attention:
-        part = parts[a.source].setdefault(a.paper_id, {
-            "raw": 0.0, "people": 0, "posts": 0, "reposts_capped": 0,
-            "new_accounts": 0, "accounts": []})
-        value = person_value(a, rules)
+        by_paper = parts[a.source]
+        part = by_paper.get(a.paper_id)
+        if part is None:
+            part = by_paper[a.paper_id] = {"raw": 0.0, "people": 0, "posts": 0,
+                                           "reposts_capped": 0, "new_accounts": 0,
+                                           "accounts": []}
+        weight = author_weight(a, rules)
+        value = weight * (1.0 + math.log1p(engagement(a, rules)))  # person_value
         part["raw"] += value
         part["people"] += 1
         part["posts"] += a.posts
         part["reposts_capped"] += a.reposts - kept_reposts(a, rules)
-        part["new_accounts"] += author_weight(a, rules) < 1.0
+        part["new_accounts"] += weight < 1.0
         part["accounts"].append((value, a.handle or a.account, a.posts))
     return parts
 
@@ -110,7 +118,8 @@ def rank_hot(papers: Sequence[str], attention: Sequence[AccountAttention],
     values of the other papers discussed on that source, compressed by ln(1 + x) and
     weighted by the source."""
     known = list(dict.fromkeys(papers))
-    per_source = _source_parts([a for a in attention if a.paper_id in set(known)], rules)
+    wanted = set(known)
+    per_source = _source_parts([a for a in attention if a.paper_id in wanted], rules)
     scores = dict.fromkeys(known, 0.0)
     explained: dict[str, dict] = {p: {"sources": {}} for p in known}
     for source, by_paper in sorted(per_source.items()):
@@ -121,7 +130,7 @@ def rank_hot(papers: Sequence[str], attention: Sequence[AccountAttention],
             normalised = math.log1p(part["raw"] / scales[paper])
             contribution = weight * normalised
             scores[paper] += contribution
-            best = sorted(part.pop("accounts"), key=lambda t: -t[0])[:top_accounts]
+            best = heapq.nsmallest(top_accounts, part.pop("accounts"), key=lambda t: -t[0])
             explained[paper]["sources"][source] = {
                 **part, "raw": round(part["raw"], 4), "scale": round(scales[paper], 4),
                 "normalised": round(normalised, 4), "weight": weight,

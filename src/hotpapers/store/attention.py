@@ -62,7 +62,7 @@ def _utc(value: datetime | str | None) -> datetime | None:
     """A time read raw: SQLite gives the stored text, PostgreSQL an aware datetime."""
     if value is None or isinstance(value, datetime):
         return value.astimezone(UTC) if value is not None else None
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return datetime.fromisoformat(f"{value}+00:00")
 
 
 def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
@@ -74,8 +74,9 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
 
     One pass: each post's last observation is found through the observations' primary key
     (a correlated max), posts are grouped by the integer account id (a post without an
-    author stands alone) and the accounts are joined to the groups only; times are read
-    raw and parsed here, which is several times faster than the generic type processing."""
+    author stands alone), the accounts are joined to the groups only, and times are read
+    raw and parsed here (SQLAlchemy's generic SQLite datetime parsing cost as much as the
+    query). benchmarks/ranking_eval.py times it."""
     in_window = _window_ids(start, end)
     latest = (select(func.max(observations.c.observed_at))
               .where(observations.c.mention_id == mentions.c.id,
@@ -109,12 +110,15 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
     query = (select(groups, accounts.c.native_id.label("account"), accounts.c.handle,
                     type_coerce(accounts.c.created_at, String).label("created"))
              .outerjoin(accounts, accounts.c.id == groups.c.who))
+    born: dict = {}  # an account's creation time, parsed once
     found = []
     for (paper, source, _, native, posts, first, likes_, reposts_, kept, quotes, replies,
-         points, account, handle, created) in conn.execute(query):
+         points, account, handle, created) in conn.execute(query).all():
+        if created not in born:
+            born[created] = _utc(created)
         found.append(AccountAttention(
             paper, source, account if account is not None else f"post:{native}", posts,
-            likes_, reposts_, kept, quotes, replies, points, _utc(first), _utc(created),
+            likes_, reposts_, kept, quotes, replies, points, _utc(first), born[created],
             handle))
     return found
 
