@@ -231,3 +231,21 @@ def test_a_dry_run_does_not_publish_the_day(cli, engine, loopback, tmp_path, blo
     assert result.code == 0, result.err
     with engine.connect() as conn:
         assert post_generated_at(conn, TUESDAY, "lumen") is None
+
+
+def test_a_crash_between_render_and_publish_is_published_once_on_rerun(engine, loopback,
+                                                                       tmp_path, blog):
+    bare, checkout = blog
+    broken = settings_for(loopback, tmp_path, daily_targets=["git"],
+                          git_checkout=str(tmp_path / "no-such-checkout"))
+    first = daily(engine, broken)  # the post is written, publishing fails
+    assert first.post.exists() and not [p for p in first.published if p.receipt]
+    assert any(f.startswith("git: ") and "git_checkout" in f for f in first.failures)
+    fixed = settings_for(loopback, tmp_path, daily_targets=["git"], git_checkout=str(checkout))
+    second = daily(engine, fixed, fetch=False)
+    third = daily(engine, fixed, fetch=False)
+    assert [p.receipt is not None for p in second.published] == [True]
+    assert [p.already is not None for p in third.published] == [True]
+    assert second.post.read_bytes() == first.post.read_bytes()
+    log = git("--git-dir", bare, "log", "--format=%s", "main").splitlines()
+    assert sum(line.startswith("Hot Papers 2024-03-05") for line in log) == 1
