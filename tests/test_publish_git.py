@@ -308,3 +308,9 @@ def test_bad_settings_are_named(checkout: Path, setting: str, value: str) -> Non
     values = {"git_author": AUTHOR, setting: value}
     with pytest.raises(InputError, match=f"^{setting}: "):
         GitPublisher(Settings(git_checkout=str(checkout), **values), Secrets())
+
+
+def test_a_remote_url_with_credentials_is_refused(checkout: Path) -> None:
+    with pytest.raises(InputError, match="git_remote: credentials do not belong") as caught:
+        publisher(checkout, git_remote="https://bot:ghp_SECRET123@github.example/blog.git")
+    assert "ghp_SECRET123" not in str(caught.value)

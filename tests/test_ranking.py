@@ -197,3 +197,27 @@ def test_classic_on_every_imported_real_day_lists_the_posts_papers_in_order(engi
                                  Settings(), AS_OF)
             assert [r.paper_id for r in ranked.rows] == [e.paper.id
                                                          for e in legacy.post.entries], path
+
+
+def test_a_filter_narrows_the_list_and_never_moves_a_score(week):
+    from hotpapers.rank.filters import Filters
+
+    settings = Settings(hot_min_score=0)
+    with week.connect() as conn:
+        everything = rank_papers(conn, DAY, Method.hot, Window.day, settings, AS_OF)
+        narrowed = rank_papers(conn, DAY, Method.hot, Window.day, settings, AS_OF,
+                               Filters(exclude_categories=("quant-ph",)))
+    scores = {r.paper_id: r.score for r in everything.rows}
+    assert "2611.10003" in scores  # the Hacker News paper shapes the others' yardsticks
+    assert narrowed.rows and all(r.score == scores[r.paper_id] for r in narrowed.rows)
+    assert "2611.10003" not in {r.paper_id for r in narrowed.rows}
+
+
+def test_the_repost_cap_keeps_whole_reposts_on_every_database(engine):
+    with engine.begin() as conn:
+        save_paper(conn, paper("2611.10001", "Graph attention"), EARLY)
+        save_listing(conn, DAY, [("2611.10001", "new")])
+        save_mention(conn, post("x", "1", "2611.10001", "a", (EARLY, 0, 5, None)), EARLY)
+    with engine.connect() as conn:
+        [row] = account_attention(conn, DAY, DAY, AS_OF, repost_ratio=1.5)
+    assert row.reposts_kept == 1  # 1.5 x (0 likes + 1) reposts: one whole repost

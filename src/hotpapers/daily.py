@@ -40,6 +40,7 @@ class DailyResult:
     published: list[Published] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    targets_failed: list[str] = field(default_factory=list)
 
 
 def lock_path(db_url: str) -> Path:
@@ -159,6 +160,7 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
             result.warnings.append(f"{target}: {exc}")
         except HotpapersError as exc:
             result.failures.append(secrets.scrub(f"{target}: {exc}"))
+            result.targets_failed.append(target)
     step("published")
     _alert(settings, secrets, result, http_clock, transport)
     run.counts.update({"listed": result.listed, "targets": len(settings.daily_targets),

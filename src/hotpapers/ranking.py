@@ -100,39 +100,39 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
     if not stamps:
         raise NothingToDo(f"no papers stored for {start} to {end}: fetch or import them first")
     rows.sort(key=lambda r: -r.score)
+    seen: set[str] = set()  # a paper new one day and cross-listed later is listed once
+    rows = [r for r in rows if not (r.paper_id in seen or seen.add(r.paper_id))]
     return rows, max(stamps)
 
 
 def rank_papers(conn: Connection, day: date, method: Method, window: Window,
                 settings: Settings, as_of: datetime, filters: Filters | None = None,
                 limits: bool = True) -> Ranked:
-    """Rank the window's papers. Thresholds and top-N come from settings unless `limits`
-    is off (explain ranks everything to place one paper)."""
+    """Rank the window's papers, then keep those the filters pass: a filter narrows the
+    list and never moves a score (every paper is measured against the whole window).
+    Thresholds and top-N come from settings unless `limits` is off (explain ranks
+    everything to place one paper)."""
     filters = filters if filters is not None else filters_from(settings)
     if method is Method.classic:
         rows, as_of = _classic_rows(conn, day, window, settings, as_of)
-        ids = [r.paper_id for r in rows]
     else:
         start, end = window_range(day, window)
         ids = window_paper_ids(conn, start, end)
         if not ids:
             raise NothingToDo(f"no papers stored for {start} to {end}: fetch them first")
-    papers = load_papers(conn, ids) if filters.active else {}
-    if filters.active:
-        ids = [p for p in ids if p in papers and filters.matches(papers[p])]
-    if method is Method.classic:
-        kept = set(ids)
-        rows = [r for r in rows if r.paper_id in kept]
-    else:
         attention = (account_attention(conn, start, end, as_of, settings.hot_repost_ratio)
                      + published_totals(conn, start, end, as_of))
         rules = rules_from(settings)
+        rows = (rank_hot(ids, attention, rules) if method is Method.hot
+                else rank_trending(ids, attention, as_of, rules))
+    papers = load_papers(conn, [r.paper_id for r in rows]) if filters.active else {}
+    if filters.active:
+        rows = [r for r in rows if filters.matches(papers[r.paper_id])]
+    if limits and method is not Method.classic:
         hot = method is Method.hot
-        floor = (settings.hot_min_score if hot else settings.trending_min_score) if limits else 0
-        cap = (settings.hot_max_papers if hot else settings.trending_max_papers) if limits \
-            else None
-        rows = (rank_hot(ids, attention, rules, floor, cap) if hot
-                else rank_trending(ids, attention, as_of, rules, floor, cap))
+        floor = settings.hot_min_score if hot else settings.trending_min_score
+        cap = settings.hot_max_papers if hot else settings.trending_max_papers
+        rows = [r for r in rows if r.score >= floor][:cap]
     shown = papers or load_papers(conn, [r.paper_id for r in rows])
     return Ranked(day, method, window, as_of, rows, shown, filters)
 

@@ -76,6 +76,8 @@ def main_options(
     ctx.obj = State(db=db, config=config, verbosity=-1 if quiet else verbose)
     logging.basicConfig(level=logging.WARNING - 10 * verbose if not quiet else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
+    for chatty in ("httpx", "httpcore"):  # they log whole URLs, and webhook URLs are secrets
+        logging.getLogger(chatty).setLevel(logging.WARNING)
 
 
 @app.command()

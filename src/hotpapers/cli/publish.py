@@ -52,10 +52,11 @@ def daily(
     for warning in result.warnings:
         state.report([f"warning: {warning}"])
     state.report(result.failures)
-    published = sum(p.receipt is not None for p in result.published)
+    published = sum(p.receipt is not None or p.already is not None for p in result.published)
+    targets = len(state.settings.daily_targets)
     state.say(f"Done: {result.day}: {result.listed} papers listed, 1 post written, "
-              f"{published} of {len(result.published)} targets published")
-    if result.failures and not result.listed:
+              f"{published} of {targets} targets published")
+    if result.targets_failed:  # a target that failed fails the run (sources only warn)
         raise typer.Exit(1)
 
 
@@ -74,7 +75,10 @@ def publish(
 
     Example: hotpapers publish --date 2021-01-18 --to git --checkout ~/blog --dry-run
     """
+    from contextlib import nullcontext
+
     from hotpapers.config import Secrets
+    from hotpapers.daily import daily_lock
     from hotpapers.publish.digest import make_digest, publish_once
     from hotpapers.publish.registry import build_publisher
 
@@ -85,9 +89,10 @@ def publish(
     the_day = parse_day(day)
     publisher = build_publisher(to, settings, Secrets())
     engine = connect(state.db_url)
-    with engine.begin() as conn:  # a dry run builds the digest and changes nothing
-        digest = make_digest(conn, the_day, settings, now(), keep=not dry_run)
-    result = publish_once(engine, digest, publisher, now, dry_run=dry_run, force=force)
+    with daily_lock(state.db_url, wait=60) if not dry_run else nullcontext():
+        with engine.begin() as conn:  # a dry run builds the digest and changes nothing
+            digest = make_digest(conn, the_day, settings, now(), keep=not dry_run)
+        result = publish_once(engine, digest, publisher, now, dry_run=dry_run, force=force)
     if dry_run:
         for payload in result.payloads:
             out.print(f"--- {payload.target}: {payload.summary}", soft_wrap=True)

@@ -44,8 +44,8 @@ def make_digest(conn: Connection, day: date, settings: Settings, now: datetime,
 
     post = build_post(conn, day, settings, now, keep=keep, embed=embed)
     method = Method(settings.daily_method)
-    as_of = post.generated_at if method is Method.classic else now
-    ranked = rank_papers(conn, day, method, Window.day, settings, as_of)
+    # the post's time for every method: a published day's digest ranks the same again
+    ranked = rank_papers(conn, day, method, Window.day, settings, post.generated_at)
     papers = tuple(
         DigestPaper(rank=i, id=row.paper_id, title=ranked.papers[row.paper_id].title,
                     authors=tuple(ranked.papers[row.paper_id].authors),

@@ -63,6 +63,9 @@ class GitPublisher:
         _check_post_path(settings.git_post_path)
         if not settings.git_remote.strip():
             raise InputError("git_remote: the remote to push to is empty")
+        if scrub_url_credentials(settings.git_remote) != settings.git_remote:
+            raise InputError("git_remote: credentials do not belong in the remote's URL; use "
+                             "a git credential helper or an SSH key")
         self.remote = settings.git_remote.strip()
         self.branch = settings.git_branch.strip()
         if self.branch and not _valid_branch_name(self.branch):

@@ -84,7 +84,9 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
               .correlate(mentions).scalar_subquery())
     obs = observations.alias("obs")
     likes, reposts = func.coalesce(obs.c.likes, 0), func.coalesce(obs.c.reposts, 0)
-    cap = cast(literal(repost_ratio) * (likes + 1), Integer)
+    limit = literal(repost_ratio) * (likes + 1)
+    # whole reposts: CAST truncates on SQLite but rounds on PostgreSQL, so cut first there
+    cap = cast(func.trunc(limit) if conn.dialect.name == "postgresql" else limit, Integer)
     who = func.coalesce(mentions.c.account_id, -mentions.c.id)
     grouped = (
         select(mention_papers.c.paper_id, mentions.c.source, who.label("who"),
