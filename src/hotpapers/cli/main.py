@@ -51,6 +51,9 @@ app.add_typer(stream_app, name="stream")
 
 class PostFormat(StrEnum):
     lumen = "lumen"
+    hugo = "hugo"
+    jekyll = "jekyll"
+    markdown = "markdown"
 
 
 def _print_version(value: bool) -> None:
@@ -138,7 +141,9 @@ def demo(
 def post(
     ctx: typer.Context,
     day: DateOption,
-    fmt: Annotated[PostFormat, typer.Option("--format", help="Post format.")]
+    fmt: Annotated[PostFormat, typer.Option(
+        "--format", help="lumen (the original blog's format, byte for byte), hugo, jekyll "
+        "(YAML front matter, ISO dates) or markdown.")]
     = PostFormat.lumen,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="PATH", help="File, or folder (existing or ending in '/'), to write; "
@@ -164,11 +169,15 @@ def post(
     with engine.begin() as conn:  # writing the post to a file publishes the day
         the_post = build_post(conn, the_day, settings, now(), keep=out is not None,
                               embed=embed, warn=lambda m: err.print(f"hotpapers: warning: {m}"))
-    text = render_lumen(the_post)
+    if fmt is PostFormat.lumen:
+        text, name = render_lumen(the_post), file_name(the_post, settings.post_filename)
+    else:
+        from hotpapers.render.markdown import file_name_for, render_markdown
+
+        text, name = render_markdown(the_post, fmt.value), file_name_for(the_post, fmt.value)
     if out is None:
         sys.stdout.write(text)
         return
-    name = file_name(the_post, state.settings.post_filename)
     folder = Path(out).is_dir() or out.endswith(("/", os.sep))
     target = Path(out) / name if folder else Path(out)
     write_atomic(target, text)
