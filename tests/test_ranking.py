@@ -7,6 +7,8 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hotpapers.config import Settings
 from hotpapers.legacy import parse_post
@@ -221,3 +223,39 @@ def test_the_repost_cap_keeps_whole_reposts_on_every_database(engine):
     with engine.connect() as conn:
         [row] = account_attention(conn, DAY, DAY, AS_OF, repost_ratio=1.5)
     assert row.reposts_kept == 1  # 1.5 x (0 likes + 1) reposts: one whole repost
+
+
+@settings(max_examples=25)
+@given(st.lists(st.tuples(st.sampled_from(["1", "2", "3", "4"]),
+                          st.sampled_from(["2611.10001", "2611.10002"]),
+                          st.sampled_from(["alice", "bob"]),
+                          st.integers(0, 10**6), st.integers(0, 10**6)),
+                min_size=1, max_size=12),
+       st.randoms(use_true_random=False))
+def test_ingesting_the_same_mentions_again_changes_no_score(tmp_path_factory, rows, rng):
+    from hotpapers.store.db import connect as open_db
+
+    def scores(mentions) -> dict:
+        path = tmp_path_factory.mktemp("db") / "h.sqlite3"
+        engine = open_db(f"sqlite:///{path}")
+        with engine.begin() as conn:
+            for pid in ("2611.10001", "2611.10002"):
+                save_paper(conn, paper(pid, f"Paper {pid}"), EARLY)
+            save_listing(conn, DAY, [("2611.10001", "new"), ("2611.10002", "new")])
+            for m in mentions:
+                save_mention(conn, m, EARLY)
+        with engine.connect() as conn:
+            ranked = rank_papers(conn, DAY, Method.hot, Window.day,
+                                 Settings(hot_min_score=0), AS_OF)
+        engine.dispose()
+        return {r.paper_id: r.score for r in ranked.rows}
+
+    # one post per native id (the first seen wins, as a source would report it)
+    first: dict[str, tuple] = {}
+    for row in rows:
+        first.setdefault(row[0], row)
+    once = [post("x", n, pid, who, (EARLY + timedelta(hours=1), likes, reposts, None))
+            for n, pid, who, likes, reposts in first.values()]
+    twice = once + [once[rng.randrange(len(once))] for _ in range(len(once))]
+    rng.shuffle(twice)
+    assert scores(twice) == scores(once)
