@@ -349,3 +349,9 @@ def test_bad_addresses_are_refused(field, value):
 def test_a_username_without_a_password_names_the_variable():
     with pytest.raises(MissingCredentials, match="HOTPAPERS_SMTP_PASSWORD"):
         publisher(smtp_username="bot")
+
+
+def test_a_password_is_never_sent_in_clear_to_another_host():
+    with pytest.raises(InputError, match="would send the SMTP password in clear"):
+        publisher(smtp_host="smtp.example.org", smtp_username="bot",
+                  secrets=Secrets(smtp_password=PASSWORD))

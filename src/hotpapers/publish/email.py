@@ -60,6 +60,10 @@ class EmailPublisher:
                                      "is not; set it in the environment")
         if any(c in settings.smtp_host for c in "\r\n /") or not settings.smtp_host:
             raise InputError(f"email: smtp_host: not a host name: {settings.smtp_host!r}")
+        if settings.smtp_username and settings.smtp_security == "none" \
+                and settings.smtp_host not in ("localhost", "127.0.0.1", "::1"):
+            raise InputError("email: smtp_security none would send the SMTP password in clear "
+                             f"to {settings.smtp_host}; use starttls or ssl")
 
     @property
     def _server(self) -> str:
