@@ -1,0 +1,290 @@
+"""Feeds of the published days: RSS 2.0 and Atom (written by feedgen) and JSON Feed 1.1.
+
+`feed_documents(posts, site_url)` gives the three documents of one feed, as bytes keyed by
+file name (`rss.xml`, `atom.xml`, `feed.json`): one entry per day, newest first, the newest
+`limit` days. With `category` ("cs.LG", or an archive such as "cs" for every `cs.*`), each
+day lists only its papers having that category (primary or cross-list) and days with none
+are left out.
+
+Where things are (URLs under `site_url`, without a trailing slash):
+
+- a day's page: `{site_url}/{day}/`, also the entry's id (`#{category}` appended in a
+  category's feed, so that a day's entry in two feeds is two entries);
+- the feeds of all days: `{site_url}/` (`feed_url(site_url)`), linking to the home page;
+- a category's feeds: `{site_url}/categories/{category}/`, linking to that directory (the
+  category's page).
+
+An entry's content is HTML: an ordered list of the day's papers in rank order (`value` keeps
+each paper's rank on the day when a category leaves some out), each with its title linked to
+its abs page, its authors, the counts line (`retweets: N, favorites: M`) and its abstract.
+Every text from the store is escaped (`html.escape`) before it goes into that HTML, which
+the feed then carries as text (escaped again by the XML writer, or as a JSON string): no
+markup of a title, author or abstract reaches a reader as markup. Links are http(s) only
+(else the paper's arXiv abs URL). Characters XML 1.0 cannot hold (controls, lone surrogates)
+become U+FFFD. RSS items carry that HTML as `description`; Atom entries as
+`content type="html"` plus a plain text `summary`; JSON Feed items as `content_html` plus
+`summary`.
+
+Output is deterministic: times come from the posts (`generated_at`; a naive time is taken as
+UTC; seconds precision), never from the clock. The feed's update time is its newest entry's
+time, or 1970-01-01T00:00:00Z for a feed with no entries.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from html import escape
+from urllib.parse import quote, urlsplit
+
+from hotpapers.models import Post, PostEntry
+from hotpapers.render.lumen import label_of
+
+__all__ = [
+    "FEED_FILES", "JSON_FEED_VERSION", "category_slugs", "day_url", "feed_documents",
+    "feed_url", "matches_category",
+]
+
+FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+GENERATOR = "hotpapers"
+LANGUAGE = "en"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SUMMARY_TITLES = 3
+SUMMARY_LENGTH = 300
+
+# An arXiv category or archive usable as a path segment: "cs.LG", "hep-th", "q-bio.NC".
+_CATEGORY = re.compile(r"[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*")
+# Characters XML 1.0 cannot carry (besides tab, LF, CR), lone surrogates, U+FFFE/U+FFFF.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+# -- text and URLs -----------------------------------------------------------------------
+
+def _clean(text: str | None) -> str:
+    """Text on one line (whitespace runs become one space), XML-safe."""
+    return " ".join(_NOT_XML.sub("\ufffd", text or "").split())
+
+
+def _html(text: str | None) -> str:
+    return escape(_clean(text), quote=True)
+
+
+def _http_url(url: str | None) -> str | None:
+    """An http(s) URL as is (spaces and quotes percent-encoded), else None."""
+    url = _clean(url)
+    try:
+        scheme = urlsplit(url).scheme.lower() if url else ""
+    except ValueError:  # e.g. a broken IPv6 host
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
+
+
+def _abs_url(entry: PostEntry) -> str:
+    paper = entry.paper
+    return _http_url(paper.abs_url) or f"https://arxiv.org/abs/{quote(_clean(paper.id))}"
+
+
+def _moment(moment: datetime) -> datetime:
+    """An aware UTC time to the second (a naive time is taken as UTC)."""
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(microsecond=0)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+# -- places ----------------------------------------------------------------------------
+
+def _site(site_url: str) -> str:
+    return site_url.rstrip("/")
+
+
+def day_url(site_url: str, post: Post) -> str:
+    """The URL of a day's page."""
+    return f"{_site(site_url)}/{post.day.isoformat()}/"
+
+
+def feed_url(site_url: str, category: str | None = None) -> str:
+    """The URL of the directory holding a feed's files (ending with `/`)."""
+    if category is None:
+        return f"{_site(site_url)}/"
+    return f"{_site(site_url)}/categories/{_checked(category)}/"
+
+
+def _checked(category: str) -> str:
+    if not _CATEGORY.fullmatch(category):
+        raise ValueError(f"not an arXiv category: {category!r}")
+    return category
+
+
+# -- categories --------------------------------------------------------------------------
+
+def matches_category(categories: Sequence[str], category: str) -> bool:
+    """Whether a paper's categories hold `category`, or one of its archive (`cs` → `cs.*`)."""
+    return any(c == category or c.startswith(category + ".") for c in categories)
+
+
+def category_slugs(posts: Sequence[Post]) -> list[str]:
+    """The arXiv categories of the posts' papers (primary and cross-lists), sorted; a value
+    that is not a category name (nothing a path segment could not hold) is left out."""
+    found = {c for post in posts for e in post.entries for c in e.paper.categories
+             if isinstance(c, str) and _CATEGORY.fullmatch(c)}
+    return sorted(found)
+
+
+# -- entries ---------------------------------------------------------------------------
+
+class _Day:
+    """One entry of a feed: a day and its papers (ranks kept), as the three formats show it."""
+
+    def __init__(self, post: Post, ranked: list[tuple[int, PostEntry]], site_url: str,
+                 category: str | None):
+        self.post = post
+        self.ranked = ranked
+        self.url = day_url(site_url, post)
+        self.id = self.url if category is None else f"{self.url}#{category}"
+        self.title = f"Hot Papers {_clean(label_of(post))}"
+        self.moment = _moment(post.generated_at)
+
+    def content_html(self) -> str:
+        items = []
+        for rank, entry in self.ranked:
+            paper = entry.paper
+            items.append(
+                f'<li value="{rank}">'
+                f'<p><a href="{escape(_abs_url(entry), quote=True)}">{_html(paper.title)}</a></p>'
+                f"<p>{_html(', '.join(paper.authors))}</p>"
+                f"<p>retweets: {int(entry.reposts)}, favorites: {int(entry.likes)}</p>"
+                f"<p>{_html(paper.abstract)}</p>"
+                "</li>")
+        return "<ol>\n" + "\n".join(items) + "\n</ol>"
+
+    def summary(self) -> str:
+        count = len(self.ranked)
+        titles = [_clean(e.paper.title) for _, e in self.ranked[:SUMMARY_TITLES]]
+        text = f"{count} paper{'' if count == 1 else 's'}: " + "; ".join(titles)
+        if count > SUMMARY_TITLES:
+            text += "…"
+        if len(text) > SUMMARY_LENGTH:
+            text = text[:SUMMARY_LENGTH - 1].rstrip() + "…"
+        return text
+
+
+def _days(posts: Sequence[Post], site_url: str, category: str | None,
+          limit: int) -> list[_Day]:
+    newest: dict = {}
+    for post in posts:  # one post per day: the latest generated
+        kept = newest.get(post.day)
+        if kept is None or _moment(post.generated_at) > _moment(kept.generated_at):
+            newest[post.day] = post
+    days = []
+    for day in sorted(newest, reverse=True):
+        if len(days) >= limit:
+            break
+        post = newest[day]
+        ranked = [(rank, entry) for rank, entry in enumerate(post.entries, start=1)
+                  if category is None or matches_category(entry.paper.categories, category)]
+        if category is not None and not ranked:
+            continue
+        days.append(_Day(post, ranked, site_url, category))
+    return days
+
+
+# -- documents -------------------------------------------------------------------------
+
+def _generator(kind: str, *, title: str, description: str, home: str, base: str,
+               updated: datetime):
+    from feedgen.feed import FeedGenerator  # lazily: the site's start-up stays lean
+
+    fg = FeedGenerator()
+    fg.id(base)
+    fg.title(title)
+    fg.description(description)
+    # RSS takes the last link as its channel link: the self link goes first.
+    self_type = "application/atom+xml" if kind == "atom" else "application/rss+xml"
+    fg.link(href=base + ("atom.xml" if kind == "atom" else "rss.xml"), rel="self",
+            type=self_type)
+    fg.link(href=home, rel="alternate", type="text/html")
+    fg.language(LANGUAGE)
+    fg.generator(GENERATOR)
+    fg.updated(updated)  # also RSS's lastBuildDate, which feedgen sets to now otherwise
+    if kind == "atom":
+        fg.author(name=title)
+    return fg
+
+
+def _rss(days: list[_Day], meta: dict, site_category: str | None) -> bytes:
+    fg = _generator("rss", **meta)
+    for day in days:
+        fe = fg.add_entry(order="append")
+        fe.title(day.title)
+        fe.link(href=day.url)
+        fe.guid(day.id, permalink=site_category is None)
+        fe.description(day.content_html())
+        fe.published(day.moment)
+    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+
+def _atom(days: list[_Day], meta: dict) -> bytes:
+    fg = _generator("atom", **meta)
+    for day in days:
+        fe = fg.add_entry(order="append")
+        fe.id(day.id)
+        fe.title(day.title)
+        fe.link(href=day.url, rel="alternate", type="text/html")
+        fe.published(day.moment)
+        fe.updated(day.moment)
+        fe.content(day.content_html(), type="html")
+        fe.summary(day.summary())
+    return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+
+
+def _json_feed(days: list[_Day], meta: dict) -> bytes:
+    feed = {
+        "version": JSON_FEED_VERSION,
+        "title": meta["title"],
+        "home_page_url": meta["home"],
+        "feed_url": meta["base"] + "feed.json",
+        "description": meta["description"],
+        "language": LANGUAGE,
+        "items": [
+            {"id": day.id, "url": day.url, "title": day.title,
+             "content_html": day.content_html(), "summary": day.summary(),
+             "date_published": _rfc3339(day.moment), "date_modified": _rfc3339(day.moment)}
+            for day in days],
+    }
+    text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+    return text.encode("utf-8")
+
+
+def feed_documents(posts: Sequence[Post], site_url: str, title: str = "Hot Papers",
+                   category: str | None = None, limit: int = 30) -> dict[str, bytes]:
+    """The RSS 2.0, Atom and JSON Feed 1.1 documents of the newest `limit` days of `posts`
+    (of those having papers of `category`, when given), keyed by file name."""
+    if limit < 0:
+        raise ValueError("limit must not be negative")
+    if category is not None:
+        _checked(category)
+    days = _days(posts, site_url, category, limit)
+    base = feed_url(site_url, category)
+    home = base if category is not None else f"{_site(site_url)}/"
+    feed_title = _clean(title) if category is None else f"{_clean(title)}: {category}"
+    what = "arXiv papers" if category is None else f"arXiv papers in {category}"
+    meta = {
+        "title": feed_title,
+        "description": f"The most talked-about {what}, day by day",
+        "home": home,
+        "base": base,
+        "updated": max((day.moment for day in days), default=EPOCH),
+    }
+    return {
+        "rss.xml": _rss(days, meta, category),
+        "atom.xml": _atom(days, meta),
+        "feed.json": _json_feed(days, meta),
+    }
