@@ -29,6 +29,7 @@ from hotpapers.cli.data import export_app, import_app, legacy_app
 from hotpapers.cli.fetch import fetch_app
 from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
+from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import default_config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
@@ -47,6 +48,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(legacy_app, name="legacy")
 app.add_typer(fetch_app, name="fetch")
 app.add_typer(stream_app, name="stream")
+app.add_typer(site_app, name="site")
 
 
 class PostFormat(StrEnum):

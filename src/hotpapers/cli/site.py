@@ -1,0 +1,47 @@
+"""`hotpapers site build`: the static site of the published days."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotpapers.cli.common import state_of
+from hotpapers.store.db import connect
+
+__all__ = ["site_app"]
+
+site_app = typer.Typer(no_args_is_help=True,
+                       help="Build the static site: pages, feeds and a search index.")
+
+
+class Embeds(StrEnum):
+    static = "static"
+    oembed = "oembed"
+
+
+@site_app.command("build")
+def build_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option(
+        "--out", metavar="DIR", help="Where to write the site (default: ./site).")] = Path("site"),
+    embeds: Annotated[Embeds, typer.Option(
+        help="static: a card per mention, no third-party script; oembed: the stored "
+        "embed HTML with the platform's script, as the original did.")] = Embeds.static,
+) -> None:
+    """Build the site from the store; only files whose content changed are rewritten.
+
+    Links are root-relative under site_url's path: serve DIR over HTTP to browse it
+    (e.g. python -m http.server -d DIR).
+
+    Example: hotpapers site build --out public --embeds static
+    """
+    from hotpapers.site.build import build_site
+
+    state = state_of(ctx)
+    settings = state.settings
+    summary = build_site(connect(state.db_url), out, site_url=settings.site_url,
+                         embeds=embeds.value)
+    state.say(summary.line())

@@ -1,0 +1,1 @@
+"""The static site: `hotpapers site build` renders the store into HTML pages, feeds and an index."""

@@ -1,0 +1,239 @@
+"""What the site's templates get: plain dataclasses built from the store's models (no I/O).
+
+Every text stays as stored (the templates escape it); every outside link is http(s) or
+left out; every inside link is a root-relative path under the site's base path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from urllib.parse import quote, urlsplit
+
+from hotpapers.models import Mention, Observation, Paper, Post, PostEntry, ShownMention
+from hotpapers.render.lumen import label_of, tweet_embed
+
+__all__ = [
+    "COUNTS", "DayView", "MentionCard", "PaperView", "Sparkline", "base_path", "day_path",
+    "day_view", "http_url", "mention_card", "paper_path", "paper_slug", "paper_view",
+    "shown_card", "sparkline", "total_series",
+]
+
+COUNTS = ("likes", "reposts", "quotes", "replies", "points")
+SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "hn": "Hacker News",
+                 "reddit": "Reddit", "hf": "Hugging Face"}
+_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
+
+
+# -- places ---------------------------------------------------------------------------------
+
+def base_path(site_url: str) -> str:
+    """The path part of the site's URL without a trailing slash ("" at a domain's root)."""
+    try:
+        path = urlsplit(site_url.strip()).path if site_url else ""
+    except ValueError:
+        path = ""
+    return quote(path.rstrip("/"), safe="/%-._~")
+
+
+def paper_slug(paper_id: str) -> str:
+    """A path segment for a paper id: `hep-th/9901001` → `hep-th_9901001`."""
+    slug = _SLUG_UNSAFE.sub("_", paper_id)
+    return "_" + slug if not slug or slug.startswith(".") else slug
+
+
+def paper_path(base: str, paper_id: str) -> str:
+    return f"{base}/papers/{paper_slug(paper_id)}/"
+
+
+def day_path(base: str, post: Post) -> str:
+    return f"{base}/{post.day.isoformat()}/"
+
+
+def http_url(url: str | None) -> str | None:
+    """`url` when it is an http(s) URL (spaces and quotes percent-encoded), else None."""
+    url = " ".join((url or "").split())
+    try:
+        scheme = urlsplit(url).scheme.lower() if url else ""
+    except ValueError:
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
+
+
+def _when(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.date().isoformat()
+
+
+# -- mentions -------------------------------------------------------------------------------
+
+@dataclass
+class MentionCard:
+    """A mention as a static card (and its stored embed, for the oEmbed mode)."""
+
+    source: str
+    source_label: str
+    name: str | None
+    handle: str | None
+    date: str | None
+    text: str
+    counts: list[tuple[str, int]]
+    url: str | None
+    embed_html: str | None = None
+
+
+def _latest(observations: Sequence[Observation]) -> Observation | None:
+    return max(observations, key=lambda o: o.observed_at, default=None)
+
+
+def mention_card(mention: Mention | None, shown: ShownMention | None = None,
+                 embeds: str = "static") -> MentionCard:
+    """A card from a stored mention and/or the way a post showed it. The embed HTML is
+    kept only in the oEmbed mode: the post's as published, else the mention's."""
+    source = mention.source if mention else (shown.source if shown else "x")
+    account = mention.account if mention else None
+    last = _latest(mention.observations) if mention else None
+    counts = [(name, int(getattr(last, name))) for name in COUNTS
+              if last is not None and getattr(last, name) is not None]
+    url = http_url(mention.permalink if mention else None) or http_url(
+        shown.permalink if shown else None)
+    embed = None
+    if embeds == "oembed":
+        if shown is not None:
+            embed = tweet_embed(shown) if source == "x" else shown.embed_html
+        embed = embed or (mention.embed_html if mention else None)
+    return MentionCard(
+        source=source, source_label=SOURCE_LABELS.get(source, source),
+        name=(account.name if account else None) or None,
+        handle=(account.handle if account else None) or None,
+        date=_when(mention.created_at) if mention else None,
+        text=(mention.text if mention else None) or "",
+        counts=counts, url=url, embed_html=embed)
+
+
+def shown_card(shown: ShownMention, mentions: dict[tuple[str, str], Mention],
+               embeds: str = "static") -> MentionCard:
+    return mention_card(mentions.get(shown.key), shown, embeds)
+
+
+# -- papers and days --------------------------------------------------------------------------
+
+@dataclass
+class PaperView:
+    id: str
+    url: str
+    title: str
+    authors: list[str]
+    categories: list[tuple[str, str | None]]  # (name, its page or None)
+    abstract: str
+    abs_url: str
+    pdf_url: str | None
+    rank: int | None = None
+    reposts: int | None = None
+    likes: int | None = None
+    mentions: list[MentionCard] = field(default_factory=list)
+    comments: str | None = None
+    journal_ref: str | None = None
+    doi: str | None = None
+    submitted: str | None = None
+    days: list[tuple[str, str, int]] = field(default_factory=list)  # (day, url, rank)
+    sparkline: Sparkline | None = None
+
+
+def paper_view(paper: Paper, base: str, known_categories: set[str],
+               entry: PostEntry | None = None, rank: int | None = None) -> PaperView:
+    abs_url = http_url(paper.abs_url) or f"https://arxiv.org/abs/{quote(paper.id)}"
+    return PaperView(
+        id=paper.id, url=paper_path(base, paper.id), title=paper.title or "",
+        authors=list(paper.authors),
+        categories=[(c, f"{base}/categories/{c}/" if c in known_categories else None)
+                    for c in paper.categories],
+        abstract=paper.abstract or "", abs_url=abs_url, pdf_url=http_url(paper.pdf_url),
+        rank=rank, reposts=entry.reposts if entry else None,
+        likes=entry.likes if entry else None, comments=paper.comments,
+        journal_ref=paper.journal_ref, doi=paper.doi, submitted=_when(paper.submitted_at))
+
+
+@dataclass
+class DayView:
+    day: str
+    label: str
+    url: str
+    generated: str
+    papers: list[PaperView]
+
+
+def day_view(post: Post, base: str, known_categories: set[str],
+             mentions: dict[tuple[str, str], Mention], embeds: str = "static") -> DayView:
+    papers = []
+    for rank, entry in enumerate(post.entries, start=1):
+        view = paper_view(entry.paper, base, known_categories, entry, rank)
+        view.mentions = [shown_card(s, mentions, embeds) for s in entry.shown]
+        papers.append(view)
+    return DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
+                   generated=_when(post.generated_at) or "", papers=papers)
+
+
+# -- attention over time ----------------------------------------------------------------------
+
+@dataclass
+class Sparkline:
+    width: int
+    height: int
+    points: str  # "x,y x,y ..." for a polyline
+    first: str
+    last: str
+    low: int
+    high: int
+    count: int
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def total_series(series: Iterable[Sequence[tuple[datetime, int]]]) -> list[tuple[datetime, int]]:
+    """The sum over step series (each the running totals of one mention or source) at every
+    time any of them changes: each contributes its last value at or before that time."""
+    events = sorted((_aware(t), i, v) for i, s in enumerate(series) for t, v in s)
+    current: dict[int, int] = {}
+    out: list[tuple[datetime, int]] = []
+    for t, i, v in events:
+        current[i] = v
+        total = sum(current.values())
+        if out and out[-1][0] == t:
+            out[-1] = (t, total)
+        else:
+            out.append((t, total))
+    return out
+
+
+def sparkline(points: Sequence[tuple[datetime, int]], width: int = 160, height: int = 32,
+              pad: int = 2) -> Sparkline | None:
+    """A polyline of totals over time scaled into a width x height box, or None."""
+    if not points:
+        return None
+    times = [_aware(t).timestamp() for t, _ in points]
+    values = [v for _, v in points]
+    t0, t1 = min(times), max(times)
+    low, high = min(values), max(values)
+    span_t = (t1 - t0) or 1.0
+    span_v = (high - low) or 1
+    coords = []
+    for t, v in zip(times, values, strict=True):
+        x = pad + (t - t0) / span_t * (width - 2 * pad) if t1 > t0 else width / 2
+        y = height - pad - ((v - low) / span_v * (height - 2 * pad) if high > low else
+                            (height - 2 * pad) / 2)
+        coords.append(f"{x:.1f},{y:.1f}")
+    if len(coords) == 1:  # a flat line, so a single observation still shows
+        y = coords[0].split(",")[1]
+        coords = [f"{pad:.1f},{y}", f"{width - pad:.1f},{y}"]
+    return Sparkline(width=width, height=height, points=" ".join(coords),
+                     first=_when(points[0][0]) or "", last=_when(points[-1][0]) or "",
+                     low=low, high=high, count=len(points))
