@@ -31,6 +31,10 @@ def test_demo_writes_the_seed_post_byte_for_byte(cli, tmp_path, seed_post):
     assert written.read_bytes() == seed_post.read_bytes()
     assert "Done: 8 papers listed, 8 tweets shown, 1 file written" in result.out
     assert (tmp_path / "demo" / "hotpapers.sqlite3").exists()
+    index = tmp_path / "demo" / "site" / "index.html"
+    assert f"Site: {index}" in result.out
+    day_page = (tmp_path / "demo" / "site" / "2021-01-18" / "index.html").read_text()
+    assert day_page.count('class="paper-title"') == 8
 
 
 def test_demo_runs_twice_into_the_same_folder(cli, tmp_path):

@@ -24,7 +24,7 @@ __all__ = ["DEMO_DAY", "DEMO_STEPS", "SYNTHETIC_DAY", "DemoResult", "SyntheticSh
 
 DEMO_DAY = date(2021, 1, 18)
 SYNTHETIC_DAY = date(2026, 1, 5)  # hotpapers.synthetic --day 2026-01-05 --seed 7 --papers 45
-DEMO_STEPS = 6
+DEMO_STEPS = 7
 SHOWN = 5
 
 
@@ -68,6 +68,7 @@ class DemoResult:
     papers: int
     tweets: int
     synthetic: SyntheticShow | None = None
+    site: Path | None = None  # the built site's index.html
 
 
 def _bundled(name: str) -> Path:
@@ -99,8 +100,9 @@ def _show_synthetic(engine, settings: Settings) -> SyntheticShow:
 
 
 def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) -> DemoResult:
-    """Load the bundled day into a fresh database in `out`, rank it, write its post; then
-    load the synthetic day into the same database and rank it by hot and trending."""
+    """Load the bundled day into a fresh database in `out`, rank it, write its post, build
+    the site into `out/site`; then load the synthetic day into the same database and rank
+    it by hot and trending."""
     out.mkdir(parents=True, exist_ok=True)
     database = out / "hotpapers.sqlite3"
     for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
@@ -116,6 +118,10 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     path = write_atomic(out / "posts" / file_name(post, settings.post_filename),
                         render_lumen(post))
     step("post written")
+    from hotpapers.site.build import build_site
+
+    build_site(engine, out / "site", site_url=settings.site_url)
+    step("site built")
     with engine.begin() as conn:
         import_records(conn, read_snapshot(synthetic_snapshot()), now,
                        origin=str(synthetic_snapshot()))
@@ -124,4 +130,5 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     step("synthetic day ranked (hot, trending)")
     engine.dispose()
     return DemoResult(database=database, post=path, papers=len(post.entries),
-                      tweets=sum(len(e.shown) for e in post.entries), synthetic=synthetic)
+                      tweets=sum(len(e.shown) for e in post.entries), synthetic=synthetic,
+                      site=out / "site" / "index.html")

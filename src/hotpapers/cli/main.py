@@ -130,6 +130,9 @@ def demo(
         result = run_demo(out_dir, state.settings, now(),
                           step=lambda what: progress.update(task, advance=1, description=what))
     state.say(f"Post: {result.post}")
+    if result.site is not None:
+        state.say(f"Site: {result.site} (to browse it: python -m http.server -d "
+                  f"{result.site.parent})")
     if result.synthetic is not None:
         from hotpapers.cli.rank import _explanation_lines
 
