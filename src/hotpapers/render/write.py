@@ -15,17 +15,20 @@ def _umask() -> int:
     return mask
 
 
-def write_atomic(path: Path, content: str | bytes) -> Path:
+def write_atomic(path: Path, content: str | bytes, durable: bool = True) -> Path:
     """Write `content` (text as UTF-8) to `path` so that readers see the old file or the
-    new one, never half of one; the file gets the usual permissions (0666 less umask)."""
+    new one, never half of one; the file gets the usual permissions (0666 less umask).
+    `durable` also flushes it to disk before the rename (a post, a config); a site of
+    thousands of pages, rebuilt from the store at will, can skip that cost."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = content.encode("utf-8") if isinstance(content, str) else content
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:

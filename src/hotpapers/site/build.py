@@ -84,7 +84,7 @@ class _Writer:
                 return
         except OSError:
             pass
-        write_atomic(path, data)
+        write_atomic(path, data, durable=False)  # the store is the record; rebuildable
         self.summary.written.append(relative)
 
 
