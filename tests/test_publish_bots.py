@@ -4,6 +4,7 @@ fake PDS (createSession, createRecord, getRecord) and a fake Mastodon instance."
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime
 
@@ -353,7 +354,7 @@ def test_mastodon_prepare_gives_the_exact_statuses_and_makes_no_request(httpserv
     [payload] = publisher.prepare(make_digest())
     assert payload.target == "mastodon"
     assert json.loads(payload.body) == EXPECTED_STATUSES
-    assert "in_reply_to_id" in payload.summary and "hotpapers-2021-01-18-0" in payload.summary
+    assert "in_reply_to_id" in payload.summary and "hotpapers-2021-01-18-0-" in payload.summary
     assert TOKEN not in payload.body + payload.summary
     assert httpserver.log == []
 
@@ -382,6 +383,13 @@ class FakeMastodon:
         return Response(json.dumps(self.made[key]), content_type="application/json")
 
 
+def key_of(index: int, statuses=None) -> str:
+    """The expected Idempotency-Key: day, position and the first 12 hex digits of the
+    SHA-256 of the status text."""
+    text = (statuses or EXPECTED_STATUSES)[index]["status"]
+    return f"hotpapers-2021-01-18-{index}-{hashlib.sha256(text.encode()).hexdigest()[:12]}"
+
+
 def posted(httpserver) -> list[tuple[dict, Request]]:
     return [(request.get_json(), request) for request, _ in httpserver.log
             if request.path == STATUSES]
@@ -401,9 +409,9 @@ def test_mastodon_send_posts_a_thread_with_idempotency_keys(httpserver, clock):
     ]
     for index, (_, request) in enumerate(sent):
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
-        assert request.headers["Idempotency-Key"] == f"hotpapers-2021-01-18-{index}"
+        assert request.headers["Idempotency-Key"] == key_of(index)
     assert receipt.target == "mastodon"
-    assert receipt.remote_id == server.made["hotpapers-2021-01-18-0"]["url"]
+    assert receipt.remote_id == server.made[key_of(0)]["url"]
     assert receipt.details == {"ids": ids}
 
 
@@ -456,12 +464,11 @@ def test_mastodon_500_is_retried_with_the_same_key_then_reported(httpserver, clo
     digest = make_digest()
     with pytest.raises(PublishError) as caught:
         publisher.send(digest, publisher.prepare(digest))
-    url = server.made["hotpapers-2021-01-18-0"]["url"]
+    url = server.made[key_of(0)]["url"]
     assert str(caught.value) == ("mastodon: status 2 of 3 failed (HTTP 500 after 2 tries); "
                                  f"1 status was posted: {url}")
     keys = [request.headers["Idempotency-Key"] for _, request in posted(httpserver)]
-    assert keys == ["hotpapers-2021-01-18-0", "hotpapers-2021-01-18-1",
-                    "hotpapers-2021-01-18-1"]
+    assert keys == [key_of(0), key_of(1), key_of(1)]
     # sent again: the first key gives the status already made back, nothing twice
     receipt = publisher.send(digest, publisher.prepare(digest))
     assert len(server.made) == 3 and receipt.remote_id == url
@@ -495,3 +502,15 @@ def test_the_thread_takes_the_top_n_in_rank_order():
     one = build_thread(make_digest(paper(1, "A", URL_1), url=None), 5, lambda t: True, "test")
     assert one[0].text == ("Hot Papers 2021-01-18: the top paper by the hot ranking, in the "
                            "reply 🧵")
+
+
+def test_mastodon_a_changed_thread_is_not_taken_for_the_old_one(httpserver, clock):
+    server = FakeMastodon(httpserver)
+    publisher = mastodon(httpserver, clock)
+    first = make_digest()
+    publisher.send(first, publisher.prepare(first))
+    changed = make_digest(paper(1, "A different first paper", URL_1))
+    publisher.send(changed, publisher.prepare(changed))
+    texts = [status["content"] for status in server.made.values()]
+    assert len(server.made) == 3 + 2  # the second thread's statuses are new ones
+    assert any("A different first paper" in text for text in texts)

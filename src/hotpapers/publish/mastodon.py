@@ -10,6 +10,7 @@ back the status already made instead of posting twice."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -56,9 +57,11 @@ def thread_statuses(digest: Digest, top_n: int) -> list[dict[str, Any]]:
             for post in build_thread(digest, top_n, fits, "mastodon")]
 
 
-def idempotency_key(digest: Digest, index: int) -> str:
-    """The Idempotency-Key of the thread's status number `index` (from 0)."""
-    return f"hotpapers-{digest.day.isoformat()}-{index}"
+def idempotency_key(digest: Digest, index: int, text: str) -> str:
+    """The Idempotency-Key of the thread's status number `index` (from 0) with this text:
+    a retried request is recognised, and a changed thread is not taken for the old one."""
+    digest_of_text = hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
+    return f"hotpapers-{digest.day.isoformat()}-{index}-{digest_of_text}"
 
 
 def _instance(settings: Settings) -> str:
@@ -104,8 +107,8 @@ class MastodonPublisher:
         last = len(statuses) - 1
         summary = (f"thread of {len(statuses)} public statuses to {self.instance}; statuses "
                    f"2-{len(statuses)} reply to the previous one (in_reply_to_id, set when "
-                   f"sent); Idempotency-Key {idempotency_key(digest, 0)} to "
-                   f"{idempotency_key(digest, last)}")
+                   f"sent); Idempotency-Keys hotpapers-{digest.day.isoformat()}-0-… to "
+                   f"-{last}-… (day, position, hash of the text)")
         return [Payload(self.name, summary,
                         json.dumps(statuses, indent=2, ensure_ascii=False) + "\n")]
 
@@ -125,8 +128,8 @@ class MastodonPublisher:
                 body = dict(params)
                 if ids:
                     body["in_reply_to_id"] = ids[-1]
-                status = self._post(http, body, idempotency_key(digest, index), index + 1,
-                                    len(statuses), urls)
+                key = idempotency_key(digest, index, params["status"])
+                status = self._post(http, body, key, index + 1, len(statuses), urls)
                 ids.append(status["id"])
                 urls.append(status["url"])
         finally:
