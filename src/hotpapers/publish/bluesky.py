@@ -17,6 +17,7 @@ import json
 import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -24,7 +25,14 @@ import httpx
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, PublishError, SourceError
 from hotpapers.publish.base import Digest, Payload, Receipt
-from hotpapers.publish.bots import BotPost, build_thread, grapheme_count, one_line, shorten
+from hotpapers.publish.bots import (
+    BotPost,
+    build_thread,
+    grapheme_count,
+    made_so_far,
+    one_line,
+    shorten,
+)
 from hotpapers.sources.http import Clock, PoliteClient, source_http
 
 __all__ = ["BlueskyPublisher", "fits", "record_key", "thread_records"]
@@ -117,11 +125,7 @@ def _refusal(response: httpx.Response) -> str:
     return ""
 
 
-def _progress(uris: list[str]) -> str:
-    if not uris:
-        return "no post was made"
-    noun = "post was" if len(uris) == 1 else "posts were"
-    return f"{len(uris)} {noun} made: {', '.join(uris)}"
+_progress = partial(made_so_far, noun="post", nouns="posts", verb="made")
 
 
 class BlueskyPublisher:

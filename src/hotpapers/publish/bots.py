@@ -15,7 +15,14 @@ from hotpapers.errors import NothingToDo, PublishError
 from hotpapers.publish.base import Digest, DigestPaper
 
 __all__ = [
-    "ELLIPSIS", "BotPost", "Link", "build_thread", "grapheme_count", "one_line", "shorten",
+    "ELLIPSIS",
+    "BotPost",
+    "Link",
+    "build_thread",
+    "grapheme_count",
+    "made_so_far",
+    "one_line",
+    "shorten",
 ]
 
 ELLIPSIS = "…"
@@ -143,3 +150,12 @@ def build_thread(digest: Digest, top_n: int, fits: Fits, target: str) -> list[Bo
         raise NothingToDo(f"{target}: the digest of {digest.day} has no paper to post")
     return ([head_post(digest, len(papers), fits, target)]
             + [paper_post(paper, fits, target) for paper in papers])
+
+
+def made_so_far(made: list[str], noun: str, nouns: str, verb: str) -> str:
+    """What a thread that failed part-way left behind: "2 posts were made: URI, URI" or
+    "no post was made", so nothing is silently half-done."""
+    if not made:
+        return f"no {noun} was {verb}"
+    were = f"{noun} was" if len(made) == 1 else f"{nouns} were"
+    return f"{len(made)} {were} {verb}: {', '.join(made)}"

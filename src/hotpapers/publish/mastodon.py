@@ -15,6 +15,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import httpx
@@ -22,7 +23,7 @@ import httpx
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, PublishError, SourceError
 from hotpapers.publish.base import Digest, Payload, Receipt
-from hotpapers.publish.bots import build_thread, grapheme_count, one_line
+from hotpapers.publish.bots import build_thread, grapheme_count, made_so_far, one_line
 from hotpapers.sources.http import Clock, PoliteClient, source_http
 
 __all__ = ["MastodonPublisher", "fits", "idempotency_key", "mastodon_length", "thread_statuses"]
@@ -74,11 +75,7 @@ def _instance(settings: Settings) -> str:
     return instance if "://" in instance else f"https://{instance}"
 
 
-def _progress(made: list[str]) -> str:
-    if not made:
-        return "no status was posted"
-    noun = "status was" if len(made) == 1 else "statuses were"
-    return f"{len(made)} {noun} posted: {', '.join(made)}"
+_progress = partial(made_so_far, noun="status", nouns="statuses", verb="posted")
 
 
 class MastodonPublisher:
