@@ -153,28 +153,32 @@ def _hours(cursors: object) -> float | None:
     return (until - since).total_seconds() / 3600 or None
 
 
-def _usual_rate(engine: Engine, name: str, runs: int = 5) -> float:
-    """Mentions per hour of window that `name` found in its last successful runs (0 if
-    none), so a short window is not compared with a long one."""
-    rates = []
+def _usual_rates(engine: Engine, runs: int = 5) -> dict[str, float]:
+    """For each source, the mentions per hour of window it found in its last `runs`
+    successful runs (read once per run of the stage), so a short window is not compared
+    with a long one."""
+    rates: dict[str, list[float]] = {}
     with engine.connect() as conn:
-        for r in load_runs(conn, 100):
-            counts = r.get("counts") if r["command"] == COMMAND else None
-            mine = counts.get(name) if isinstance(counts, dict) else None
-            hours = _hours(r.get("cursors"))
-            if isinstance(mine, dict) and hours and not mine.get("failed") \
+        history = load_runs(conn, 100)
+    for r in history:
+        counts = r.get("counts") if r["command"] == COMMAND else None
+        hours = _hours(r.get("cursors"))
+        if not isinstance(counts, dict) or not hours:
+            continue
+        for name, mine in counts.items():
+            if isinstance(mine, dict) and not mine.get("failed") \
                     and not mine.get("skipped") and mine.get("searched", True):
-                rates.append(mine["mentions"] / hours)
-            if len(rates) == runs:
-                break
-    return sum(rates) / len(rates) if rates else 0.0
+                found = rates.setdefault(name, [])
+                if len(found) < runs:
+                    found.append(mine["mentions"] / hours)
+    return {name: sum(found) / len(found) for name, found in rates.items()}
 
 
 def _one_source(engine: Engine, source: MentionSource, window: Window,
-                clock: Callable[[], datetime], refresh: bool) -> SourceOutcome:
+                clock: Callable[[], datetime], refresh: bool, usual_rate: float
+                ) -> SourceOutcome:
     outcome = SourceOutcome(source.name)
-    usual = _usual_rate(engine, source.name) * (
-        (window.until - window.since).total_seconds() / 3600)
+    usual = usual_rate * (window.until - window.since).total_seconds() / 3600
     searched = True
     try:
         try:
@@ -226,12 +230,14 @@ def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
     Failures are kept in `run` and the outcomes; nothing here raises for one source.
     `scrub` removes secrets from what a source said (errors, notes) before it is kept."""
     fetched = MentionsFetched(window)
+    usual = _usual_rates(engine)
     run.cursors = {"since": window.since.isoformat(), "until": window.until.isoformat()}
     for source in sources:
         if isinstance(source, Skipped):
             outcome = SourceOutcome(source.name, skipped=source.reason)
         else:
-            outcome = _one_source(engine, source, window, clock, refresh)
+            outcome = _one_source(engine, source, window, clock, refresh,
+                                  usual.get(source.name, 0.0))
         outcome.error = scrub(outcome.error) if outcome.error else None
         outcome.notes = [scrub(note) for note in outcome.notes]
         if outcome.error:
