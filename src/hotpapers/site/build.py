@@ -213,15 +213,16 @@ def build_site(engine: Engine, out: Path, *, site_url: str = "", embeds: str = "
 
     # Categories and their feeds; the feeds of all days.
     for category in categories:
-        listed = []
-        for day in days:
+        listed, having = [], []  # the days with papers of the category, and their posts
+        for post, day in zip(posts, days, strict=True):
             chosen = [p for p in day.papers
                       if matches_category([c for c, _ in p.categories], category)]
             if chosen:
                 listed.append((day, chosen))
+                having.append(post)
         render("category.html", f"categories/{category}/index.html", category=category,
                listed=listed)
-        for name, data in feed_documents(posts, root, title, category, feed_limit).items():
+        for name, data in feed_documents(having, root, title, category, feed_limit).items():
             write(f"categories/{category}/{name}", data)
     render("categories.html", "categories/index.html",
            categories=[(c, f"{base}/categories/{c}/") for c in categories])
