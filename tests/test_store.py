@@ -123,3 +123,29 @@ def test_run_records_say_how_each_run_ended(engine):
     assert (broken["status"], broken["errors"]) == ("failed", ["source exploded"])
     assert idle["status"] == "nothing"
     assert good["finished_at"] - good["started_at"] == timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("written_before", [False, True])
+def test_a_published_post_keeps_a_paper_as_shown_when_the_paper_changes_later(
+        engine, written_before):
+    from datetime import date
+
+    from hotpapers.models import Post, PostEntry
+    from hotpapers.store.posts import load_post, save_post
+
+    now = datetime(2024, 3, 5, 9, tzinfo=UTC)
+    paper = Paper(id="2403.00042", title="The First Title", authors=["A. Author"],
+                  categories=["cs.LG"], abstract="As announced.")
+    with engine.begin() as conn:
+        save_paper(conn, paper, now)
+        save_post(conn, Post(day=date(2024, 3, 4), generated_at=now, entries=[
+            PostEntry(paper=paper, reposts=30, likes=40, written_at=now)]), "lumen", {})
+        # the paper as shown equals the stored one: nothing is pinned yet
+        assert conn.execute(text("SELECT count(*) FROM post_entries "
+                                 "WHERE paper_shown IS NULL")).scalar() == 1
+        if written_before:  # stores written by earlier versions hold JSON null instead
+            conn.execute(text("UPDATE post_entries SET paper_shown = 'null'"))
+        save_paper(conn, Paper(id=paper.id, title="A Replaced Title", authors=["A. Author"],
+                               categories=["cs.LG"], abstract="Revised."), now)
+        shown = load_post(conn, date(2024, 3, 4), "lumen").entries[0].paper
+    assert (shown.title, shown.abstract) == ("The First Title", "As announced.")

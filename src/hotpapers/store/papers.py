@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Text, cast, delete, or_, select
 
 from hotpapers.models import Paper, Version
 from hotpapers.store.schema import (
@@ -64,9 +64,12 @@ def save_paper(conn: Connection, paper: Paper, now: datetime, stored: Any = _UNR
 
 
 def _pin_shown(conn: Connection, old: Paper) -> None:
+    shown = post_entries.c.paper_shown
     conn.execute(
         post_entries.update()
-        .where(post_entries.c.paper_id == old.id, post_entries.c.paper_shown.is_(None))
+        # "nothing pinned" is SQL NULL, or JSON null in stores written before it was NULL
+        .where(post_entries.c.paper_id == old.id,
+               or_(shown.is_(None), cast(shown, Text) == "null"))
         .values(paper_shown=_json_ready(shown_fields(old)))
     )
 
