@@ -1,0 +1,186 @@
+"""Everything the static site reads from the store, in a fixed number of plain SQL queries over
+a DB-API connection (no SQLAlchemy), equal to what the store's loaders give one post at a time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hotpapers.models import (
+    Account,
+    Mention,
+    Observation,
+    Paper,
+    Post,
+    PostEntry,
+    ShownMention,
+    Version,
+)
+
+__all__ = ["SiteData", "load_site_data"]
+
+# As hotpapers.store.papers.SCALARS (not imported: that module imports SQLAlchemy).
+SCALARS = ("title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
+           "journal_ref", "doi", "submitted_at", "updated_at", "announced_on", "withdrawn")
+_COUNTS = ("likes", "reposts", "quotes", "replies", "points")
+_ATTENTION = ("paper_id", "source", "observed_at", "likes", "reposts", "quotes", "replies",
+              "points", "mentions")
+
+# The papers the posts of the format show, and the mentions naming them.
+_SHOWN = ("SELECT e.paper_id FROM post_entries e JOIN posts p ON p.id = e.post_id "
+          "WHERE p.format = {0}")
+_LINKED = f"SELECT mention_id FROM mention_papers WHERE paper_id IN ({_SHOWN})"
+
+
+@dataclass
+class SiteData:
+    posts: list[Post] = field(default_factory=list)  # newest day first
+    mentions: dict[str, list[Mention]] = field(default_factory=dict)  # live, by row id
+    totals: dict[str, list[dict]] = field(default_factory=dict)  # paper_attention rows
+
+
+def _utc(value: Any) -> datetime | None:
+    """A UtcDateTime column as SQLAlchemy reads it: SQLite keeps ISO text without a zone."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _date(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _json(value: Any) -> Any:
+    # The JSON columns read here hold objects or null, so text is always JSON not yet parsed
+    # (SQLite); psycopg parses it itself. A stored JSON 'null' reads as None.
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+@contextmanager
+def _snapshot(store: Any) -> Iterator[Any]:
+    """A cursor reading in one transaction, so that every query sees the same store even
+    while a daily run writes (SQLite's WAL and PostgreSQL's repeatable read allow that)."""
+    with closing(store.connection.cursor()) as cursor:
+        if store.dialect == "postgresql":  # psycopg opens the transaction itself
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        elif not getattr(store.connection, "in_transaction", False):
+            cursor.execute("BEGIN")
+        try:
+            yield cursor
+        finally:
+            store.connection.rollback()
+
+
+def load_site_data(store: Any, fmt: str = "lumen") -> SiteData:
+    """Every post of format `fmt`, and the live mentions and paper-level totals of the papers
+    they show. `store` has a DB-API `connection`, its `placeholder` and its `dialect`."""
+    ph = store.placeholder
+    shown_sql, linked_sql = _SHOWN.format(ph), _LINKED.format(ph)
+    with _snapshot(store) as cursor:
+
+        def rows(sql: str, *params: Any) -> list[tuple]:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+        heads = rows(f"SELECT id, day, generated_at, layout FROM posts WHERE format = {ph} "
+                     "ORDER BY day DESC", fmt)
+        entries = rows(
+            "SELECT e.post_id, e.position, e.paper_id, e.written_at, e.paper_shown, e.reposts, "
+            "e.likes FROM post_entries e JOIN posts p ON p.id = e.post_id "
+            f"WHERE p.format = {ph} ORDER BY e.post_id, e.position", fmt)
+        shown_rows = rows(
+            "SELECT pm.post_id, pm.position, m.source, m.native_id, pm.embed_html, pm.permalink "
+            "FROM post_entry_mentions pm JOIN posts p ON p.id = pm.post_id "
+            "JOIN mentions m ON m.id = pm.mention_id "
+            f"WHERE p.format = {ph} AND m.deleted_at IS NULL "
+            "ORDER BY pm.post_id, pm.position, pm.rank", fmt)
+        paper_rows = rows(f"SELECT id, {', '.join(SCALARS)} FROM papers "
+                          f"WHERE id IN ({shown_sql})", fmt)
+        lists = {name: rows(f"SELECT paper_id, {column} FROM {table} "
+                            f"WHERE paper_id IN ({shown_sql}) ORDER BY paper_id, position", fmt)
+                 for name, table, column in (("authors", "paper_authors", "name"),
+                                             ("categories", "paper_categories", "category"))}
+        versions = rows("SELECT paper_id, version, submitted_at, size FROM paper_versions "
+                        f"WHERE paper_id IN ({shown_sql}) ORDER BY paper_id, version", fmt)
+        mention_rows = rows(
+            "SELECT m.id, m.source, m.native_id, m.permalink, m.text, m.created_at, m.kind, "
+            "m.embed_html, m.parent_native_id, a.source, a.native_id, a.handle, a.name, "
+            "a.created_at FROM mentions m LEFT JOIN accounts a ON a.id = m.account_id "
+            f"WHERE m.deleted_at IS NULL AND m.id IN ({linked_sql}) ORDER BY m.id", fmt)
+        links = rows(f"SELECT mention_id, paper_id FROM mention_papers "
+                     f"WHERE mention_id IN ({linked_sql}) ORDER BY mention_id, paper_id", fmt)
+        observed = rows(f"SELECT mention_id, observed_at, {', '.join(_COUNTS)}, via "
+                        f"FROM observations WHERE mention_id IN ({linked_sql}) "
+                        "ORDER BY mention_id, observed_at", fmt)
+        attention = rows(f"SELECT {', '.join(_ATTENTION)} FROM paper_attention "
+                         f"WHERE paper_id IN ({shown_sql}) "
+                         "ORDER BY paper_id, source, observed_at", fmt)
+
+    papers: dict[str, dict] = {}
+    for paper_id, *values in paper_rows:
+        fields = dict(zip(SCALARS, values, strict=True))
+        fields.update(submitted_at=_utc(fields["submitted_at"]),
+                      updated_at=_utc(fields["updated_at"]),
+                      announced_on=_date(fields["announced_on"]),
+                      withdrawn=bool(fields["withdrawn"]), authors=[], categories=[], versions=[])
+        papers[paper_id] = fields
+    for name, pairs in lists.items():
+        for paper_id, value in pairs:
+            papers[paper_id][name].append(value)
+    for paper_id, number, submitted_at, size in versions:
+        papers[paper_id]["versions"].append((number, _utc(submitted_at), size))
+
+    def paper(paper_id: str, pinned: Any) -> Paper:
+        # A new one for every entry, as load_post reads each post's papers afresh.
+        fields = papers[paper_id]
+        return Paper(id=paper_id, **{
+            **fields, "authors": list(fields["authors"]),
+            "categories": list(fields["categories"]),
+            "versions": [Version(*v) for v in fields["versions"]], **(_json(pinned) or {})})
+
+    shown: dict[tuple[int, int], list[ShownMention]] = {}
+    for post_id, position, source, native_id, embed_html, permalink in shown_rows:
+        shown.setdefault((post_id, position), []).append(
+            ShownMention(native_id, embed_html, permalink, source))
+    posts = {post_id: Post(day=_date(day), generated_at=_utc(generated_at),
+                           layout=_json(layout) or {})
+             for post_id, day, generated_at, layout in heads}
+    for post_id, position, paper_id, written_at, pinned, reposts, likes in entries:
+        posts[post_id].entries.append(PostEntry(
+            paper(paper_id, pinned), reposts, likes, _utc(written_at),
+            shown.get((post_id, position), [])))
+
+    by_id: dict[int, Mention] = {}
+    for (mention_id, source, native_id, permalink, text, created_at, kind, embed_html,
+         parent_native_id, a_source, a_id, handle, name, a_created) in mention_rows:
+        account = (Account(a_source, a_id, handle, name, _utc(a_created))
+                   if a_id is not None else None)
+        by_id[mention_id] = Mention(
+            source=source, native_id=native_id, paper_ids=[], permalink=permalink,
+            account=account, text=text, created_at=_utc(created_at), kind=kind,
+            embed_html=embed_html, parent_native_id=parent_native_id)
+    for mention_id, paper_id in links:
+        if mention_id in by_id:  # not deleted
+            by_id[mention_id].paper_ids.append(paper_id)
+    for mention_id, observed_at, *counts, via in observed:
+        if mention_id in by_id:
+            by_id[mention_id].observations.append(
+                Observation(_utc(observed_at), *counts, via=via))
+
+    mentions: dict[str, list[Mention]] = {}
+    for mention in by_id.values():
+        for paper_id in mention.paper_ids:
+            if paper_id in papers:  # shown by a post, not only named with one
+                mentions.setdefault(paper_id, []).append(mention)
+    totals: dict[str, list[dict]] = {}
+    for row in attention:
+        total = dict(zip(_ATTENTION, row, strict=True))
+        total["observed_at"] = _utc(total["observed_at"])
+        totals.setdefault(total["paper_id"], []).append(total)
+    return SiteData(list(posts.values()), mentions, totals)
