@@ -13,8 +13,6 @@ from typing import Annotated
 import typer
 
 from hotpapers.cli.common import DateOption, PostPaths, err, now, out, parse_day, state_of
-from hotpapers.store.db import connect
-from hotpapers.store.runs import recorded_run
 
 __all__ = ["export_app", "import_app", "legacy_app"]
 
@@ -33,6 +31,8 @@ def import_legacy_command(
     Example: hotpapers import legacy content/posts/
     """
     from hotpapers.pipeline import import_legacy, legacy_files
+    from hotpapers.store.db import connect
+    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     engine = connect(state.db_url)
@@ -66,6 +66,8 @@ def import_snapshot(
     Example: hotpapers import snapshot 2021-01-18.jsonl
     """
     from hotpapers.snapshot import import_records, read_snapshot
+    from hotpapers.store.db import connect
+    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     records = read_snapshot(path)
@@ -88,6 +90,8 @@ def import_arxiv_snapshot_command(
     Example: hotpapers import arxiv-snapshot arxiv-metadata-oai-snapshot.json.gz
     """
     from hotpapers.arxiv_snapshot import import_arxiv_snapshot
+    from hotpapers.store.db import connect
+    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     engine = connect(state.db_url)
@@ -122,6 +126,7 @@ def export_snapshot(
     Example: hotpapers export snapshot --date 2021-01-18 day.jsonl
     """
     from hotpapers.snapshot import write_snapshot
+    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     engine = connect(state.db_url)
@@ -140,6 +145,7 @@ def legacy_verify(
     Example: hotpapers legacy verify content/posts/
     """
     from hotpapers.pipeline import legacy_files, verify_legacy
+    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     files = legacy_files(paths)

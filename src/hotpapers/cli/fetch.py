@@ -9,8 +9,6 @@ import typer
 
 from hotpapers.cli.common import DateOption, now, parse_day, state_of
 from hotpapers.errors import InputError
-from hotpapers.store.db import connect
-from hotpapers.store.runs import recorded_run
 
 __all__ = ["fetch_app"]
 
@@ -33,6 +31,8 @@ def fetch_papers_command(
     Example: hotpapers fetch papers --date 2024-03-05 --category cs --category stat.ML
     """
     from hotpapers.fetch import arxiv_http, fetch_papers
+    from hotpapers.store.db import connect
+    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     settings = state.settings
@@ -89,6 +89,8 @@ def fetch_mentions_command(
     from hotpapers.sources.arxiv.api import ArxivApi
     from hotpapers.sources.base import Window
     from hotpapers.sources.registry import build_sources
+    from hotpapers.store.db import connect
+    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     settings = state.settings

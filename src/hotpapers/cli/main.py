@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers import __version__
 from hotpapers.cli.common import (
@@ -34,7 +33,6 @@ from hotpapers.cli.stream import stream_app
 from hotpapers.config import default_config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError
-from hotpapers.store.db import connect
 
 __all__ = ["app", "main"]
 
@@ -95,6 +93,7 @@ def init(
     Example: hotpapers init
     """
     from hotpapers.render.write import write_atomic
+    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     path = state.config or default_config_path()
@@ -165,6 +164,7 @@ def post(
     from hotpapers.render.lumen import file_name, render_lumen
     from hotpapers.render.write import write_atomic
     from hotpapers.sources.x.oembed import TweetEmbeds
+    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings
@@ -208,7 +208,17 @@ def main(argv: list[str] | None = None) -> None:
         where = f"{exc.filename}: " if exc.filename else ""
         err.print(f"hotpapers: error: {where}{exc.strerror or exc}", soft_wrap=True)
         sys.exit(1)
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        if not _is_database_error(exc):
+            raise
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         err.print(f"hotpapers: error: database: {reason}", soft_wrap=True)
         sys.exit(1)
+
+
+def _is_database_error(exc: Exception) -> bool:
+    """An error of SQLAlchemy or of a driver used directly (`site build` reads through the
+    DB-API); only loaded modules are checked, as one never imported raised nothing."""
+    kinds = (getattr(sys.modules.get(module), name, None) for module, name in (
+        ("sqlalchemy.exc", "SQLAlchemyError"), ("sqlite3", "Error"), ("psycopg", "Error")))
+    return isinstance(exc, tuple(kind for kind in kinds if kind is not None))

@@ -7,8 +7,6 @@ from typing import Annotated
 import typer
 
 from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
-from hotpapers.store.db import connect
-from hotpapers.store.runs import recorded_run
 
 __all__ = ["daily", "publish"]
 
@@ -33,6 +31,8 @@ def daily(
     """
     from hotpapers.config import Secrets
     from hotpapers.daily import daily_lock, run_daily
+    from hotpapers.store.db import connect
+    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     the_day = parse_day(day) if day else None
@@ -81,6 +81,7 @@ def publish(
     from hotpapers.daily import daily_lock
     from hotpapers.publish.digest import make_digest, publish_once
     from hotpapers.publish.registry import build_publisher
+    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings

@@ -4,17 +4,34 @@ paper scores what it does."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
-from hotpapers.rank.filters import Filters
-from hotpapers.ranking import Method, Ranked, Window, explain_paper, filters_from, rank_papers
-from hotpapers.store.db import connect
+
+if TYPE_CHECKING:
+    from hotpapers.rank.filters import Filters
+    from hotpapers.ranking import Ranked
 
 __all__ = ["explain", "rank"]
+
+
+# The choices of hotpapers.ranking's Method and Window (tests/test_startup.py checks they
+# agree), declared here so that the command line can be built without the ranking's imports.
+class Method(StrEnum):
+    classic = "classic"
+    hot = "hot"
+    trending = "trending"
+
+
+class Window(StrEnum):
+    day = "day"
+    week = "week"
+    month = "month"
+
 
 MethodOption = Annotated[Method, typer.Option(help="Ranking method.")]
 WindowOption = Annotated[Window, typer.Option(
@@ -24,6 +41,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _filters(settings, category, exclude, primary_only, keyword, author) -> Filters:
     """The filters of settings, each replaced by its option when the option is given."""
+    from hotpapers.rank.filters import Filters
+    from hotpapers.ranking import filters_from
+
     base = filters_from(settings)
     return Filters(tuple(category or base.categories),
                    tuple(exclude or base.exclude_categories),
@@ -42,18 +62,18 @@ def _json(ranked: Ranked) -> dict:
         "as_of": ranked.as_of.isoformat(), "filters": ranked.filters.describe(),
         "papers": [{"rank": i, "id": r.paper_id, "title": ranked.papers[r.paper_id].title,
                     "score": _number(r.score),
-                    **({"parts": r.parts} if ranked.method is not Method.classic
+                    **({"parts": r.parts} if ranked.method != Method.classic
                        else r.parts)}
                    for i, r in enumerate(ranked.rows, start=1)],
     }
 
 
 def _table(ranked: Ranked) -> Table:
-    span = (str(ranked.day) if ranked.window is Window.day
+    span = (str(ranked.day) if ranked.window == Window.day
             else f"{ranked.start} to {ranked.day}")
     table = Table(title=f"Hot Papers {span} ({ranked.method.value}, "
                         f"as of {ranked.as_of:%Y-%m-%d %H:%M %Z})")
-    classic = ranked.method is Method.classic
+    classic = ranked.method == Method.classic
     extra = ("retweets", "favorites") if classic else ("people", "sources")
     for column in ("#", "arXiv id", "score", *extra, "title"):
         table.add_column(column, justify="right" if column in ("#", "score") else "left")
@@ -96,13 +116,17 @@ def rank(
 
     Example: hotpapers rank --date 2021-01-18 --method hot --window week --json
     """
+    from hotpapers import ranking
+    from hotpapers.store.db import connect
+
     state = state_of(ctx)
     settings = state.settings
     filters = _filters(settings, category, exclude_category, primary_only, keyword, author)
     the_day = parse_day(day)
     engine = connect(state.db_url)
     with engine.connect() as conn:
-        ranked = rank_papers(conn, the_day, method, window, settings, now(), filters)
+        ranked = ranking.rank_papers(conn, the_day, ranking.Method(method),
+                                     ranking.Window(window), settings, now(), filters)
     if as_json:
         print(json.dumps(_json(ranked), indent=2, ensure_ascii=False))
         return
@@ -155,8 +179,10 @@ def explain(
 
     Example: hotpapers explain 2101.06189 --method hot
     """
+    from hotpapers import ranking
     from hotpapers.arxiv_ids import normalize
     from hotpapers.errors import InputError
+    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     try:
@@ -166,7 +192,8 @@ def explain(
     the_day = parse_day(day) if day else None
     engine = connect(state.db_url)
     with engine.connect() as conn:
-        found = explain_paper(conn, paper_id, the_day, method, window, state.settings, now())
+        found = ranking.explain_paper(conn, paper_id, the_day, ranking.Method(method),
+                                      ranking.Window(window), state.settings, now())
     if as_json:
         print(json.dumps(found, indent=2, ensure_ascii=False))
         return

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from hotpapers.cli.common import state_of
-from hotpapers.store.db import connect
 
 __all__ = ["stream_app"]
 
@@ -31,6 +30,7 @@ def stream_bluesky_command(
     Example: hotpapers stream bluesky --max-events 100000
     """
     from hotpapers.sources.http import Clock
+    from hotpapers.store.db import connect
     from hotpapers.stream import stream_bluesky
 
     state = state_of(ctx)

@@ -1,18 +1,20 @@
-"""Open a database by URL and bring its schema up to date with the Alembic migrations."""
+"""Open a database by URL and bring its schema up to date with the Alembic migrations
+(Alembic is imported only when a migration has to run)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hotpapers.errors import InputError, StoreError
+from hotpapers.store.revision import HEAD_REVISION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["connect", "current_revision", "head_revision", "migrate"]
 
@@ -78,6 +80,8 @@ def _first_line(exc: Exception) -> str:
 
 
 def _alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
@@ -86,15 +90,23 @@ def _alembic_config(engine: Engine) -> Config:
 
 def migrate(engine: Engine, revision: str = "head") -> None:
     """Upgrade the schema to `revision` (no-op when already there)."""
-    if current_revision(engine) == head_revision() and revision == "head":
+    if revision == "head" and current_revision(engine) == HEAD_REVISION:
         return
+    from alembic import command
+
     command.upgrade(_alembic_config(engine), revision)
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in the store; None before the first migration."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
 
 def head_revision() -> str | None:
+    """The newest revision among the migration scripts, as Alembic sees it."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
