@@ -14,10 +14,14 @@ Setup (done by the script, in a temporary folder):
    from a copy of that store (ISO-8601 dates, the same data as our build).
 
 Then, after one untimed warm-up round, `--runs` times, alternating per size: `hugo --quiet`
-into a fresh folder, `hotpapers site build` into a fresh folder (a full build), and
-`hotpapers site build` again into the same folder (a rebuild where nothing changed). Each
-is a separate process: wall time with time.perf_counter, peak RSS from os.wait4. The
-table shows medians, the ratio ours/Hugo, the per-day cost (the slope between the two
+into a fresh folder, `hotpapers site build` into a fresh folder (a full build),
+`hotpapers site build` again into the same folder (a rebuild where nothing changed), and
+once more after one day's post changed (one paper's likes, set with sqlite3). Each is a
+separate process: wall time with time.perf_counter, peak RSS from os.wait4. With a tmpfs
+at /dev/shm, both tools also build into it (no disk, so what is left is their own work).
+The "floor" is the time this machine takes to create as many empty files as each output
+has files and folders: on some file systems that, not the rendering, is most of a build.
+The table shows medians, the ratio ours/Hugo, the per-day cost (the slope between the two
 sizes) and the goals of issue 6 (per-day cost <= 0.5x Hugo's, whole process <= 1x Hugo
 at the larger size).
 
@@ -34,6 +38,7 @@ import argparse
 import os
 import re
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -44,6 +49,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE.parent.parent / "shared" / "corpus" / "legacy-posts"
+SHM = Path("/dev/shm")
 SHIFT_DAYS = 200
 ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 
@@ -191,7 +197,7 @@ def prepare(work: Path, originals: list[Path], size: int, hotpapers: str) -> dic
     written = len(list(posts.glob("*.md")))
     if written != size:
         sys.exit(f"site_vs_hugo: {written} Hugo posts written for {size} days")
-    return {"size": size, "base": base, "db": db, "site": site}
+    return {"size": size, "base": base, "db": db, "site": site, "days": days}
 
 
 def pages_line(text: str) -> str:
@@ -199,37 +205,83 @@ def pages_line(text: str) -> str:
     return f"{found[1]} written, {found[2]} unchanged" if found else "?"
 
 
-def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str) -> dict:
-    """Run 0 is an untimed warm-up (page cache, .pyc files); runs 1..runs are timed."""
-    results: dict = {s["size"]: {"hugo": [], "ours": [], "rebuild": []} for s in setups}
+def inodes(folder: Path) -> int:
+    """Files and folders under `folder`: what a build has to create."""
+    return sum(1 + len(files) for _, _, files in os.walk(folder)) - 1
+
+
+def create_empty(count: int, folder: Path) -> float:
+    """Seconds to create `count` empty files in a fresh folder: the file system's floor."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    started = time.perf_counter()
+    for i in range(count):
+        os.close(os.open(folder / f"{i}.html", os.O_WRONLY | os.O_CREAT, 0o666))
+    return time.perf_counter() - started
+
+
+def change_one_day(db: str, day: str, likes: int) -> None:
+    """Change one paper's likes on `day`, as a new observation would (sqlite3: the
+    benchmark's own doing, outside hotpapers)."""
+    with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
+        conn.execute("UPDATE post_entries SET likes = ? WHERE position = 1 AND post_id = "
+                     "(SELECT id FROM posts WHERE day = ?)", (likes, day))
+
+
+def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str,
+            scratch: Path | None) -> dict:
+    """Run 0 is an untimed warm-up (page cache, .pyc files); runs 1..runs are timed. Each
+    tool builds into a fresh folder on the work folder's file system and, with `scratch`
+    (a tmpfs), also there."""
+    kinds = ["hugo", "ours", "rebuild", "one-day", "floor-hugo", "floor-ours"]
+    if scratch:
+        kinds += ["hugo-tmpfs", "ours-tmpfs"]
+    results: dict = {s["size"]: {k: [] for k in kinds} for s in setups}
     for i in range(runs + 1):
         for setup in setups:
-            size, base = setup["size"], setup["base"]
+            size, base, db = setup["size"], setup["base"], setup["db"]
             res = results[size]
-            for folder in ("hugo-out", "site-out"):
-                shutil.rmtree(base / folder, ignore_errors=True)
-            jobs = [
-                ("hugo", [hugo, "--quiet", "--source", str(setup["site"]),
-                          "--destination", str(base / "hugo-out")]),
-                ("ours", [hotpapers, "--db", setup["db"], "site", "build",
-                          "--out", str(base / "site-out")]),
-                ("rebuild", [hotpapers, "--db", setup["db"], "site", "build",
-                             "--out", str(base / "site-out")]),
-            ]
+            outs = {"hugo": base / "hugo-out", "ours": base / "site-out"}
+            if scratch:
+                outs |= {"hugo-tmpfs": scratch / f"hugo-{size}",
+                         "ours-tmpfs": scratch / f"site-{size}"}
+            for folder in outs.values():
+                shutil.rmtree(folder, ignore_errors=True)
+
+            def hugo_job(out: Path, site: Path = setup["site"]) -> list[str]:
+                return [hugo, "--quiet", "--source", str(site), "--destination", str(out)]
+
+            def ours_job(out: Path, db: str = db) -> list[str]:
+                return [hotpapers, "--db", db, "site", "build", "--out", str(out)]
+
+            jobs = [("hugo", hugo_job(outs["hugo"])), ("ours", ours_job(outs["ours"])),
+                    ("rebuild", ours_job(outs["ours"]))]
             if i % 2:  # alternate who goes first
                 jobs = [jobs[1], jobs[2], jobs[0]]
+            if scratch:
+                jobs += [("hugo-tmpfs", hugo_job(outs["hugo-tmpfs"])),
+                         ("ours-tmpfs", ours_job(outs["ours-tmpfs"]))]
             for name, cmd in jobs:
                 wall, rss, text = run(cmd, base / f"{name}.log")
                 if i == 0:
                     continue
                 res[name].append((wall, rss))
-                if name != "hugo":
+                if name in ("ours", "rebuild"):
                     res[f"{name}-pages"] = pages_line(text)
+            change_one_day(db, setup["days"][len(setup["days"]) // 2], 1000 + i)
+            wall, rss, text = run(ours_job(outs["ours"]), base / "one-day.log")
             if i == 0:
                 print(f"  warm-up, {size} days: done")
                 continue
+            res["one-day"].append((wall, rss))
+            res["one-day-pages"] = pages_line(text)
+            for name in ("hugo", "ours"):
+                res[f"{name}-inodes"] = inodes(outs[name])
+                floor = create_empty(res[f"{name}-inodes"], base / "floor")
+                res[f"floor-{name}"].append((floor, 0))
+            shutil.rmtree(base / "floor", ignore_errors=True)
             print(f"  run {i}/{runs}, {size} days: " + ", ".join(
-                f"{name} {res[name][-1][0]:.2f} s" for name in ("hugo", "ours", "rebuild")))
+                f"{name} {res[name][-1][0]:.2f} s" for name in kinds))
     return results
 
 
@@ -240,13 +292,15 @@ def median(values: list[tuple[float, int]], index: int) -> float:
 def report(results: dict, sizes: list[int]) -> None:
     print()
     print(f"{'days':>5} {'hugo s':>8} {'ours s':>8} {'ours/hugo':>10} {'hugo MiB':>9} "
-          f"{'ours MiB':>9} {'rebuild s':>10}  pages (full; rebuild)")
+          f"{'ours MiB':>9} {'rebuild s':>10} {'one day s':>10}  pages (full; rebuild; one day)")
     for size in sizes:
         res = results[size]
-        hugo, ours, again = (median(res[k], 0) for k in ("hugo", "ours", "rebuild"))
+        hugo, ours, again, one = (median(res[k], 0)
+                                  for k in ("hugo", "ours", "rebuild", "one-day"))
         print(f"{size:>5} {hugo:>8.3f} {ours:>8.3f} {ours / hugo:>9.2f}x "
-              f"{median(res['hugo'], 1):>9.0f} {median(res['ours'], 1):>9.0f} {again:>10.3f}  "
-              f"{res['ours-pages']}; {res['rebuild-pages']}")
+              f"{median(res['hugo'], 1):>9.0f} {median(res['ours'], 1):>9.0f} {again:>10.3f} "
+              f"{one:>10.3f}  {res['ours-pages']}; {res['rebuild-pages']}; "
+              f"{res['one-day-pages']}")
     small, large = sizes
     span = large - small
 
@@ -268,6 +322,17 @@ def report(results: dict, sizes: list[int]) -> None:
     print(f"rebuild with nothing changed: {median(results[small]['rebuild'], 0):.3f} s "
           f"({small} days), {median(results[large]['rebuild'], 0):.3f} s ({large} days); "
           f"rebuild slope {slope('rebuild') * 1000:.2f} ms/day")
+    print(f"rebuild after one day changed: {median(results[small]['one-day'], 0):.3f} s "
+          f"({small} days), {median(results[large]['one-day'], 0):.3f} s ({large} days)")
+    for size in sizes:
+        res = results[size]
+        print(f"files and folders created at {size} days: hugo {res['hugo-inodes']}, ours "
+              f"{res['ours-inodes']}; creating as many empty files here takes "
+              f"{median(res['floor-hugo'], 0):.3f} s and {median(res['floor-ours'], 0):.3f} s")
+        if res.get("hugo-tmpfs"):
+            hugo, ours = median(res["hugo-tmpfs"], 0), median(res["ours-tmpfs"], 0)
+            print(f"  built into a tmpfs at {size} days: hugo {hugo:.3f} s, ours {ours:.3f} s, "
+                  f"ratio {ours / hugo:.2f}x")
 
 
 def main() -> None:
@@ -276,6 +341,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per tool and size")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder of legacy posts")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--no-tmpfs", action="store_true",
+                        help=f"do not also build into a tmpfs ({SHM})")
     args = parser.parse_args()
     originals = sorted(args.corpus.glob("*.md")) if args.corpus.is_dir() else []
     if not originals:
@@ -294,7 +361,13 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="site_vs_hugo-"))
     try:
         setups = [prepare(work, originals, size, hotpapers) for size in (small, args.days)]
-        results = measure(setups, args.runs, hugo, hotpapers)
+        scratch = None if args.no_tmpfs or not SHM.is_dir() else Path(
+            tempfile.mkdtemp(prefix="site_vs_hugo-", dir=SHM))
+        try:
+            results = measure(setups, args.runs, hugo, hotpapers, scratch)
+        finally:
+            if scratch:
+                shutil.rmtree(scratch, ignore_errors=True)
         report(results, [small, args.days])
     finally:
         if args.keep:

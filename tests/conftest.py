@@ -22,6 +22,14 @@ FIXTURES = Path(__file__).with_name("fixtures")
 SHARED = Path(os.environ.get("HOTPAPERS_SHARED", ROOT.parent / "shared"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_home(tmp_path_factory):
+    """The user cache folder (compiled site templates) is the session's, not the user's."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
+        yield
+
+
 def shared_path(*parts: str) -> Path:
     """A path under ../shared, or skip the test when it is not there."""
     path = SHARED.joinpath(*parts)

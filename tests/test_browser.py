@@ -28,6 +28,7 @@ from hotpapers.pipeline import build_post  # noqa: E402
 from hotpapers.site.build import build_site  # noqa: E402
 from hotpapers.snapshot import import_records, read_snapshot  # noqa: E402
 from hotpapers.store.db import connect  # noqa: E402
+from hotpapers.store.raw import open_raw  # noqa: E402
 from hotpapers.store.schema import papers, post_entries, posts  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium"
@@ -181,7 +182,7 @@ def test_title_link_leads_to_the_paper_page_and_feeds_answer(demo, tab):
     assert title == post_titles(result.post)[0]
     with page.expect_navigation():
         first.click()
-    assert re.fullmatch(re.escape(served.url) + r"/papers/[^/]+/", page.url), page.url
+    assert re.fullmatch(re.escape(served.url) + r"/papers/[^/]+\.html", page.url), page.url
     assert squeeze(page.locator("h1").inner_text()) == title
 
     feeds = {link.get_attribute("type"): link.get_attribute("href")
@@ -229,7 +230,8 @@ def hostile_site(tmp_path_factory):
                         post_entries.c.position == position).values(
                         paper_shown={**shown, "title": HOSTILE_TITLE,
                                      "abstract": HOSTILE_ABSTRACT}))
-        build_site(engine, out / "site")
+        with open_raw(f"sqlite:///{out / 'hostile.sqlite3'}") as store:
+            build_site(store, out / "site")
     finally:
         engine.dispose()
     served = Served(out / "site")
@@ -240,7 +242,7 @@ def hostile_site(tmp_path_factory):
 def test_hostile_paper_text_never_runs(hostile_site, tab):
     served, paper_id = hostile_site
     page = tab.page
-    for path in (f"/{DEMO_DAY}/", f"/papers/{paper_id}/"):
+    for path in (f"/{DEMO_DAY}/", f"/papers/{paper_id}.html"):
         page.goto(served.url + path, wait_until="load")
         page.wait_for_load_state("networkidle")
         assert page.evaluate("typeof window.__pwned") == "undefined", path

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
@@ -18,11 +20,13 @@ from hotpapers.cli.common import State
 from hotpapers.cli.site import site_app
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.pipeline import import_legacy
-from hotpapers.site.build import build_site, load_site_posts
+from hotpapers.site.build import build_site
 from hotpapers.site.context import http_url, paper_slug, sparkline, total_series
+from hotpapers.site.output import MANIFEST
 from hotpapers.store.mentions import save_mention
 from hotpapers.store.papers import load_papers, save_paper
 from hotpapers.store.posts import load_post
+from hotpapers.store.raw import RawStore
 from hotpapers.store.schema import accounts, mentions, post_entries, posts
 
 FIXTURES = Path(__file__).with_name("fixtures") / "posts"
@@ -75,6 +79,16 @@ def imported(engine) -> None:
     assert [r.error for r in results] == [None, None, None]
 
 
+def build(engine, out: Path, **options):
+    """`build_site` on the engine's database, through a DB-API connection of its own."""
+    connection = engine.raw_connection()
+    try:
+        placeholder = "?" if engine.dialect.name == "sqlite" else "%s"
+        return build_site(RawStore(connection, placeholder, engine.dialect.name), out, **options)
+    finally:
+        connection.close()
+
+
 def html_files(out: Path) -> list[Path]:
     return sorted(out.rglob("*.html"))
 
@@ -106,11 +120,11 @@ def site(engine, tmp_path):
 
 def test_expected_files_and_day_order(site):
     engine, out = site
-    summary = build_site(engine, out, site_url=SITE)
+    summary = build(engine, out, site_url=SITE)
     assert summary.unchanged == 0 and len(summary.written) > 20
     for name in ("index.html", "2024-03-04/index.html", "2024-03-06/index.html",
-                 "2024-03-08/index.html", "papers/2403.01234/index.html",
-                 "papers/hep-th_9901001/index.html", "categories/index.html",
+                 "2024-03-08/index.html", "papers/2403.01234.html",
+                 "papers/hep-th_9901001.html", "categories/index.html",
                  "categories/cs.LG/index.html", "categories/cs.LG/rss.xml", "archive/index.html",
                  "404.html", "sitemap.xml", "robots.txt", "favicon.svg", "rss.xml", "atom.xml",
                  "feed.json", "search-index.json", "static/style.css", "static/search.js"):
@@ -131,7 +145,7 @@ def test_expected_files_and_day_order(site):
 
 def test_pagination(site):
     engine, out = site
-    build_site(engine, out, per_page=2)
+    build(engine, out, per_page=2)
     first = (out / "index.html").read_text()
     second = (out / "page" / "2" / "index.html").read_text()
     assert "2024-03-08/" in first and "2024-03-06/" in first and "2024-03-04/" not in first
@@ -148,14 +162,14 @@ def test_paper_page_has_mentions_and_sparkline(site):
             created_at=NOW, observations=[
                 Observation(NOW + timedelta(hours=h), likes=3 * h, reposts=h)
                 for h in (1, 2, 5)]), NOW)
-    build_site(engine, out)
-    page = (out / "papers" / "2403.01234" / "index.html").read_text()
+    build(engine, out)
+    page = (out / "papers" / "2403.01234.html").read_text()
     parsed = Page(page)
     polylines = [a for tag, a in parsed.tags if tag == "polyline"]
     assert len(polylines) == 1 and len(polylines[0]["points"].split()) == 3
     assert "Nice lanterns" in page and "Ada Example" in page and "15 likes" in page
     assert "@x.bsky.social" in page and 'href="/2024-03-04/"' in page
-    legacy = Page((out / "papers" / "hep-th_9901001" / "index.html").read_text())
+    legacy = Page((out / "papers" / "hep-th_9901001.html").read_text())
     assert [tag for tag, _ in legacy.tags].count("polyline") == 1  # from the imported totals
 
 
@@ -165,7 +179,7 @@ def test_paper_page_has_mentions_and_sparkline(site):
 @pytest.mark.parametrize("embeds", ["static", "oembed"])
 def test_internal_links_resolve(site, site_url, base, embeds):
     engine, out = site
-    build_site(engine, out, site_url=site_url, embeds=embeds, per_page=1)
+    build(engine, out, site_url=site_url, embeds=embeds, per_page=1)
     checked = 0
     for page in html_files(out):
         for _tag, attrs in Page(page.read_text()).tags:
@@ -188,7 +202,7 @@ def test_internal_links_resolve(site, site_url, base, embeds):
 
 def test_sitemap_and_search_index(site):
     engine, out = site
-    build_site(engine, out, site_url=SITE)
+    build(engine, out, site_url=SITE)
     locs = [e.text for e in ET.parse(out / "sitemap.xml").getroot().iter(
         "{http://www.sitemaps.org/schemas/sitemap/0.9}loc")]
     for day in (DAY1, DAY2, DAY3):
@@ -197,7 +211,7 @@ def test_sitemap_and_search_index(site):
     known = {item["id"]: item for item in index}
     lantern = known["2403.01234"]
     assert lantern["title"] == "Sparse  Lanterns: A Toy Model of Attention"
-    assert lantern["url"] == "/hp/papers/2403.01234/" and "Ada Example" in lantern["authors"]
+    assert lantern["url"] == "/hp/papers/2403.01234.html" and "Ada Example" in lantern["authors"]
     assert set(lantern) == {"id", "title", "authors", "abstract", "url"}
     script = (out / "static" / "search.js").read_text()
     assert "fetch(" in script and "http" not in script and "innerHTML" not in script
@@ -205,7 +219,7 @@ def test_sitemap_and_search_index(site):
 
 def test_feeds_written_where_feeds_expect(site):
     engine, out = site
-    build_site(engine, out, site_url=SITE)
+    build(engine, out, site_url=SITE)
     rss = ET.parse(out / "rss.xml").getroot()
     assert rss.find("channel/link").text == f"{SITE}/"
     links = [i.find("link").text for i in rss.iter("item")]
@@ -236,7 +250,7 @@ def make_hostile(engine) -> None:
 def test_hostile_strings_are_escaped_everywhere(site):
     engine, out = site
     make_hostile(engine)
-    build_site(engine, out)
+    build(engine, out)
     seen = 0
     for path in html_files(out):
         text = path.read_text()
@@ -268,7 +282,7 @@ def test_hostile_strings_are_escaped_everywhere(site):
 
 def test_static_embeds_have_no_script_or_external_src(site):
     engine, out = site
-    build_site(engine, out, embeds="static")
+    build(engine, out, embeds="static")
     for path in html_files(out):
         text = path.read_text()
         assert "platform.twitter.com" not in text and "twitter-tweet" not in text
@@ -286,36 +300,50 @@ def test_static_embeds_have_no_script_or_external_src(site):
 
 def test_oembed_embeds_show_the_stored_blockquote(site):
     engine, out = site
-    build_site(engine, out, embeds="oembed")
+    build(engine, out, embeds="oembed")
     with engine.connect() as conn:
         shown = load_post(conn, DAY1, "lumen").entries[0].shown[0]
     day = (out / "2024-03-04" / "index.html").read_text()
     assert shown.embed_html.split("\n")[0] in day
     assert '<script async src="https://platform.twitter.com/widgets.js"' in day
-    paper = (out / "papers" / "2403.01234" / "index.html").read_text()
+    paper = (out / "papers" / "2403.01234.html").read_text()
     assert '<blockquote class="twitter-tweet">' in paper
+
+
+def test_compiled_templates_are_kept_in_the_user_cache(site, tmp_path, monkeypatch):
+    engine, out = site
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    first = build(engine, out)
+    kept = sorted((tmp_path / "cache" / "hotpapers" / "templates").iterdir())
+    assert len(kept) >= 8  # every template
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "a-file"))
+    (tmp_path / "a-file").write_text("not a folder")  # no cache possible: built all the same
+    again = build(engine, tmp_path / "again")
+    assert sorted(again.written) == sorted(first.written)
+    assert (tmp_path / "again" / "index.html").read_bytes() == (out / "index.html").read_bytes()
 
 
 def test_unknown_embed_mode_is_refused(site):
     engine, out = site
     with pytest.raises(ValueError):
-        build_site(engine, out, embeds="iframe")
+        build(engine, out, embeds="iframe")
 
 
 # -- incremental --------------------------------------------------------------------------
 
 def test_second_build_writes_nothing_and_a_change_rewrites_its_day(site):
     engine, out = site
-    first = build_site(engine, out, site_url=SITE)
+    first = build(engine, out, site_url=SITE)
     stamps = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
-    again = build_site(engine, out, site_url=SITE)
+    again = build(engine, out, site_url=SITE)
     assert again.written == [] and again.unchanged == len(first.written)
+    assert again.rendered == 0  # the manifest says every input is the same: nothing rendered
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == stamps
     with engine.begin() as conn:
         post_id = conn.execute(select(posts.c.id).where(posts.c.day == DAY2)).scalar()
         conn.execute(post_entries.update().where(post_entries.c.post_id == post_id)
                      .values(likes=987654))
-    changed = build_site(engine, out, site_url=SITE)
+    changed = build(engine, out, site_url=SITE)
     assert "2024-03-06/index.html" in changed.written
     assert "index.html" in changed.written and "rss.xml" in changed.written
     assert "2024-03-04/index.html" not in changed.written
@@ -323,12 +351,54 @@ def test_second_build_writes_nothing_and_a_change_rewrites_its_day(site):
     assert "static/style.css" not in changed.written
     assert "987654" in (out / "2024-03-06" / "index.html").read_text()
     assert len(changed.written) + changed.unchanged == len(first.written)
+    # only what shows the day is made again: its page, the home page, its feeds and
+    # categories, its papers' pages, the sitemap and search index (which list every day)
+    assert set(changed.written) <= set(first.written) and changed.rendered < len(first.written) / 2
     assert not list(out.rglob("*.tmp"))
 
 
-def test_load_site_posts_newest_first(site):
-    engine, _ = site
-    assert [p.day for p in load_site_posts(engine)] == [DAY3, DAY2, DAY1]
+def test_pages_no_longer_made_are_removed_and_other_files_kept(site):
+    engine, out = site
+    first = build(engine, out, site_url=SITE)
+    (out / "CNAME").write_text("papers.example.org\n")
+    with engine.begin() as conn:  # the day is no longer published
+        conn.execute(posts.delete().where(posts.c.day == DAY1))
+    again = build(engine, out, site_url=SITE)
+    assert "2024-03-04/index.html" in again.removed and not (out / "2024-03-04").exists()
+    assert set(again.removed) < set(first.written)
+    assert (out / "CNAME").read_text() == "papers.example.org\n"
+    assert "2024-03-04" not in (out / "index.html").read_text()
+    files = {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()}
+    assert files == set(first.written) - set(again.removed) | {"CNAME", MANIFEST}
+
+
+PARALLEL_BUILD = """
+import sys
+from pathlib import Path
+from hotpapers.site import output
+from hotpapers.site.build import build_site
+from hotpapers.store.raw import open_raw
+url, out, site = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+output.PARALLEL_FROM = 1  # a small site: fork all the same
+with open_raw(url) as store:
+    serial = build_site(store, out / "serial", site_url=site, workers=1)
+    parallel = build_site(store, out / "parallel", site_url=site, workers=3)
+print(len(serial.written), len(parallel.written))
+"""
+
+
+def test_a_build_in_several_processes_makes_the_same_site(site, db_url, tmp_path):
+    # in a new interpreter: pytest-httpserver's thread runs in this one (no fork beside it)
+    done = subprocess.run([sys.executable, "-c", PARALLEL_BUILD, db_url, str(tmp_path), SITE],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    serial, parallel = map(int, done.stdout.split())
+    assert serial == parallel > 20
+
+    def contents(root: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+    assert contents(tmp_path / "parallel") == contents(tmp_path / "serial")
 
 
 # -- the command --------------------------------------------------------------------------
@@ -347,13 +417,18 @@ def test_cli_build(site, db_url, tmp_path, monkeypatch):
     runner = CliRunner()
     result = runner.invoke(app, ["site", "build", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output.startswith("Done: ") and "pages written, 0 unchanged in" in result.output
-    assert result.output.strip().endswith(f"{out / 'index.html'}")
+    assert result.stdout.startswith("Done: ") and "pages written, 0 unchanged in" in result.stdout
+    assert result.stdout.strip().endswith(f"{out / 'index.html'}")
+    assert result.stderr.startswith("hotpapers: warning: site_url is not set")
     again = runner.invoke(app, ["site", "build", "--out", str(out), "--embeds", "oembed"])
     assert again.exit_code == 0 and "unchanged" in again.output
     assert "twitter-tweet" in (out / "2024-03-04" / "index.html").read_text()
     bad = runner.invoke(app, ["site", "build", "--embeds", "iframe"])
     assert bad.exit_code != 0
+    monkeypatch.setenv("HOTPAPERS_SITE_URL", SITE)
+    absolute = runner.invoke(app, ["site", "build", "--out", str(out)])
+    assert absolute.exit_code == 0 and absolute.stderr == ""
+    assert f"<link>{SITE}/2024-03-08/</link>" in (out / "rss.xml").read_text()
 
 
 # -- context ------------------------------------------------------------------------------

@@ -119,8 +119,10 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
                         render_lumen(post))
     step("post written")
     from hotpapers.site.build import build_site
+    from hotpapers.store.raw import open_raw
 
-    build_site(engine, out / "site", site_url=settings.site_url)
+    with open_raw(f"sqlite:///{database.resolve()}") as store:
+        build_site(store, out / "site", site_url=settings.site_url)
     step("site built")
     with engine.begin() as conn:
         import_records(conn, read_snapshot(synthetic_snapshot()), now,

@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from hotpapers.cli.common import state_of
-from hotpapers.store.db import connect
+from hotpapers.cli.common import err, state_of
 
 __all__ = ["site_app"]
 
@@ -39,9 +38,12 @@ def build_command(
     Example: hotpapers site build --out public --embeds static
     """
     from hotpapers.site.build import build_site
+    from hotpapers.store.raw import open_raw
 
     state = state_of(ctx)
     settings = state.settings
-    summary = build_site(connect(state.db_url), out, site_url=settings.site_url,
-                         embeds=embeds.value)
+    with open_raw(state.db_url) as store:
+        summary = build_site(store, out, site_url=settings.site_url, embeds=embeds.value)
+    for warning in summary.warnings:
+        err.print(f"hotpapers: warning: {warning}", highlight=False, soft_wrap=True)
     state.say(summary.line())

@@ -43,8 +43,8 @@ from hotpapers.models import Post, PostEntry
 from hotpapers.render.lumen import label_of
 
 __all__ = [
-    "FEED_FILES", "JSON_FEED_VERSION", "category_slugs", "day_url", "feed_documents",
-    "feed_url", "matches_category",
+    "FEED_FILES", "JSON_FEED_VERSION", "FeedDay", "category_slugs", "day_url", "documents",
+    "feed_documents", "feed_url", "matches_category",
 ]
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
@@ -140,30 +140,40 @@ def category_slugs(posts: Sequence[Post]) -> list[str]:
 
 # -- entries ---------------------------------------------------------------------------
 
-class _Day:
-    """One entry of a feed: a day and its papers (ranks kept), as the three formats show it."""
+class FeedDay:
+    """One entry of a feed: a day and its papers (ranks kept), as the three formats show it.
+    `items` may be shared between feeds: a paper's list item is made once per day and rank."""
 
     def __init__(self, post: Post, ranked: list[tuple[int, PostEntry]], site_url: str,
-                 category: str | None):
+                 category: str | None, items: dict | None = None):
         self.post = post
         self.ranked = ranked
         self.url = day_url(site_url, post)
         self.id = self.url if category is None else f"{self.url}#{category}"
         self.title = f"Hot Papers {_clean(label_of(post))}"
         self.moment = _moment(post.generated_at)
+        self._items = {} if items is None else items
+        self._content: str | None = None
 
-    def content_html(self) -> str:
-        items = []
-        for rank, entry in self.ranked:
+    def _item(self, rank: int, entry: PostEntry) -> str:
+        key = (self.post.day, rank)
+        found = self._items.get(key)
+        if found is None:
             paper = entry.paper
-            items.append(
+            found = self._items[key] = (
                 f'<li value="{rank}">'
                 f'<p><a href="{escape(_abs_url(entry), quote=True)}">{_html(paper.title)}</a></p>'
                 f"<p>{_html(', '.join(paper.authors))}</p>"
                 f"<p>retweets: {int(entry.reposts)}, favorites: {int(entry.likes)}</p>"
                 f"<p>{_html(paper.abstract)}</p>"
                 "</li>")
-        return "<ol>\n" + "\n".join(items) + "\n</ol>"
+        return found
+
+    def content_html(self) -> str:
+        if self._content is None:
+            items = [self._item(rank, entry) for rank, entry in self.ranked]
+            self._content = "<ol>\n" + "\n".join(items) + "\n</ol>"
+        return self._content
 
     def summary(self) -> str:
         count = len(self.ranked)
@@ -177,7 +187,7 @@ class _Day:
 
 
 def _days(posts: Sequence[Post], site_url: str, category: str | None,
-          limit: int) -> list[_Day]:
+          limit: int) -> list[FeedDay]:
     newest: dict = {}
     for post in posts:  # one post per day: the latest generated
         kept = newest.get(post.day)
@@ -192,7 +202,7 @@ def _days(posts: Sequence[Post], site_url: str, category: str | None,
                   if category is None or matches_category(entry.paper.categories, category)]
         if category is not None and not ranked:
             continue
-        days.append(_Day(post, ranked, site_url, category))
+        days.append(FeedDay(post, ranked, site_url, category))
     return days
 
 
@@ -219,7 +229,7 @@ def _generator(kind: str, *, title: str, description: str, home: str, base: str,
     return fg
 
 
-def _rss(days: list[_Day], meta: dict, site_category: str | None) -> bytes:
+def _rss(days: list[FeedDay], meta: dict, site_category: str | None) -> bytes:
     fg = _generator("rss", **meta)
     for day in days:
         fe = fg.add_entry(order="append")
@@ -231,7 +241,7 @@ def _rss(days: list[_Day], meta: dict, site_category: str | None) -> bytes:
     return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
-def _atom(days: list[_Day], meta: dict) -> bytes:
+def _atom(days: list[FeedDay], meta: dict) -> bytes:
     fg = _generator("atom", **meta)
     for day in days:
         fe = fg.add_entry(order="append")
@@ -245,7 +255,7 @@ def _atom(days: list[_Day], meta: dict) -> bytes:
     return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
-def _json_feed(days: list[_Day], meta: dict) -> bytes:
+def _json_feed(days: list[FeedDay], meta: dict) -> bytes:
     feed = {
         "version": JSON_FEED_VERSION,
         "title": meta["title"],
@@ -259,7 +269,7 @@ def _json_feed(days: list[_Day], meta: dict) -> bytes:
              "date_published": _rfc3339(day.moment), "date_modified": _rfc3339(day.moment)}
             for day in days],
     }
-    text = json.dumps(feed, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(feed, ensure_ascii=False, separators=(",", ":")) + "\n"
     return text.encode("utf-8")
 
 
@@ -271,7 +281,12 @@ def feed_documents(posts: Sequence[Post], site_url: str, title: str = "Hot Paper
         raise ValueError("limit must not be negative")
     if category is not None:
         _checked(category)
-    days = _days(posts, site_url, category, limit)
+    return documents(_days(posts, site_url, category, limit), site_url, title, category)
+
+
+def documents(days: list[FeedDay], site_url: str, title: str = "Hot Papers",
+              category: str | None = None) -> dict[str, bytes]:
+    """The three documents of a feed whose entries are `days` (newest first, one per day)."""
     base = feed_url(site_url, category)
     home = base if category is not None else f"{_site(site_url)}/"
     feed_title = _clean(title) if category is None else f"{_clean(title)}: {category}"

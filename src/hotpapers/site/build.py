@@ -4,33 +4,39 @@ Pages (root-relative links under the path of `site_url`):
 
 - `index.html`, `page/N/index.html`: the latest days, newest first, `per_page` a page;
 - `{day}/index.html`: the day's papers in the post's order, with the mentions it showed;
-- `papers/{slug}/index.html`: a paper, its days, every live mention, a sparkline;
+- `papers/{slug}.html`: a paper, its days, every live mention, a sparkline;
 - `categories/index.html`, `categories/{cat}/index.html` (+ that category's feeds);
 - `archive/index.html` (by month), `404.html`, `sitemap.xml`, `robots.txt`, `favicon.svg`,
   `rss.xml`, `atom.xml`, `feed.json`, `search-index.json`, `static/style.css`,
   `static/search.js`.
 
-Incremental: each file is rendered, compared with the file on disk and written (atomically)
-only when its bytes differ. Output depends only on the store, never on the clock.
+Incremental: every file has a fingerprint of the data it is made from (see `output.py`); a
+rebuild renders only the files whose fingerprint changed, writes them only when their bytes
+differ, and removes the files an earlier build made that are no longer made. Output depends
+only on the store, never on the clock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import time
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select
-
+from hotpapers import __version__
 from hotpapers.models import Mention, Post
-from hotpapers.render.feeds import category_slugs, feed_documents, matches_category
-from hotpapers.render.write import write_atomic
+from hotpapers.render.feeds import FeedDay, category_slugs, documents
 from hotpapers.site.context import (
     COUNTS,
+    DayView,
+    MentionCard,
+    PaperView,
     base_path,
     day_view,
     mention_card,
@@ -38,18 +44,18 @@ from hotpapers.site.context import (
     sparkline,
     total_series,
 )
-from hotpapers.store.mentions import load_mentions
-from hotpapers.store.papers import load_attention
-from hotpapers.store.posts import load_post
-from hotpapers.store.schema import posts as posts_table
+from hotpapers.site.output import Digests, Output, fingerprint
+from hotpapers.store.site_data import SiteData, load_site_data
 
-__all__ = ["EMBED_MODES", "BuildSummary", "build_site", "load_site_posts"]
+if TYPE_CHECKING:
+    from hotpapers.store.raw import RawStore
+
+__all__ = ["EMBED_MODES", "BuildSummary", "build_from", "build_site"]
 
 EMBED_MODES = ("static", "oembed")
 HERE = Path(__file__).parent
 STATIC_FILES = ("style.css", "search.js")
 SNIPPET = 240
-_CHUNK = 500
 
 
 @dataclass
@@ -57,6 +63,9 @@ class BuildSummary:
     out: Path
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
+    rendered: int = 0  # files made this time (written or found the same), not kept as were
+    removed: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -64,64 +73,103 @@ class BuildSummary:
         return self.out / "index.html"
 
     def line(self) -> str:
-        return (f"Done: {len(self.written)} pages written, {self.unchanged} unchanged in "
-                f"{self.seconds:.2f} s: {self.index}")
+        removed = f", {len(self.removed)} removed" if self.removed else ""
+        return (f"Done: {len(self.written)} pages written, {self.unchanged} unchanged{removed} "
+                f"in {self.seconds:.2f} s: {self.index}")
 
 
-class _Writer:
-    """Writes a file only when its bytes differ from the file on disk."""
-
-    def __init__(self, out: Path, summary: BuildSummary):
-        self.out = out
-        self.summary = summary
-
-    def __call__(self, relative: str, content: str | bytes) -> None:
-        data = content.encode("utf-8") if isinstance(content, str) else content
-        path = self.out / relative
-        try:
-            if path.read_bytes() == data:
-                self.summary.unchanged += 1
-                return
-        except OSError:
-            pass
-        write_atomic(path, data, durable=False)  # the store is the record; rebuildable
-        self.summary.written.append(relative)
-
-
-def _environment():
+def _environment(site: dict):
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-    return Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                       keep_trailing_newline=True)
+    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True, auto_reload=False,
+                      bytecode_cache=_bytecode_cache())
+    env.globals["fragments"] = _Fragments(env, site["embeds"])
+    env.globals["chrome"] = _Chrome(env, site)
+    return env
 
 
-def load_site_posts(engine: Engine, fmt: str = "lumen") -> list[Post]:
-    """Every day's published post in format `fmt`, newest first."""
-    with engine.connect() as conn:
-        days = conn.execute(select(posts_table.c.day).where(posts_table.c.format == fmt)
-                            .order_by(posts_table.c.day.desc())).scalars().all()
-        found = [load_post(conn, day, fmt) for day in days]
-    return [p for p in found if p is not None]
+def _bytecode_cache():
+    """The compiled templates, kept in the user's cache folder between builds (compiling
+    them costs a fifth of a second); Jinja checks each against its template's source."""
+    import platformdirs
+    from jinja2 import FileSystemBytecodeCache
+
+    class Cache(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket) -> None:
+            try:
+                Path(self.directory).mkdir(parents=True, exist_ok=True)
+                super().dump_bytecode(bucket)
+            except OSError:  # a read-only home: compile every time, as without a cache
+                pass
+
+        def load_bytecode(self, bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().load_bytecode(bucket)
+
+    return Cache(str(Path(platformdirs.user_cache_dir("hotpapers")) / "templates"))
 
 
-def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start:start + _CHUNK]
+class _Chrome:
+    """The head, header and footer every page shares, rendered once (`_chrome.html`)."""
+
+    def __init__(self, env, site: dict):
+        module = env.get_template("_chrome.html").make_module({"site": site})
+        self.head, self.feeds, self.script, self.footer = (
+            macro().rstrip("\n") for macro in (module.head, module.feeds, module.script,
+                                                module.footer))
+        self._header = module.header
+        self._current = {f"{site['base']}{p}" for p in ("/", "/archive/", "/categories/")}
+        self._headers: dict[str, object] = {}
+
+    def header(self, page: str):
+        key = page if page in self._current else ""  # the page marked as current, if any
+        found = self._headers.get(key)
+        if found is None:
+            found = self._headers[key] = self._header(key).rstrip("\n")
+        return found
 
 
-def _load_attention(engine: Engine, paper_ids: list[str]
-                    ) -> tuple[dict[str, list[Mention]], dict[str, list[dict]]]:
-    by_paper: dict[str, list[Mention]] = defaultdict(list)
-    totals: dict[str, list[dict]] = defaultdict(list)
-    with engine.connect() as conn:
-        for chunk in _chunks(paper_ids):
-            for mention in load_mentions(conn, chunk):
-                for paper_id in mention.paper_ids:
-                    by_paper[paper_id].append(mention)
-            for row in load_attention(conn, chunk):
-                totals[row["paper_id"]].append(row)
-    return by_paper, totals
+class _Fragments:
+    """Parts that several pages show, rendered once: a mention's card (a day's page and the
+    paper's page), a paper's line in a category's list (every category it is in)."""
+
+    def __init__(self, env, embeds: str):
+        self._env = env
+        self._embeds = embeds
+        self._cards: dict[str, object] = {}
+        self._lines: dict[int, object] = {}
+
+    @functools.cached_property
+    def _macros(self):
+        return self._env.get_template("_macros.html").module
+
+    def prepare(self) -> None:
+        self._macros  # noqa: B018 (made before the processes part)
+
+    def card(self, card: MentionCard):
+        key = repr(card)
+        found = self._cards.get(key)
+        if found is None:
+            found = self._cards[key] = self._macros.mention(card, self._embeds)
+        return found
+
+    def listing(self, paper: PaperView):
+        found = self._lines.get(id(paper))  # the views live as long as the build
+        if found is None:
+            found = self._lines[id(paper)] = self._macros.listing(paper)
+        return found
+
+
+def _salt(**options: object) -> str:
+    """What every file depends on besides its data: the templates, static files, version
+    and the build's options."""
+    parts = [__version__, sorted(options.items())]
+    for folder in ("templates", "static"):
+        for path in sorted((HERE / folder).iterdir()):
+            parts.append((path.name, path.read_bytes()))
+    return fingerprint(*parts)
 
 
 def _attention_points(mentions: list[Mention], totals: list[dict]
@@ -143,55 +191,95 @@ def _pages(count: int, per_page: int) -> int:
     return max(1, -(-count // per_page))
 
 
-def build_site(engine: Engine, out: Path, *, site_url: str = "", embeds: str = "static",
-               title: str = "Hot Papers", fmt: str = "lumen", per_page: int = 10,
-               feed_limit: int = 30) -> BuildSummary:
+def _category_index(posts: list[Post], categories: list[str]
+                    ) -> dict[str, list[tuple[int, list[int]]]]:
+    """For each category, the days (index in `posts`) having its papers, and the positions
+    of those papers: a paper is in a category when one of its categories is it or lies
+    under it (`cs` holds `cs.LG`), as `feeds.matches_category` says."""
+    known = set(categories)
+    under: dict[str, list[str]] = {}  # a paper's category -> the known ones it is in
+
+    def holders(name: str) -> list[str]:
+        found = under.get(name)
+        if found is None:
+            parts = name.split(".")
+            found = under[name] = [p for p in (".".join(parts[:n])
+                                               for n in range(1, len(parts) + 1)) if p in known]
+        return found
+
+    index: dict[str, list[tuple[int, list[int]]]] = {c: [] for c in categories}
+    for i, post in enumerate(posts):
+        chosen: dict[str, list[int]] = {}
+        for position, entry in enumerate(post.entries):
+            for category in dict.fromkeys(c for name in entry.paper.categories
+                                          if isinstance(name, str) for c in holders(name)):
+                chosen.setdefault(category, []).append(position)
+        for category, positions in chosen.items():
+            index[category].append((i, positions))
+    return index
+
+
+def build_site(store: RawStore, out: Path, **options) -> BuildSummary:
     """Build the site into `out` from the store; returns what was written."""
+    started = time.perf_counter()
+    summary = build_from(load_site_data(store, options.pop("fmt", "lumen")), out, **options)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "static",
+               title: str = "Hot Papers", per_page: int = 10, feed_limit: int = 30,
+               workers: int | None = None) -> BuildSummary:
+    """Build the site of `data` into `out`, rendering in `workers` processes (default: one
+    per processor)."""
     if embeds not in EMBED_MODES:
         raise ValueError(f"embeds must be one of {', '.join(EMBED_MODES)}: {embeds!r}")
     if per_page < 1:
         raise ValueError("per_page must be at least 1")
     started = time.perf_counter()
     out = Path(out)
-    summary = BuildSummary(out=out)
-    write = _Writer(out, summary)
-    env = _environment()
     base = base_path(site_url)
     root = site_url.rstrip("/")
     site = {"title": title, "base": base, "embeds": embeds}
+    output = Output(out, _salt(site_url=site_url, embeds=embeds, title=title,
+                               per_page=per_page, feed_limit=feed_limit))
+    env = _environment(site)
+    digest = Digests()
 
-    def render(template: str, relative: str, **context) -> None:
-        page = "/" + relative.removesuffix("index.html")
-        html = env.get_template(template).render(site=site, page=base + page, **context)
-        write(relative, html)
+    def page(template: str, relative: str, key: object, **context) -> None:
+        url = base + "/" + relative.removesuffix("index.html")
+        output.add_file(relative, lambda: fingerprint(template, key), lambda: env.get_template(
+            template).render(site=site, page=url, **context))
 
-    posts = load_site_posts(engine, fmt)
+    posts = data.posts
     categories = category_slugs(posts)
     known = set(categories)
-    paper_ids = list(dict.fromkeys(e.paper.id for p in posts for e in p.entries))
-    mentions_of, totals_of = _load_attention(engine, paper_ids)
-    by_key = {(m.source, m.native_id): m for ms in mentions_of.values() for m in ms}
+    by_key = {(m.source, m.native_id): m for ms in data.mentions.values() for m in ms}
     days = [day_view(p, base, known, by_key, embeds) for p in posts]
 
     # Days, and the home page in pages.
     for i, day in enumerate(days):
         newer = days[i - 1] if i > 0 else None
         older = days[i + 1] if i + 1 < len(days) else None
-        render("day.html", f"{day.day}/index.html", day=day, newer=newer, older=older)
+        neighbours = [(d.url, d.label) if d else None for d in (newer, older)]
+        page("day.html", f"{day.day}/index.html", (digest(day), neighbours), day=day, newer=newer,
+             older=older)
     pages = _pages(len(days), per_page)
+
+    def page_url(n: int) -> str:
+        return f"{base}/" if n == 1 else f"{base}/page/{n}/"
+
     for number in range(1, pages + 1):
-        relative = "index.html" if number == 1 else f"page/{number}/index.html"
-
-        def page_url(n: int) -> str:
-            return f"{base}/" if n == 1 else f"{base}/page/{n}/"
-
-        render("index.html", relative, days=days[(number - 1) * per_page:number * per_page],
-               number=number, pages=pages,
-               newer=page_url(number - 1) if number > 1 else None,
-               older=page_url(number + 1) if number < pages else None)
+        shown = days[(number - 1) * per_page:number * per_page]
+        links = (page_url(number - 1) if number > 1 else None,
+                 page_url(number + 1) if number < pages else None)
+        page("index.html", "index.html" if number == 1 else f"page/{number}/index.html",
+             ([digest(d) for d in shown], number, pages, links), days=shown, number=number,
+             pages=pages,
+             newer=links[0], older=links[1])
 
     # Papers: the latest post's view of each, every live mention, the days it was on.
-    papers = {}
+    papers: dict[str, PaperView] = {}
     for post, day in zip(posts, days, strict=True):
         for entry, view in zip(post.entries, day.papers, strict=True):
             if entry.paper.id not in papers:
@@ -199,60 +287,97 @@ def build_site(engine: Engine, out: Path, *, site_url: str = "", embeds: str = "
             papers[entry.paper.id].days.append((day.day, day.url, view.rank))
     search = []
     for paper_id, view in papers.items():
-        mentions = mentions_of.get(paper_id, [])
+        mentions = data.mentions.get(paper_id, [])
         view.mentions = [mention_card(m, None, embeds) for m in mentions]
-        view.sparkline = sparkline(_attention_points(mentions, totals_of.get(paper_id, [])))
-        render("paper.html", f"papers/{view.url.removeprefix(base + '/papers/')}index.html",
-               paper=view)
+        view.sparkline = sparkline(_attention_points(mentions, data.totals.get(paper_id, [])))
+        page("paper.html", view.url.removeprefix(base + "/"), view, paper=view)
         abstract = " ".join(view.abstract.split())
         search.append({"id": view.id, "title": view.title, "authors": view.authors,
                        "abstract": abstract[:SNIPPET] + ("…" if len(abstract) > SNIPPET else ""),
                        "url": view.url})
-    write("search-index.json",
-          json.dumps(search, ensure_ascii=False, separators=(",", ":")) + "\n")
+    output.add_file("search-index.json", lambda: fingerprint(search), lambda: json.dumps(
+        search, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     # Categories and their feeds; the feeds of all days.
-    for category in categories:
-        listed, having = [], []  # the days with papers of the category, and their posts
-        for post, day in zip(posts, days, strict=True):
-            chosen = [p for p in day.papers
-                      if matches_category([c for c, _ in p.categories], category)]
-            if chosen:
-                listed.append((day, chosen))
-                having.append(post)
-        render("category.html", f"categories/{category}/index.html", category=category,
-               listed=listed)
-        for name, data in feed_documents(having, root, title, category, feed_limit).items():
-            write(f"categories/{category}/{name}", data)
-    render("categories.html", "categories/index.html",
-           categories=[(c, f"{base}/categories/{c}/") for c in categories])
-    for name, data in feed_documents(posts, root, title, None, feed_limit).items():
-        write(name, data)
+    items: dict = {}  # a paper's feed item, made once per day and rank
+    for category, having in _category_index(posts, categories).items():
+        listed = [(days[i], [days[i].papers[p] for p in positions]) for i, positions in having]
+        key = (category, [(digest(days[i]), positions) for i, positions in having])
+        page("category.html", f"categories/{category}/index.html", key,
+             category=category, listed=listed)
+        entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
+                           root, category, items) for i, positions in having[:feed_limit]]
+        _feeds(output, f"categories/{category}/", entries, root, title, category, digest)
+    page("categories.html", "categories/index.html", categories,
+         categories=[(c, f"{base}/categories/{c}/") for c in categories])
+    entries = [FeedDay(post, list(enumerate(post.entries, start=1)), root, None, items)
+               for post in posts[:feed_limit]]
+    _feeds(output, "", entries, root, title, None, digest)
 
     # Archive by month, 404, sitemap, robots, static files.
     months: dict[str, list] = {}
     for day in days:
         months.setdefault(day.day[:7], []).append(day)
-    render("archive.html", "archive/index.html", months=list(months.items()))
-    render("404.html", "404.html")
+    page("archive.html", "archive/index.html",
+         [(m, [(d.url, d.label, len(d.papers)) for d in ds]) for m, ds in months.items()],
+         months=list(months.items()))
+    page("404.html", "404.html", None)
     locations = [f"{base}/", f"{base}/archive/", f"{base}/categories/",
                  *(f"{base}/page/{n}/" for n in range(2, pages + 1)),
                  *(d.url for d in days), *(p.url for p in papers.values()),
                  *(f"{base}/categories/{c}/" for c in categories)]
     origin = root.removesuffix(base) if base else root
-    write("sitemap.xml", env.get_template("sitemap.xml").render(
-        urls=[(origin + loc, lastmod) for loc, lastmod in _lastmods(locations, days)]))
+    urls = [(origin + loc, lastmod) for loc, lastmod in _lastmods(locations, days)]
+    output.add_file("sitemap.xml", lambda: fingerprint(urls),
+                    lambda: env.get_template("sitemap.xml").render(urls=urls))
     robots = "User-agent: *\nAllow: /\n"
     if root:
         robots += f"Sitemap: {root}/sitemap.xml\n"
-    write("robots.txt", robots)
-    write("favicon.svg", (HERE / "static" / "favicon.svg").read_bytes())
-    for name in STATIC_FILES:
-        write(f"static/{name}", (HERE / "static" / name).read_bytes())
-    summary.seconds = time.perf_counter() - started
-    return summary
+    output.add_file("robots.txt", lambda: fingerprint(robots), lambda: robots)
+    for name in ("favicon.svg", *(f"static/{n}" for n in STATIC_FILES)):
+        output.add_file(name, lambda: "static", lambda name=name: (
+            HERE / "static" / Path(name).name).read_bytes())
+
+    _prepare(env)  # what every process needs, made once before they part
+    output.run(workers if workers is not None else _processors())
+    removed = output.finish()
+    warnings = [] if root else [
+        "site_url is not set, so the feeds' links and entry ids are relative: feed readers "
+        "cannot follow them. Set site_url (or HOTPAPERS_SITE_URL) to the site's address"]
+    return BuildSummary(out=out, written=output.written, unchanged=output.unchanged,
+                        rendered=output.rendered, removed=removed, warnings=warnings,
+                        seconds=time.perf_counter() - started)
 
 
-def _lastmods(locations: list[str], days: list) -> list[tuple[str, str | None]]:
+def _feeds(output: Output, folder: str, entries: list[FeedDay], root: str, title: str,
+           category: str | None, digest: Digests) -> None:
+    """The three documents of one feed, made together."""
+    names = ("rss.xml", "atom.xml", "feed.json")
+
+    def key() -> str:
+        return fingerprint(category, [(digest(e.post), [r for r, _ in e.ranked])
+                                      for e in entries])
+
+    def make() -> list[bytes]:
+        made = documents(entries, root, title, category)
+        return [made[name] for name in names]
+
+    output.add([folder + name for name in names], key, make)
+
+
+def _prepare(env) -> None:
+    for name in env.list_templates():
+        env.get_template(name)
+    env.globals["fragments"].prepare()
+
+
+def _processors() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _lastmods(locations: list[str], days: list[DayView]) -> list[tuple[str, str | None]]:
     dated = {d.url: d.generated or None for d in days}
     return [(loc, dated.get(loc)) for loc in dict.fromkeys(locations)]

@@ -25,6 +25,8 @@ COUNTS = ("likes", "reposts", "quotes", "replies", "points")
 SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "hn": "Hacker News",
                  "reddit": "Reddit", "hf": "Hugging Face"}
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
+# An http(s) URL of characters that need no quoting (no brackets: urlsplit checks those).
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9:/?#@!$&'()*+,;=%._~-]*", re.IGNORECASE)
 
 
 # -- places ---------------------------------------------------------------------------------
@@ -45,7 +47,8 @@ def paper_slug(paper_id: str) -> str:
 
 
 def paper_path(base: str, paper_id: str) -> str:
-    return f"{base}/papers/{paper_slug(paper_id)}/"
+    """A paper's page: a file, not a folder (a folder per paper costs a build dearly)."""
+    return f"{base}/papers/{paper_slug(paper_id)}.html"
 
 
 def day_path(base: str, post: Post) -> str:
@@ -55,6 +58,8 @@ def day_path(base: str, post: Post) -> str:
 def http_url(url: str | None) -> str | None:
     """`url` when it is an http(s) URL (spaces and quotes percent-encoded), else None."""
     url = " ".join((url or "").split())
+    if _PLAIN_URL.fullmatch(url):  # the usual case, and what the slow way gives for it
+        return url
     try:
         scheme = urlsplit(url).scheme.lower() if url else ""
     except ValueError:
@@ -144,6 +149,10 @@ class PaperView:
     submitted: str | None = None
     days: list[tuple[str, str, int]] = field(default_factory=list)  # (day, url, rank)
     sparkline: Sparkline | None = None
+
+    @property
+    def author_line(self) -> str:
+        return ", ".join(self.authors)
 
 
 def paper_view(paper: Paper, base: str, known_categories: set[str],

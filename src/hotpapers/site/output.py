@@ -1,0 +1,215 @@
+"""The site's output folder: jobs that make files, run in parallel processes, atomic writes,
+and a manifest of what each file was made from, so that a rebuild renders only the files
+whose inputs changed and removes the ones no longer made."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import threading
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MANIFEST", "Digests", "Output", "fingerprint"]
+
+MANIFEST = ".hotpapers-site.json"
+MANIFEST_VERSION = 1
+# What became of a file: written; made again but its bytes were those on disk; kept as is.
+WRITTEN, SAME, KEPT = "written", "same", "kept"
+PARALLEL_FROM = 200  # fewer jobs than this are done in one process: a fork costs more
+
+
+def fingerprint(*inputs: object) -> str:
+    """A digest of the data a file is made from: dataclasses, lists, tuples, dicts, str,
+    numbers, dates, None (anything whose `repr` shows all of its value)."""
+    return hashlib.blake2b(repr(inputs).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
+
+
+class Digests:
+    """The fingerprint of each object, made once: a day's view is part of many pages' inputs
+    (its page, a home page, its categories' pages). Objects must live as long as this."""
+
+    def __init__(self) -> None:
+        self._known: dict[int, str] = {}
+
+    def __call__(self, thing: object) -> str:
+        found = self._known.get(id(thing))
+        if found is None:
+            found = self._known[id(thing)] = fingerprint(thing)
+        return found
+
+
+@dataclass
+class _Job:
+    files: tuple[str, ...]
+    key: Callable[[], str]  # the fingerprint of what the files are made from
+    make: Callable[[], Sequence[str | bytes]]  # their contents, in the order of `files`
+
+
+class Output:
+    """Makes files under `root`. Files whose fingerprint is the one the last build recorded,
+    and which are still there, are not made again; a made file is written (to a temporary
+    name, then renamed) only when its bytes differ from the file on disk."""
+
+    def __init__(self, root: Path, salt: str):
+        self.root = root
+        self.salt = salt  # what every file also depends on: templates, version, options
+        self.recorded = self._read_manifest()
+        self.made: dict[str, str] = {}
+        self.written: list[str] = []
+        self.unchanged = 0
+        self.rendered = 0  # files made (written or found the same), not kept by the manifest
+        self.processes = 0  # how many processes the last run used
+        self._jobs: list[_Job] = []
+        self._folders: set[str] = set()
+        # Without a manifest the folder's files are unknown: compare with whatever is there.
+        self._compare_all = self.recorded is None and root.exists()
+
+    def _read_manifest(self) -> dict[str, str] | None:
+        try:
+            data = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if (not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION
+                or data.get("salt") != self.salt or not isinstance(data.get("files"), dict)):
+            return None
+        return data["files"]
+
+    def add(self, files: Sequence[str], key: Callable[[], str],
+            make: Callable[[], Sequence[str | bytes]]) -> None:
+        """Queue a job making `files` together (e.g. the three documents of a feed)."""
+        self._jobs.append(_Job(tuple(files), key, make))
+
+    def add_file(self, relative: str, key: Callable[[], str],
+                 make: Callable[[], str | bytes]) -> None:
+        self.add((relative,), key, lambda: (make(),))
+
+    def run(self, workers: int = 1) -> None:
+        """Do the queued jobs: in `workers` processes (forked, sharing everything prepared)
+        when there are at least PARALLEL_FROM jobs, there is fork, and no other thread
+        runs (a fork copies no thread, nor a lock another thread holds)."""
+        jobs, self._jobs = self._jobs, []
+        if (len(jobs) < PARALLEL_FROM or not hasattr(os, "fork")
+                or threading.active_count() > 1):
+            workers = 1
+        self.processes = workers = max(1, workers)
+        results = ([self._do(job) for job in jobs] if workers == 1
+                   else self._run_forked(jobs, workers))
+        for job, (key, statuses) in zip(jobs, results, strict=True):
+            for relative, status in zip(job.files, statuses, strict=True):
+                self.made[relative] = key
+                if status == WRITTEN:
+                    self.written.append(relative)
+                else:
+                    self.unchanged += 1
+                self.rendered += status != KEPT
+
+    def _run_forked(self, jobs: list[_Job], workers: int) -> list[tuple[str, list[str]]]:
+        children = []
+        for worker in range(1, workers):
+            read_end, write_end = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: its share of the jobs, then its results, then out
+                os.close(read_end)
+                code = 0
+                try:
+                    done = [self._do(job) for job in jobs[worker::workers]]
+                    payload = pickle.dumps(("ok", done))
+                except BaseException:
+                    payload, code = pickle.dumps(("error", traceback.format_exc())), 1
+                with os.fdopen(write_end, "wb") as pipe:
+                    pipe.write(payload)
+                os._exit(code)
+            os.close(write_end)
+            children.append((worker, pid, read_end))
+        results: list = [None] * len(jobs)
+        failure = None
+        try:
+            for index in range(0, len(jobs), workers):
+                results[index] = self._do(jobs[index])
+        finally:
+            for worker, pid, read_end in children:
+                with os.fdopen(read_end, "rb") as pipe:
+                    payload = pipe.read()
+                os.waitpid(pid, 0)
+                status, value = pickle.loads(payload) if payload else ("error", "no result")
+                if status != "ok":
+                    failure = failure or value
+                    continue
+                for offset, result in enumerate(value):
+                    results[worker + offset * workers] = result
+        if failure:
+            raise RuntimeError(f"a site build process failed:\n{failure}")
+        return results
+
+    def _do(self, job: _Job) -> tuple[str, list[str]]:
+        key = job.key()
+        recorded = self.recorded or {}
+        if all(recorded.get(f) == key and os.path.exists(self.root / f) for f in job.files):
+            return key, [KEPT] * len(job.files)
+        statuses = []
+        for relative, content in zip(job.files, job.make(), strict=True):
+            compare = self._compare_all or relative in recorded
+            statuses.append(self._write(relative, content, compare))
+        return key, statuses
+
+    def _write(self, relative: str, content: str | bytes, compare: bool) -> str:
+        data = content.encode("utf-8") if isinstance(content, str) else content
+        path = self.root / relative
+        if compare:
+            try:
+                with open(path, "rb") as handle:
+                    if handle.read() == data:
+                        return SAME
+            except OSError:
+                pass
+        folder = os.path.dirname(relative)
+        if folder not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        temporary = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
+        try:
+            # 0o666 less the umask, like any new file; no fsync: the store is the record.
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+            finally:
+                os.close(fd)
+            os.replace(temporary, path)
+        except BaseException:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+            raise
+        return WRITTEN
+
+    def finish(self) -> list[str]:
+        """Remove the files the last build made and this one did not (only those: nothing
+        else in the folder is touched), record the manifest; return what was removed."""
+        removed = []
+        for relative in sorted(set(self.recorded or ()) - set(self.made)):
+            path = self.root / relative
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                continue
+            removed.append(relative)
+            _remove_empty_folders(path.parent, self.root)
+        manifest = {"version": MANIFEST_VERSION, "salt": self.salt, "files": self.made}
+        self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
+        return removed
+
+
+def _remove_empty_folders(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:  # not empty, or not ours to remove
+            return
+        folder = folder.parent

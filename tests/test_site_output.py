@@ -1,0 +1,182 @@
+"""The site's output folder: jobs in parallel processes, the manifest, stale files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from hotpapers.site import output as output_module
+from hotpapers.site.output import MANIFEST, Digests, Output, fingerprint
+
+FORKS = hasattr(os, "fork")
+
+
+def files_of(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != MANIFEST}
+
+
+def queue(output: Output, count: int, text: str = "page", fail_at: int | None = None) -> None:
+    for i in range(count):
+        def make(i=i):
+            if i == fail_at:
+                raise ValueError(f"job {i} cannot be made")
+            return f"{text} {i} made by a process\n"
+        output.add_file(f"p/{i % 7}/{i}.html", lambda i=i: fingerprint(text, i), make)
+
+
+def in_fresh_process(scenario: str, folder: Path) -> dict:
+    """One of this module's scenarios, run in a new interpreter: pytest-httpserver's thread
+    runs in this one, and a build never forks beside another thread."""
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import test_site_output as t; "
+            "print(json.dumps(getattr(t, sys.argv[2])(sys.argv[3])))")
+    done = subprocess.run([sys.executable, "-c", code, str(Path(__file__).parent), scenario,
+                           str(folder)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def parallel_versus_serial(folder: str) -> dict:
+    root = Path(folder)
+    serial, parallel = Output(root / "a", "s"), Output(root / "b", "s")
+    queue(serial, 450)
+    queue(parallel, 450)
+    serial.run(workers=1)
+    parallel.run(workers=3)
+    return {"processes": [serial.processes, parallel.processes],
+            "written": [serial.written, parallel.written],
+            "same_files": files_of(root / "b") == files_of(root / "a"),
+            "same_made": parallel.made == serial.made, "rendered": parallel.rendered,
+            "left": [str(p) for p in root.rglob("*.tmp")]}
+
+
+def failing_job_elsewhere(folder: str) -> dict:
+    output = Output(Path(folder), "s")
+    queue(output, 300, fail_at=1)  # job 1 belongs to the second process
+    try:
+        output.run(workers=2)
+    except RuntimeError as exc:
+        error = str(exc)
+    else:
+        error = None
+    return {"error": error, "manifest": (Path(folder) / MANIFEST).exists(),
+            "left": [str(p) for p in Path(folder).rglob("*.tmp")]}
+
+
+@pytest.mark.skipif(not FORKS, reason="needs os.fork")
+def test_parallel_jobs_make_the_same_files_as_one_process(tmp_path):
+    found = in_fresh_process("parallel_versus_serial", tmp_path)
+    assert found["processes"] == [1, 3]
+    expected = [f"p/{i % 7}/{i}.html" for i in range(450)]
+    assert found["written"] == [expected, expected]
+    assert found["same_files"] and found["same_made"] and found["rendered"] == 450
+    assert found["left"] == []
+    assert len(files_of(tmp_path / "b")) == 450
+
+
+@pytest.mark.skipif(not FORKS, reason="needs os.fork")
+def test_a_failing_job_in_another_process_fails_the_run(tmp_path):
+    found = in_fresh_process("failing_job_elsewhere", tmp_path)
+    assert found["error"].startswith("a site build process failed:")
+    assert "ValueError: job 1 cannot be made" in found["error"]
+    assert not found["manifest"] and found["left"] == []
+
+
+def test_another_thread_keeps_the_build_in_one_process(tmp_path):
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        output = Output(tmp_path, "s")
+        queue(output, output_module.PARALLEL_FROM)
+        output.run(workers=2)
+    finally:
+        stop.set()
+        other.join()
+    assert output.processes == 1 and len(output.written) == output_module.PARALLEL_FROM
+
+
+def test_few_jobs_stay_in_one_process(tmp_path):
+    output = Output(tmp_path, "s")
+    queue(output, output_module.PARALLEL_FROM - 1)
+    output.run(workers=4)
+    assert output.processes == 1 and len(output.written) == output_module.PARALLEL_FROM - 1
+
+
+def test_manifest_keeps_files_whose_inputs_did_not_change(tmp_path):
+    first = Output(tmp_path, "s")
+    queue(first, 5)
+    first.run()
+    first.finish()
+    recorded = json.loads((tmp_path / MANIFEST).read_text())
+    assert recorded["salt"] == "s" and sorted(recorded["files"]) == sorted(first.made)
+
+    (tmp_path / "p/3/3.html").unlink()  # someone deleted it: made again
+    second = Output(tmp_path, "s")
+    queue(second, 5)
+    second.run()
+    assert second.written == ["p/3/3.html"] and second.rendered == 1
+    assert second.unchanged == 4
+
+    third = Output(tmp_path, "s")
+    queue(third, 5, text="other")  # new inputs for every file
+    third.run()
+    assert third.rendered == 5 and len(third.written) == 5
+    assert (tmp_path / "p/1/1.html").read_text() == "other 1 made by a process\n"
+
+
+def test_a_new_salt_makes_everything_again_but_writes_only_what_differs(tmp_path):
+    first = Output(tmp_path, "old templates")
+    queue(first, 4)
+    first.run()
+    first.finish()
+    stamp = (tmp_path / "p/2/2.html").stat().st_mtime_ns
+    second = Output(tmp_path, "new templates")
+    assert second.recorded is None
+    queue(second, 4)
+    second.run()
+    assert second.rendered == 4 and second.written == [] and second.unchanged == 4
+    assert (tmp_path / "p/2/2.html").stat().st_mtime_ns == stamp
+
+
+def test_files_no_longer_made_are_removed_and_nothing_else(tmp_path):
+    first = Output(tmp_path, "s")
+    queue(first, 10)
+    first.run()
+    first.finish()
+    (tmp_path / "CNAME").write_text("papers.example.org\n")  # the owner's, not ours
+    (tmp_path / "p" / "6" / "notes.txt").write_text("mine\n")
+    second = Output(tmp_path, "s")
+    queue(second, 3)
+    second.run()
+    removed = second.finish()
+    assert removed == sorted(f"p/{i % 7}/{i}.html" for i in range(3, 10))
+    assert sorted(files_of(tmp_path)) == ["CNAME", "p/0/0.html", "p/1/1.html", "p/2/2.html",
+                                          "p/6/notes.txt"]
+    assert not (tmp_path / "p" / "5").exists()  # emptied, so removed
+    assert json.loads((tmp_path / MANIFEST).read_text())["files"] == second.made
+
+
+def test_a_broken_manifest_is_ignored(tmp_path):
+    tmp_path.joinpath(MANIFEST).write_text("{not json")
+    output = Output(tmp_path, "s")
+    assert output.recorded is None
+    queue(output, 2)
+    output.run()
+    assert output.finish() == [] and len(output.written) == 2
+
+
+def test_fingerprints_tell_values_apart():
+    assert fingerprint("a", [1, 2]) == fingerprint("a", [1, 2])
+    assert fingerprint("a", [1, 2]) != fingerprint("a", [2, 1])
+    assert fingerprint("1") != fingerprint(1)
+    assert fingerprint("\ud800") != fingerprint("\ufffd")  # lone surrogates do not break it
+    digest = Digests()
+    thing = ["x"]
+    assert digest(thing) == fingerprint(thing) == digest(thing)
