@@ -1,4 +1,5 @@
-"""Feeds of the published days: RSS 2.0 and Atom (written by feedgen) and JSON Feed 1.1.
+"""Feeds of the published days: RSS 2.0 and Atom (Jinja2 XML templates, autoescaped) and
+JSON Feed 1.1.
 
 `feed_documents(posts, site_url)` gives the three documents of one feed, as bytes keyed by
 file name (`rss.xml`, `atom.xml`, `feed.json`): one entry per day, newest first, the newest
@@ -32,11 +33,14 @@ time, or 1970-01-01T00:00:00Z for a feed with no entries.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from email.utils import format_datetime
 from html import escape
+from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from hotpapers.models import Post, PostEntry
@@ -208,51 +212,34 @@ def _days(posts: Sequence[Post], site_url: str, category: str | None,
 
 # -- documents -------------------------------------------------------------------------
 
-def _generator(kind: str, *, title: str, description: str, home: str, base: str,
-               updated: datetime):
-    from feedgen.feed import FeedGenerator  # lazily: the site's start-up stays lean
+_TEMPLATES = Path(__file__).with_name("templates")
 
-    fg = FeedGenerator()
-    fg.id(base)
-    fg.title(title)
-    fg.description(description)
-    # RSS takes the last link as its channel link: the self link goes first.
-    self_type = "application/atom+xml" if kind == "atom" else "application/rss+xml"
-    fg.link(href=base + ("atom.xml" if kind == "atom" else "rss.xml"), rel="self",
-            type=self_type)
-    fg.link(href=home, rel="alternate", type="text/html")
-    fg.language(LANGUAGE)
-    fg.generator(GENERATOR)
-    fg.updated(updated)  # also RSS's lastBuildDate, which feedgen sets to now otherwise
-    if kind == "atom":
-        fg.author(name=title)
-    return fg
+
+@functools.cache
+def _template(name: str):
+    """A feed's XML template; Jinja's autoescape is XML's escaping (& < > " ')."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=True,
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True, auto_reload=False)
+    env.filters["rfc822"] = format_datetime  # RSS: "Mon, 04 Mar 2024 09:00:00 +0000"
+    env.filters["rfc3339"] = _rfc3339
+    return env.get_template(name)
+
+
+def _xml(name: str, days: list[FeedDay], meta: dict, **extra) -> bytes:
+    return _template(name).render(days=days, generator=GENERATOR, language=LANGUAGE,
+                                  **meta, **extra).encode("utf-8")
 
 
 def _rss(days: list[FeedDay], meta: dict, site_category: str | None) -> bytes:
-    fg = _generator("rss", **meta)
-    for day in days:
-        fe = fg.add_entry(order="append")
-        fe.title(day.title)
-        fe.link(href=day.url)
-        fe.guid(day.id, permalink=site_category is None)
-        fe.description(day.content_html())
-        fe.published(day.moment)
-    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    # An entry of a category's feed is not a page of its own: its guid is no permalink.
+    return _xml("rss.xml", days, meta, permalinks="true" if site_category is None else "false")
 
 
 def _atom(days: list[FeedDay], meta: dict) -> bytes:
-    fg = _generator("atom", **meta)
-    for day in days:
-        fe = fg.add_entry(order="append")
-        fe.id(day.id)
-        fe.title(day.title)
-        fe.link(href=day.url, rel="alternate", type="text/html")
-        fe.published(day.moment)
-        fe.updated(day.moment)
-        fe.content(day.content_html(), type="html")
-        fe.summary(day.summary())
-    return fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return _xml("atom.xml", days, meta)
 
 
 def _json_feed(days: list[FeedDay], meta: dict) -> bytes:
