@@ -24,6 +24,7 @@ import json
 import os
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -246,9 +247,11 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
     env = _environment(site)
     digest = Digests()
 
-    def page(template: str, relative: str, key: object, **context) -> None:
+    def page(template: str, relative: str, key: Callable[[], object], **context) -> None:
+        """A page to make from `template`; `key()` gives the data it shows (called where the
+        page is made, so in parallel)."""
         url = base + "/" + relative.removesuffix("index.html")
-        output.add_file(relative, lambda: fingerprint(template, key), lambda: env.get_template(
+        output.add_file(relative, lambda: fingerprint(template, key()), lambda: env.get_template(
             template).render(site=site, page=url, **context))
 
     posts = data.posts
@@ -262,8 +265,8 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
         newer = days[i - 1] if i > 0 else None
         older = days[i + 1] if i + 1 < len(days) else None
         neighbours = [(d.url, d.label) if d else None for d in (newer, older)]
-        page("day.html", f"{day.day}/index.html", (digest(day), neighbours), day=day, newer=newer,
-             older=older)
+        page("day.html", f"{day.day}/index.html", lambda day=day, neighbours=neighbours: (
+            digest(day), neighbours), day=day, newer=newer, older=older)
     pages = _pages(len(days), per_page)
 
     def page_url(n: int) -> str:
@@ -274,9 +277,9 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
         links = (page_url(number - 1) if number > 1 else None,
                  page_url(number + 1) if number < pages else None)
         page("index.html", "index.html" if number == 1 else f"page/{number}/index.html",
-             ([digest(d) for d in shown], number, pages, links), days=shown, number=number,
-             pages=pages,
-             newer=links[0], older=links[1])
+             lambda shown=shown, number=number, links=links: (
+                 [digest(d) for d in shown], number, pages, links),
+             days=shown, number=number, pages=pages, newer=links[0], older=links[1])
 
     # Papers: the latest post's view of each, every live mention, the days it was on.
     papers: dict[str, PaperView] = {}
@@ -285,12 +288,19 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
             if entry.paper.id not in papers:
                 papers[entry.paper.id] = paper_view(entry.paper, base, known)
             papers[entry.paper.id].days.append((day.day, day.url, view.rank))
+
+    def completed(view: PaperView) -> PaperView:
+        """The paper's view with every mention and the sparkline (made with its page)."""
+        if view.sparkline is None and not view.mentions:
+            mentions = data.mentions.get(view.id, [])
+            view.mentions = [mention_card(m, None, embeds) for m in mentions]
+            view.sparkline = sparkline(_attention_points(mentions, data.totals.get(view.id, [])))
+        return view
+
     search = []
-    for paper_id, view in papers.items():
-        mentions = data.mentions.get(paper_id, [])
-        view.mentions = [mention_card(m, None, embeds) for m in mentions]
-        view.sparkline = sparkline(_attention_points(mentions, data.totals.get(paper_id, [])))
-        page("paper.html", view.url.removeprefix(base + "/"), view, paper=view)
+    for view in papers.values():
+        page("paper.html", view.url.removeprefix(base + "/"),
+             lambda view=view: completed(view), paper=view)
         abstract = " ".join(view.abstract.split())
         search.append({"id": view.id, "title": view.title, "authors": view.authors,
                        "abstract": abstract[:SNIPPET] + ("…" if len(abstract) > SNIPPET else ""),
@@ -302,14 +312,15 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
     items: dict = {}  # a paper's feed item, made once per day and rank
     for category, having in _category_index(posts, categories).items():
         listed = [(days[i], [days[i].papers[p] for p in positions]) for i, positions in having]
-        key = (category, [(digest(days[i]), positions) for i, positions in having])
-        page("category.html", f"categories/{category}/index.html", key,
+        page("category.html", f"categories/{category}/index.html",
+             lambda category=category, having=having: (
+                 category, [(digest(days[i]), positions) for i, positions in having]),
              category=category, listed=listed)
         entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
                            root, category, items) for i, positions in having[:feed_limit]]
         _feeds(output, f"categories/{category}/", entries,
                [days[i] for i, _ in having[:feed_limit]], root, title, category, digest)
-    page("categories.html", "categories/index.html", categories,
+    page("categories.html", "categories/index.html", lambda: categories,
          categories=[(c, f"{base}/categories/{c}/") for c in categories])
     entries = [FeedDay(post, list(enumerate(post.entries, start=1)), root, None, items)
                for post in posts[:feed_limit]]
@@ -319,10 +330,10 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
     months: dict[str, list] = {}
     for day in days:
         months.setdefault(day.day[:7], []).append(day)
-    page("archive.html", "archive/index.html",
-         [(m, [(d.url, d.label, len(d.papers)) for d in ds]) for m, ds in months.items()],
+    page("archive.html", "archive/index.html", lambda: [
+        (m, [(d.url, d.label, len(d.papers)) for d in ds]) for m, ds in months.items()],
          months=list(months.items()))
-    page("404.html", "404.html", None)
+    page("404.html", "404.html", lambda: None)
     locations = [f"{base}/", f"{base}/archive/", f"{base}/categories/",
                  *(f"{base}/page/{n}/" for n in range(2, pages + 1)),
                  *(d.url for d in days), *(p.url for p in papers.values()),
