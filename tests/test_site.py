@@ -425,6 +425,9 @@ def test_cli_build(site, db_url, tmp_path, monkeypatch):
     assert "twitter-tweet" in (out / "2024-03-04" / "index.html").read_text()
     bad = runner.invoke(app, ["site", "build", "--embeds", "iframe"])
     assert bad.exit_code != 0
+    one = runner.invoke(app, ["site", "build", "--out", str(tmp_path / "one"), "--jobs", "1"])
+    assert one.exit_code == 0 and "0 unchanged" in one.stdout
+    assert runner.invoke(app, ["site", "build", "--jobs", "0"]).exit_code == 2
     monkeypatch.setenv("HOTPAPERS_SITE_URL", SITE)
     absolute = runner.invoke(app, ["site", "build", "--out", str(out)])
     assert absolute.exit_code == 0 and absolute.stderr == ""

@@ -133,14 +133,6 @@ def test_sqlite_path_reads_urls_as_sqlalchemy_does(url):
                                   and "%" not in url)
 
 
-def test_rank_choices_are_the_rankings():
-    from hotpapers import ranking
-    from hotpapers.cli import rank
-
-    assert list(rank.Method) == list(ranking.Method)
-    assert list(rank.Window) == list(ranking.Window)
-
-
 @sqlite_only
 def test_a_database_error_is_still_one_line(cli, db_url, tmp_path):
     connect(db_url).dispose()

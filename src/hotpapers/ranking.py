@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from sqlalchemy import Connection
 
@@ -14,24 +13,13 @@ from hotpapers.errors import InputError, NothingToDo
 from hotpapers.models import Paper
 from hotpapers.rank.filters import Filters
 from hotpapers.rank.hot import HotRules, RankedRow, rank_hot, rank_trending
+from hotpapers.rank.names import Method, Window
 from hotpapers.sources.arxiv.schedule import listing_dates
 from hotpapers.store.attention import account_attention, published_totals, window_paper_ids
 from hotpapers.store.papers import load_papers
 
 __all__ = ["Method", "Ranked", "Window", "explain_paper", "filters_from", "rank_papers",
            "rules_from", "window_range"]
-
-
-class Method(StrEnum):
-    classic = "classic"
-    hot = "hot"
-    trending = "trending"
-
-
-class Window(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
 
 
 DAYS = {Window.day: 1, Window.week: 7, Window.month: 30}

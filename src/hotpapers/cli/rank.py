@@ -4,33 +4,19 @@ paper scores what it does."""
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
+from hotpapers.rank.names import Method, Window
 
 if TYPE_CHECKING:
     from hotpapers.rank.filters import Filters
     from hotpapers.ranking import Ranked
 
 __all__ = ["explain", "rank"]
-
-
-# The choices of hotpapers.ranking's Method and Window (tests/test_startup.py checks they
-# agree), declared here so that the command line can be built without the ranking's imports.
-class Method(StrEnum):
-    classic = "classic"
-    hot = "hot"
-    trending = "trending"
-
-
-class Window(StrEnum):
-    day = "day"
-    week = "week"
-    month = "month"
 
 
 MethodOption = Annotated[Method, typer.Option(help="Ranking method.")]
@@ -125,8 +111,8 @@ def rank(
     the_day = parse_day(day)
     engine = connect(state.db_url)
     with engine.connect() as conn:
-        ranked = ranking.rank_papers(conn, the_day, ranking.Method(method),
-                                     ranking.Window(window), settings, now(), filters)
+        ranked = ranking.rank_papers(conn, the_day, method,
+                                     window, settings, now(), filters)
     if as_json:
         print(json.dumps(_json(ranked), indent=2, ensure_ascii=False))
         return
@@ -192,8 +178,8 @@ def explain(
     the_day = parse_day(day) if day else None
     engine = connect(state.db_url)
     with engine.connect() as conn:
-        found = ranking.explain_paper(conn, paper_id, the_day, ranking.Method(method),
-                                      ranking.Window(window), state.settings, now())
+        found = ranking.explain_paper(conn, paper_id, the_day, method,
+                                      window, state.settings, now())
     if as_json:
         print(json.dumps(found, indent=2, ensure_ascii=False))
         return

@@ -29,8 +29,12 @@ def build_command(
     embeds: Annotated[Embeds, typer.Option(
         help="static: a card per mention, no third-party script; oembed: the stored "
         "embed HTML with the platform's script, as the original did.")] = Embeds.static,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", min=1, metavar="N",
+        help="Processes rendering pages (default: one per CPU).")] = None,
 ) -> None:
-    """Build the site from the store; only files whose content changed are rewritten.
+    """Build the site from the store; only pages whose data changed are made again, and
+    files an earlier build made that are no longer made are removed.
 
     Links are root-relative under site_url's path: serve DIR over HTTP to browse it
     (e.g. python -m http.server -d DIR).
@@ -43,7 +47,8 @@ def build_command(
     state = state_of(ctx)
     settings = state.settings
     with open_raw(state.db_url) as store:
-        summary = build_site(store, out, site_url=settings.site_url, embeds=embeds.value)
+        summary = build_site(store, out, site_url=settings.site_url, embeds=embeds.value,
+                             workers=jobs)
     for warning in summary.warnings:
         err.print(f"hotpapers: warning: {warning}", highlight=False, soft_wrap=True)
     state.say(summary.line())

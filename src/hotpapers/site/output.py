@@ -25,9 +25,10 @@ PARALLEL_FROM = 200  # fewer jobs than this are done in one process: a fork cost
 
 def fingerprint(*inputs: object) -> str:
     """A digest of the data a file is made from: dataclasses, lists, tuples, dicts, str,
-    numbers, dates, None (anything whose `repr` shows all of its value)."""
-    return hashlib.blake2b(repr(inputs).encode("utf-8", "surrogatepass"),
-                           digest_size=16).hexdigest()
+    numbers, dates, None. Pickled, which is twice as fast as `repr`: equal data pickled
+    from objects shared differently may differ (then the file is only made again, and
+    written only if its bytes changed), different data never pickles the same."""
+    return hashlib.blake2b(pickle.dumps(inputs, protocol=5), digest_size=16).hexdigest()
 
 
 class Digests:
