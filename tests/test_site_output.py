@@ -163,6 +163,18 @@ def test_files_no_longer_made_are_removed_and_nothing_else(tmp_path):
     assert json.loads((tmp_path / MANIFEST).read_text())["files"] == second.made
 
 
+def test_files_of_a_build_with_other_options_are_removed_too(tmp_path):
+    first = Output(tmp_path, "ten days a page")
+    queue(first, 10)
+    first.run()
+    first.finish()
+    second = Output(tmp_path, "three days a page")
+    queue(second, 3)
+    second.run()
+    assert second.rendered == 3  # another salt: nothing kept, all made again
+    assert second.finish() == sorted(f"p/{i % 7}/{i}.html" for i in range(3, 10))
+
+
 def test_a_broken_manifest_is_ignored(tmp_path):
     tmp_path.joinpath(MANIFEST).write_text("{not json")
     output = Output(tmp_path, "s")

@@ -164,12 +164,14 @@ class _Fragments:
 
 
 def _salt(**options: object) -> str:
-    """What every file depends on besides its data: the templates, static files, version
-    and the build's options."""
+    """What every file depends on besides its data: the build's options, and the code and
+    templates that render (so that a new version, even unreleased, makes every file again)."""
+    package = HERE.parent
+    sources = [*HERE.rglob("*"), *(package / "render").rglob("*"), package / "models.py",
+               package / "store" / "site_data.py"]
     parts = [__version__, sorted(options.items())]
-    for folder in ("templates", "static"):
-        for path in sorted((HERE / folder).iterdir()):
-            parts.append((path.name, path.read_bytes()))
+    parts += [(str(path.relative_to(package)), path.read_bytes())
+              for path in sorted(sources) if path.is_file() and path.suffix != ".pyc"]
     return fingerprint(*parts)
 
 

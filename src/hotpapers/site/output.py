@@ -60,7 +60,10 @@ class Output:
     def __init__(self, root: Path, salt: str):
         self.root = root
         self.salt = salt  # what every file also depends on: templates, version, options
-        self.recorded = self._read_manifest()
+        # What the last build made, and from what: its fingerprints count only when it was
+        # made with the same salt, its list of files (to remove the stale ones) always.
+        self.previous, same_salt = self._read_manifest()
+        self.recorded = self.previous if same_salt else None
         self.made: dict[str, str] = {}
         self.written: list[str] = []
         self.unchanged = 0
@@ -69,17 +72,17 @@ class Output:
         self._jobs: list[_Job] = []
         self._folders: set[str] = set()
         # Without a manifest the folder's files are unknown: compare with whatever is there.
-        self._compare_all = self.recorded is None and root.exists()
+        self._compare_all = self.previous is None and root.exists()
 
-    def _read_manifest(self) -> dict[str, str] | None:
+    def _read_manifest(self) -> tuple[dict[str, str] | None, bool]:
         try:
             data = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            return None
+            return None, False
         if (not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION
-                or data.get("salt") != self.salt or not isinstance(data.get("files"), dict)):
-            return None
-        return data["files"]
+                or not isinstance(data.get("files"), dict)):
+            return None, False
+        return data["files"], data.get("salt") == self.salt
 
     def add(self, files: Sequence[str], key: Callable[[], str],
             make: Callable[[], Sequence[str | bytes]]) -> None:
@@ -155,7 +158,7 @@ class Output:
             return key, [KEPT] * len(job.files)
         statuses = []
         for relative, content in zip(job.files, job.make(), strict=True):
-            compare = self._compare_all or relative in recorded
+            compare = self._compare_all or relative in (self.previous or {})
             statuses.append(self._write(relative, content, compare))
         return key, statuses
 
@@ -194,7 +197,7 @@ class Output:
         """Remove the files the last build made and this one did not (only those: nothing
         else in the folder is touched), record the manifest; return what was removed."""
         removed = []
-        for relative in sorted(set(self.recorded or ()) - set(self.made)):
+        for relative in sorted(set(self.previous or ()) - set(self.made)):
             path = self.root / relative
             try:
                 path.unlink()
