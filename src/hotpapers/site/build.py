@@ -18,8 +18,6 @@ only on the store, never on the clock.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import json
 import os
 import time
@@ -36,7 +34,6 @@ from hotpapers.render.feeds import FeedDay, category_slugs, documents
 from hotpapers.site.context import (
     COUNTS,
     DayView,
-    MentionCard,
     PaperView,
     base_path,
     day_view,
@@ -45,6 +42,7 @@ from hotpapers.site.context import (
     sparkline,
     total_series,
 )
+from hotpapers.site.jinja import environment, prepare
 from hotpapers.site.output import Digests, Output, fingerprint
 from hotpapers.store.site_data import SiteData, load_site_data
 
@@ -77,90 +75,6 @@ class BuildSummary:
         removed = f", {len(self.removed)} removed" if self.removed else ""
         return (f"Done: {len(self.written)} pages written, {self.unchanged} unchanged{removed} "
                 f"in {self.seconds:.2f} s: {self.index}")
-
-
-def _environment(site: dict):
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True,
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                      keep_trailing_newline=True, auto_reload=False,
-                      bytecode_cache=_bytecode_cache())
-    env.globals["fragments"] = _Fragments(env, site["embeds"])
-    env.globals["chrome"] = _Chrome(env, site)
-    return env
-
-
-def _bytecode_cache():
-    """The compiled templates, kept in the user's cache folder between builds (compiling
-    them costs a fifth of a second); Jinja checks each against its template's source."""
-    import platformdirs
-    from jinja2 import FileSystemBytecodeCache
-
-    class Cache(FileSystemBytecodeCache):
-        def dump_bytecode(self, bucket) -> None:
-            try:
-                Path(self.directory).mkdir(parents=True, exist_ok=True)
-                super().dump_bytecode(bucket)
-            except OSError:  # a read-only home: compile every time, as without a cache
-                pass
-
-        def load_bytecode(self, bucket) -> None:
-            with contextlib.suppress(OSError):
-                super().load_bytecode(bucket)
-
-    return Cache(str(Path(platformdirs.user_cache_dir("hotpapers")) / "templates"))
-
-
-class _Chrome:
-    """The head, header and footer every page shares, rendered once (`_chrome.html`)."""
-
-    def __init__(self, env, site: dict):
-        module = env.get_template("_chrome.html").make_module({"site": site})
-        self.head, self.feeds, self.script, self.footer = (
-            macro().rstrip("\n") for macro in (module.head, module.feeds, module.script,
-                                                module.footer))
-        self._header = module.header
-        self._current = {f"{site['base']}{p}" for p in ("/", "/archive/", "/categories/")}
-        self._headers: dict[str, object] = {}
-
-    def header(self, page: str):
-        key = page if page in self._current else ""  # the page marked as current, if any
-        found = self._headers.get(key)
-        if found is None:
-            found = self._headers[key] = self._header(key).rstrip("\n")
-        return found
-
-
-class _Fragments:
-    """Parts that several pages show, rendered once: a mention's card (a day's page and the
-    paper's page), a paper's line in a category's list (every category it is in)."""
-
-    def __init__(self, env, embeds: str):
-        self._env = env
-        self._embeds = embeds
-        self._cards: dict[str, object] = {}
-        self._lines: dict[int, object] = {}
-
-    @functools.cached_property
-    def _macros(self):
-        return self._env.get_template("_macros.html").module
-
-    def prepare(self) -> None:
-        self._macros  # noqa: B018 (made before the processes part)
-
-    def card(self, card: MentionCard):
-        key = repr(card)
-        found = self._cards.get(key)
-        if found is None:
-            found = self._cards[key] = self._macros.mention(card, self._embeds)
-        return found
-
-    def listing(self, paper: PaperView):
-        found = self._lines.get(id(paper))  # the views live as long as the build
-        if found is None:
-            found = self._lines[id(paper)] = self._macros.listing(paper)
-        return found
 
 
 def _salt(**options: object) -> str:
@@ -246,7 +160,7 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
     site = {"title": title, "base": base, "embeds": embeds}
     output = Output(out, _salt(site_url=site_url, embeds=embeds, title=title,
                                per_page=per_page, feed_limit=feed_limit))
-    env = _environment(site)
+    env = environment(site)
     digest = Digests()
 
     def page(template: str, relative: str, key: Callable[[], object], **context) -> None:
@@ -352,7 +266,7 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
         output.add_file(name, lambda: "static", lambda name=name: (
             HERE / "static" / Path(name).name).read_bytes())
 
-    _prepare(env)  # what every process needs, made once before they part
+    prepare(env)  # what every process needs, made once before they part
     output.run(workers if workers is not None else _processors())
     removed = output.finish()
     warnings = [] if root else [
@@ -379,12 +293,6 @@ def _feeds(output: Output, folder: str, entries: list[FeedDay], views: list[DayV
         return [made[name] for name in names]
 
     output.add([folder + name for name in names], key, make)
-
-
-def _prepare(env) -> None:
-    for name in env.list_templates():
-        env.get_template(name)
-    env.globals["fragments"].prepare()
 
 
 def _processors() -> int:
