@@ -425,3 +425,23 @@ def test_feedparser_reads_rss_and_atom(docs):
         for e in parsed.entries:
             html = e.content[0].value if name == "atom.xml" else e.description
             assert "<li" in html and "<script" not in html and "<img" not in html
+
+
+def test_an_entry_s_inputs_change_with_every_field_it_shows():
+    from dataclasses import replace
+
+    from hotpapers.render.feeds import FeedDay
+
+    base = paper("2101.00001", "A Title", ["cs.LG"], abs_url="https://arxiv.org/abs/2101.00001")
+
+    def inputs(p: Paper = base, reposts: int = 3, likes: int = 4, generated=GEN3) -> tuple:
+        post = Post(day=DAY3, generated_at=generated, entries=[entry(p, reposts, likes, GEN3)])
+        return FeedDay(post, [(1, post.entries[0])], SITE, None).inputs()
+
+    changed = [inputs(replace(base, title="Another Title")),
+               inputs(replace(base, authors=["Grace Hopper"])),
+               inputs(replace(base, abstract="Another abstract.")),
+               inputs(replace(base, abs_url="https://arxiv.org/abs/2101.00001\x01")),
+               inputs(reposts=5), inputs(likes=6), inputs(generated=GEN3 + timedelta(seconds=1))]
+    assert inputs() == inputs()
+    assert all(other != inputs() for other in changed)

@@ -173,6 +173,13 @@ class FeedDay:
                 "</li>")
         return found
 
+    def inputs(self) -> tuple:
+        """Everything this entry is made from, for a fingerprint (kept beside the code that
+        uses it: a field shown must be listed here)."""
+        return (self.url, self.id, self.title, self.moment, [
+            (rank, e.reposts, e.likes, e.paper.id, e.paper.title, e.paper.authors,
+             e.paper.abstract, e.paper.abs_url) for rank, e in self.ranked])
+
     def content_html(self) -> str:
         if self._content is None:
             items = [self._item(rank, entry) for rank, entry in self.ranked]

@@ -234,13 +234,12 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
              category=category, listed=listed)
         entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
                            root, category, items) for i, positions in having[:feed_limit]]
-        _feeds(output, f"categories/{category}/", entries,
-               [days[i] for i, _ in having[:feed_limit]], root, title, category, digest)
+        _feeds(output, f"categories/{category}/", entries, root, title, category)
     page("categories.html", "categories/index.html", lambda: categories,
          categories=[(c, f"{base}/categories/{c}/") for c in categories])
     entries = [FeedDay(post, list(enumerate(post.entries, start=1)), root, None, items)
                for post in posts[:feed_limit]]
-    _feeds(output, "", entries, days[:feed_limit], root, title, None, digest)
+    _feeds(output, "", entries, root, title, None)
 
     # Archive by month, 404, sitemap, robots, static files.
     months: dict[str, list] = {}
@@ -277,16 +276,13 @@ def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "
                         seconds=time.perf_counter() - started)
 
 
-def _feeds(output: Output, folder: str, entries: list[FeedDay], views: list[DayView],
-           root: str, title: str, category: str | None, digest: Digests) -> None:
-    """The three documents of one feed, made together. Their inputs are the days' views
-    (which hold every field an entry shows) and the posts' times to the second."""
+def _feeds(output: Output, folder: str, entries: list[FeedDay], root: str, title: str,
+           category: str | None) -> None:
+    """The three documents of one feed, made together."""
     names = ("rss.xml", "atom.xml", "feed.json")
 
     def key() -> str:
-        return fingerprint(category, [(digest(view), e.post.generated_at,
-                                       [r for r, _ in e.ranked])
-                                      for e, view in zip(entries, views, strict=True)])
+        return fingerprint(category, [e.inputs() for e in entries])
 
     def make() -> list[bytes]:
         made = documents(entries, root, title, category)
