@@ -175,6 +175,32 @@ def test_files_of_a_build_with_other_options_are_removed_too(tmp_path):
     assert second.finish() == sorted(f"p/{i % 7}/{i}.html" for i in range(3, 10))
 
 
+def test_a_manifest_never_removes_anything_outside_the_folder(tmp_path):
+    site, outside = tmp_path / "site", tmp_path / "precious.txt"
+    outside.write_text("keep me\n")
+    first = Output(site, "s")
+    queue(first, 2)
+    first.run()
+    first.finish()
+    manifest = json.loads((site / MANIFEST).read_text())
+    manifest["files"].update({"../precious.txt": "x", str(outside): "x", MANIFEST: "x"})
+    (site / MANIFEST).write_text(json.dumps(manifest))
+    second = Output(site, "s")
+    queue(second, 1)
+    second.run()
+    assert second.finish() == ["p/1/1.html"]
+    assert outside.read_text() == "keep me\n" and (site / MANIFEST).is_file()
+
+    (site / "elsewhere").symlink_to(tmp_path, target_is_directory=True)  # a link out
+    manifest = json.loads((site / MANIFEST).read_text())
+    manifest["files"]["elsewhere/precious.txt"] = "x"
+    (site / MANIFEST).write_text(json.dumps(manifest))
+    third = Output(site, "s")
+    queue(third, 1)
+    third.run()
+    assert third.finish() == [] and outside.read_text() == "keep me\n"
+
+
 def test_a_broken_manifest_is_ignored(tmp_path):
     tmp_path.joinpath(MANIFEST).write_text("{not json")
     output = Output(tmp_path, "s")

@@ -199,6 +199,9 @@ class Output:
         removed = []
         for relative in sorted(set(self.previous or ()) - set(self.made)):
             path = self.root / relative
+            if not _inside(relative) or not path.parent.resolve().is_relative_to(
+                    self.root.resolve()):  # edited, or through a link: not ours to remove
+                continue
             try:
                 path.unlink()
             except FileNotFoundError:
@@ -208,6 +211,13 @@ class Output:
         manifest = {"version": MANIFEST_VERSION, "salt": self.salt, "files": self.made}
         self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
         return removed
+
+
+def _inside(relative: str) -> bool:
+    """Whether a manifest's path names a file under the output folder, and no other."""
+    parts = Path(relative).parts
+    return bool(parts) and not Path(relative).is_absolute() and ".." not in parts \
+        and relative != MANIFEST
 
 
 def _remove_empty_folders(folder: Path, root: Path) -> None:
