@@ -101,7 +101,8 @@ class Output:
         if (len(jobs) < PARALLEL_FROM or not hasattr(os, "fork")
                 or threading.active_count() > 1):
             workers = 1
-        self.processes = workers = max(1, workers)
+        # at least half of PARALLEL_FROM jobs a process, however many CPUs there are
+        self.processes = workers = max(1, min(workers, len(jobs) // max(1, PARALLEL_FROM // 2)))
         results = ([self._do(job) for job in jobs] if workers == 1
                    else self._run_forked(jobs, workers))
         for job, (key, statuses) in zip(jobs, results, strict=True):
