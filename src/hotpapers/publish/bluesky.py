@@ -31,6 +31,7 @@ from hotpapers.publish.bots import (
     grapheme_count,
     made_so_far,
     one_line,
+    payload_items,
     shorten,
 )
 from hotpapers.sources.http import Clock, PoliteClient, source_http
@@ -187,20 +188,9 @@ class BlueskyPublisher:
         return Receipt(self.name, uris[0], {"uris": uris})
 
     def _records(self, payloads: list[Payload]) -> list[dict[str, Any]]:
-        records: list[dict[str, Any]] = []
-        for payload in payloads:
-            try:
-                body = json.loads(payload.body)
-            except ValueError:
-                body = None
-            if not isinstance(body, list) or not all(
-                    isinstance(r, dict) and isinstance(r.get("text"), str)
-                    and isinstance(r.get("createdAt"), str) for r in body):
-                raise PublishError("bluesky: the payload is not a JSON list of post records")
-            records.extend(body)
-        if not records:
-            raise PublishError("bluesky: there is no post to send")
-        return records
+        return payload_items(payloads, lambda r: isinstance(r.get("text"), str)
+                             and isinstance(r.get("createdAt"), str),
+                             "bluesky", "post records", "post")
 
     def _xrpc(self, method: str) -> str:
         return f"{self.api}/{method}"

@@ -6,13 +6,15 @@ A link is never cut."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import regex
 
 from hotpapers.errors import NothingToDo, PublishError
-from hotpapers.publish.base import Digest, DigestPaper
+from hotpapers.publish.base import Digest, DigestPaper, Payload
 
 __all__ = [
     "ELLIPSIS",
@@ -22,6 +24,7 @@ __all__ = [
     "grapheme_count",
     "made_so_far",
     "one_line",
+    "payload_items",
     "shorten",
 ]
 
@@ -150,6 +153,24 @@ def build_thread(digest: Digest, top_n: int, fits: Fits, target: str) -> list[Bo
         raise NothingToDo(f"{target}: the digest of {digest.day} has no paper to post")
     return ([head_post(digest, len(papers), fits, target)]
             + [paper_post(paper, fits, target) for paper in papers])
+
+
+def payload_items(payloads: list[Payload], fits: Callable[[Any], bool], target: str,
+                  what: str, noun: str) -> list[dict[str, Any]]:
+    """The items of a thread's payloads, each a JSON list of items that pass `fits`; a
+    PublishError naming `target` for a payload that is not, or when there is no item."""
+    items: list[dict[str, Any]] = []
+    for payload in payloads:
+        try:
+            body = json.loads(payload.body)
+        except ValueError:
+            body = None
+        if not isinstance(body, list) or not all(isinstance(i, dict) and fits(i) for i in body):
+            raise PublishError(f"{target}: the payload is not a JSON list of {what}")
+        items.extend(body)
+    if not items:
+        raise PublishError(f"{target}: there is no {noun} to send")
+    return items
 
 
 def made_so_far(made: list[str], noun: str, nouns: str, verb: str) -> str:

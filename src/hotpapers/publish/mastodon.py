@@ -23,7 +23,13 @@ import httpx
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, PublishError, SourceError
 from hotpapers.publish.base import Digest, Payload, Receipt
-from hotpapers.publish.bots import build_thread, grapheme_count, made_so_far, one_line
+from hotpapers.publish.bots import (
+    build_thread,
+    grapheme_count,
+    made_so_far,
+    one_line,
+    payload_items,
+)
 from hotpapers.sources.http import Clock, PoliteClient, source_http
 
 __all__ = ["MastodonPublisher", "fits", "idempotency_key", "mastodon_length", "thread_statuses"]
@@ -135,19 +141,8 @@ class MastodonPublisher:
         return Receipt(self.name, urls[0], {"ids": ids})
 
     def _statuses(self, payloads: list[Payload]) -> list[dict[str, Any]]:
-        statuses: list[dict[str, Any]] = []
-        for payload in payloads:
-            try:
-                body = json.loads(payload.body)
-            except ValueError:
-                body = None
-            if not isinstance(body, list) or not all(
-                    isinstance(s, dict) and isinstance(s.get("status"), str) for s in body):
-                raise PublishError("mastodon: the payload is not a JSON list of statuses")
-            statuses.extend(body)
-        if not statuses:
-            raise PublishError("mastodon: there is no status to send")
-        return statuses
+        return payload_items(payloads, lambda s: isinstance(s.get("status"), str),
+                             "mastodon", "statuses", "status")
 
     def _scrub(self, text: str) -> str:
         return self.secrets.scrub(text).replace(self._token, "***")
