@@ -9,7 +9,8 @@ from datetime import datetime
 from sqlalchemy import Connection, delete, select
 
 from hotpapers.models import Paper
-from hotpapers.store.papers import SCALARS, save_paper
+from hotpapers.store.columns import SCALARS
+from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import (
     paper_authors,
     paper_categories,

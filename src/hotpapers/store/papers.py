@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Text, cast, delete, or_, select
 
 from hotpapers.models import Paper, Version
+from hotpapers.store.columns import SCALARS
 from hotpapers.store.schema import (
     paper_attention,
     paper_authors,
@@ -25,8 +26,6 @@ __all__ = [
 
 # The fields a published post shows; posts keep them as published when they change.
 SHOWN_FIELDS = ("title", "authors", "categories", "abstract", "abs_url", "pdf_url")
-SCALARS = ("title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
-            "journal_ref", "doi", "submitted_at", "updated_at", "announced_on", "withdrawn")
 
 
 def shown_fields(paper: Paper) -> dict:

@@ -20,12 +20,10 @@ from hotpapers.models import (
     ShownMention,
     Version,
 )
+from hotpapers.store.columns import SCALARS
 
 __all__ = ["SiteData", "load_site_data"]
 
-# As hotpapers.store.papers.SCALARS (not imported: that module imports SQLAlchemy).
-SCALARS = ("title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
-           "journal_ref", "doi", "submitted_at", "updated_at", "announced_on", "withdrawn")
 _COUNTS = ("likes", "reposts", "quotes", "replies", "points")
 _ATTENTION = ("paper_id", "source", "observed_at", "likes", "reposts", "quotes", "replies",
               "points", "mentions")
