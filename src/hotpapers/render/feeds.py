@@ -41,9 +41,10 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from hotpapers.models import Post, PostEntry
+from hotpapers.render.links import http_url
 from hotpapers.render.lumen import label_of
 
 __all__ = [
@@ -77,15 +78,8 @@ def _html(text: str | None) -> str:
 
 
 def _http_url(url: str | None) -> str | None:
-    """An http(s) URL as is (spaces and quotes percent-encoded), else None."""
-    url = _clean(url)
-    try:
-        scheme = urlsplit(url).scheme.lower() if url else ""
-    except ValueError:  # e.g. a broken IPv6 host
-        return None
-    if scheme not in ("http", "https"):
-        return None
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
+    """An http(s) URL as is (spaces and quotes percent-encoded), else None; XML-safe."""
+    return http_url(_NOT_XML.sub("\ufffd", url or ""))
 
 
 def _abs_url(entry: PostEntry) -> str:

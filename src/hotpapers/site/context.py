@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote, urlsplit
 
 from hotpapers.models import Mention, Observation, Paper, Post, PostEntry, ShownMention
+from hotpapers.render.links import http_url
 from hotpapers.render.lumen import label_of, tweet_embed
 
 __all__ = [
@@ -25,8 +26,6 @@ COUNTS = ("likes", "reposts", "quotes", "replies", "points")
 SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "hn": "Hacker News",
                  "reddit": "Reddit", "hf": "Hugging Face"}
 _SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
-# An http(s) URL of characters that need no quoting (no brackets: urlsplit checks those).
-_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9:/?#@!$&'()*+,;=%._~-]*", re.IGNORECASE)
 
 
 # -- places ---------------------------------------------------------------------------------
@@ -53,20 +52,6 @@ def paper_path(base: str, paper_id: str) -> str:
 
 def day_path(base: str, post: Post) -> str:
     return f"{base}/{post.day.isoformat()}/"
-
-
-def http_url(url: str | None) -> str | None:
-    """`url` when it is an http(s) URL (spaces and quotes percent-encoded), else None."""
-    url = " ".join((url or "").split())
-    if _PLAIN_URL.fullmatch(url):  # the usual case, and what the slow way gives for it
-        return url
-    try:
-        scheme = urlsplit(url).scheme.lower() if url else ""
-    except ValueError:
-        return None
-    if scheme not in ("http", "https"):
-        return None
-    return quote(url, safe=":/?#[]@!$&'()*+,;=%-._~")
 
 
 def _when(moment: datetime | None) -> str | None:
