@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Connection, delete, null, select
+from sqlalchemy import Connection, delete, select
 
 from hotpapers.models import Paper, Post, PostEntry, ShownMention
 from hotpapers.store.papers import load_papers, shown_fields
@@ -94,7 +94,7 @@ def save_post(conn: Connection, post: Post, fmt: str,
         conn.execute(post_entries.insert().values(
             post_id=post_id, position=position, paper_id=entry.paper.id,
             written_at=entry.written_at, reposts=entry.reposts, likes=entry.likes,
-            paper_shown=_pinned(entry.paper, stored.get(entry.paper.id)) or null()))
+            paper_shown=_pinned(entry.paper, stored.get(entry.paper.id))))
         if entry.shown:
             conn.execute(post_entry_mentions.insert(), [
                 {"post_id": post_id, "position": position, "rank": rank,

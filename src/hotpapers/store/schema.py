@@ -231,7 +231,7 @@ post_entries = Table(
     Column("position", Integer, primary_key=True),
     Column("paper_id", ForeignKey("papers.id"), nullable=False),
     Column("written_at", UtcDateTime(), comment="the per-paper stamp"),
-    Column("paper_shown", JSON,
+    Column("paper_shown", JSON(none_as_null=True),
            comment="the paper's title, authors, ... as published, when they differ from papers"),
     Column("reposts", Integer),
     Column("likes", Integer),
