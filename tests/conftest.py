@@ -72,7 +72,17 @@ def db_url(tmp_path: Path, request) -> str:
     server.dispose()
 
 
-sqlite_only = pytest.mark.skipif(bool(POSTGRES), reason="checks a SQLite-only behaviour")
+
+
+def sqlite_only(why: str):
+    """Mark a test of a behaviour only SQLite has; `why` names it in the skip reason."""
+    return pytest.mark.skipif(bool(POSTGRES), reason=f"SQLite only: {why}")
+
+
+def postgres_only(why: str):
+    """Mark a test that needs PostgreSQL; it skips, saying so, without HOTPAPERS_TEST_POSTGRES."""
+    return pytest.mark.skipif(not POSTGRES, reason=f"PostgreSQL only (set HOTPAPERS_TEST_POSTGRES "
+                                                   f"to run it): {why}")
 
 
 @pytest.fixture

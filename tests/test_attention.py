@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from conftest import POSTGRES
+from conftest import postgres_only
 from hotpapers.attention import fetch_mentions
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation, Paper, Version
@@ -198,7 +198,7 @@ def test_a_source_that_can_look_up_but_not_search_without_credentials_still_refr
     assert outcome.notes == ["not searched: bluesky search needs HOTPAPERS_BSKY_HANDLE"]
 
 
-@pytest.mark.skipif(not POSTGRES, reason="needs a PostgreSQL server")
+@postgres_only("a server time zone other than UTC is a PostgreSQL setting")
 def test_thinning_cuts_utc_days_whatever_the_servers_time_zone(db_url):
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url

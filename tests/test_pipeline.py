@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from conftest import FIXTURES, sqlite_only
+from conftest import FIXTURES
 from fakes import FakeClock
 from hotpapers.config import Settings
 from hotpapers.models import Account, Mention, Observation, Paper
@@ -197,21 +197,33 @@ def test_a_published_post_keeps_its_embeds_when_a_tweet_changes_later(engine, tm
     assert rendered(engine, date(2024, 3, 5)).encode() == later.read_bytes()
 
 
-@sqlite_only
+REFUSE = {  # a trigger refusing one paper, in each database's dialect
+    "sqlite": ["CREATE TRIGGER refuse BEFORE INSERT ON papers WHEN NEW.id = 'hep-th/9901001' "
+               "BEGIN SELECT RAISE(ABORT, 'refused'); END"],
+    "postgresql": ["CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                   "IF NEW.id = 'hep-th/9901001' THEN RAISE EXCEPTION 'refused'; END IF; "
+                   "RETURN NEW; END $$",
+                   "CREATE TRIGGER refuse BEFORE INSERT ON papers FOR EACH ROW "
+                   "EXECUTE FUNCTION refuse()"],
+}
+UNREFUSE = {"sqlite": ["DROP TRIGGER refuse"],
+            "postgresql": ["DROP TRIGGER refuse ON papers", "DROP FUNCTION refuse()"]}
+
+
 def test_a_post_failing_halfway_through_storage_leaves_nothing(engine):
     """A database trigger refuses the post's third paper: the first two must not remain."""
     from sqlalchemy import text
 
     with engine.begin() as conn:
-        conn.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON papers "
-                          "WHEN NEW.id = 'hep-th/9901001' BEGIN SELECT RAISE(ABORT, 'refused'); "
-                          "END"))
+        for statement in REFUSE[engine.dialect.name]:
+            conn.execute(text(statement))
     before = dump(engine)
     (result,) = import_legacy(engine, [LANTERNS], NOW)
     assert result.error is not None and "refused" in result.error
     assert dump(engine) == before
     with engine.begin() as conn:
-        conn.execute(text("DROP TRIGGER refuse"))
+        for statement in UNREFUSE[engine.dialect.name]:
+            conn.execute(text(statement))
     (result,) = import_legacy(engine, [LANTERNS], NOW)
     assert result.error is None
 

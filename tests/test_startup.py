@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import POSTGRES, sqlite_only
+from conftest import postgres_only
 from hotpapers.errors import InputError
 from hotpapers.store.db import MIGRATIONS, connect, migrate
 from hotpapers.store.raw import open_raw, sqlite_path
@@ -133,30 +133,41 @@ def test_sqlite_path_reads_urls_as_sqlalchemy_does(url):
                                   and "%" not in url)
 
 
-@sqlite_only
-def test_a_database_error_is_still_one_line(cli, db_url, tmp_path):
-    connect(db_url).dispose()
-    with sqlite3.connect(tmp_path / "test.sqlite3") as conn:
-        conn.execute("DROP TABLE papers")
-    conn.close()
+def drop_table(db_url: str, name: str) -> None:
+    """A migrated store that has lost a table (a damaged or hand-edited database)."""
+    from sqlalchemy import text
+
+    engine = connect(db_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE {name} CASCADE" if engine.dialect.name == "postgresql"
+                          else f"DROP TABLE {name}"))
+    engine.dispose()
+
+
+def missing_table(db_url: str, name: str) -> str:
+    """How each database names a missing table in its first error line."""
+    if db_url.startswith("sqlite"):
+        return f"no such table: {name}"
+    return f'relation "{name}" does not exist'
+
+
+def test_a_database_error_is_still_one_line(cli, db_url):
+    drop_table(db_url, "papers")
     result = cli("explain", "2101.06189", "--date", "2021-01-18")
-    assert (result.code, result.err) == (1, "hotpapers: error: database: no such table: "
-                                            "papers\n")
+    assert (result.code, result.err) == (1, "hotpapers: error: database: "
+                                            f"{missing_table(db_url, 'papers')}\n")
 
 
-@sqlite_only
 def test_a_driver_error_in_site_build_is_one_line_too(cli, db_url, tmp_path):
-    connect(db_url).dispose()
-    with sqlite3.connect(tmp_path / "test.sqlite3") as conn:
-        conn.execute("DROP TABLE posts")
-    conn.close()
+    drop_table(db_url, "posts")
     result = cli("site", "build", "--out", tmp_path / "site")
     assert result.code == 1
-    assert result.err.startswith("hotpapers: error: database: no such table: ")
+    assert result.err.startswith("hotpapers: error: database: ")
+    assert missing_table(db_url, "posts") in result.err
     assert result.err.count("\n") == 1
 
 
-@pytest.mark.skipif(not POSTGRES, reason="needs a PostgreSQL server (HOTPAPERS_TEST_POSTGRES)")
+@postgres_only("open_raw gives psycopg connections there")
 def test_open_raw_on_postgresql_gives_a_utc_psycopg_connection(db_url):
     from sqlalchemy import NullPool, create_engine, text
 

@@ -29,7 +29,7 @@ def test_migrations_build_exactly_the_declared_schema(engine):
     assert set(inspect(engine).get_table_names()) >= set(metadata.tables)
 
 
-@sqlite_only
+@sqlite_only("WAL and foreign-key pragmas are settings of SQLite files")
 def test_sqlite_file_uses_wal_and_foreign_keys(engine, tmp_path):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -45,6 +45,13 @@ def test_reconnecting_keeps_data_and_revision(db_url):
     second = connect(db_url)
     with second.connect() as conn:
         assert load_papers(conn, ["2401.00001"])["2401.00001"].title == "T"
+
+
+def test_a_plain_postgresql_url_uses_psycopg_3():
+    """`postgresql://` would mean psycopg2 to SQLAlchemy; hotpapers declares psycopg 3."""
+    engine = connect("postgresql://nobody@127.0.0.1:9/none", migrate_schema=False)
+    assert engine.dialect.driver == "psycopg"
+    engine.dispose()
 
 
 def test_bad_database_url_is_an_input_error():

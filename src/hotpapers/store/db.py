@@ -41,6 +41,8 @@ def connect(url: str, *, migrate_schema: bool = True) -> Engine:
     shown = parsed.render_as_string(hide_password=True)
     if parsed.get_backend_name() not in SUPPORTED:
         raise InputError(f"--db {shown}: only SQLite and PostgreSQL databases are supported")
+    if parsed.drivername == "postgresql":  # psycopg 3, the driver hotpapers declares
+        parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         parsed = parsed.set(database=str(path))
