@@ -208,7 +208,8 @@ def test_refresh_asks_each_status_of_its_home_server(httpserver, clock):
     live, gone = f"{home}/users/alice/statuses/42", f"{home}/users/alice/statuses/43"
     httpserver.expect_request("/one/api/v1/statuses/42").respond_with_json(
         {**status, "uri": live, "favourites_count": 77, "reblogs_count": 5})
-    httpserver.expect_request("/one/api/v1/statuses/43").respond_with_data("", status=404)
+    httpserver.expect_request("/one/api/v1/statuses/43").respond_with_json(
+        {"error": "Record not found"}, status=404)  # Mastodon's answer for a deleted status
     src = source(httpserver, clock)
     assert isinstance(src, MentionSource)
     found = src.refresh([live, gone, "https://pleroma.example/objects/5e1f"])
@@ -279,3 +280,64 @@ def test_html_text_and_links_keeps_paragraphs_and_breaks():
         '</span></a></p><p>two<br>three &amp; four</p>')
     assert text == "one https://arxiv.org/abs/2601.01234\n\ntwo\nthree & four"
     assert links == ["https://arxiv.org/abs/2601.01234"]
+
+
+# --- refresh: where a status's counts are asked, and what a 404 means (issue 13, point 2) ---
+
+REAL_STATUS = "api-v1-statuses-id.with-card.localhost-test-instance.json"
+REAL_ID = "117020609135389699"
+
+
+def real_status_at(httpserver) -> tuple[str, dict]:
+    """The real recorded status (URI `.../ap/users/ID/statuses/ID`), moved to the loopback
+    server's origin, and its URI there."""
+    origin = httpserver.url_for("").rstrip("/")
+    text = shared_path("fixtures", "real", "mastodon", REAL_STATUS).read_text()
+    status = json.loads(text.replace("http://localhost:3000", origin))
+    assert status["uri"] == f"{origin}/ap/users/117020565966271181/statuses/{REAL_ID}"
+    return status["uri"], status
+
+
+def test_p2_an_ap_status_uri_is_refreshed_at_the_instance_api_not_under_its_path(httpserver,
+                                                                                  clock):
+    uri, status = real_status_at(httpserver)
+    httpserver.expect_request(f"/ap/api/v1/statuses/{REAL_ID}").respond_with_json(
+        {"error": "Not found"}, status=404)  # where the URI's path would lead
+    httpserver.expect_request(f"/api/v1/statuses/{REAL_ID}").respond_with_json(
+        {**status, "favourites_count": 8, "reblogs_count": 3})
+    found = source(httpserver, clock, instances=("",)).refresh([uri])
+    assert found.gone == []
+    [mention] = found.mentions
+    assert mention.native_id == uri
+    assert (mention.observations[0].likes, mention.observations[0].reposts) == (8, 3)
+    assert [r.path for r, _ in httpserver.log] == [f"/api/v1/statuses/{REAL_ID}"]
+
+
+def test_p2_a_404_from_a_url_not_the_statuss_own_api_url_is_no_deletion(httpserver, clock):
+    uri, _ = real_status_at(httpserver)
+    httpserver.expect_request(f"/api/v1/statuses/{REAL_ID}").respond_with_json(
+        {"error": "Record not found"}, status=404)
+    # the same server reached under another origin: an instance that is not configured
+    elsewhere = uri.replace("://localhost:", "://127.0.0.1:")
+    assert elsewhere != uri
+    src = source(httpserver, clock, instances=("",))
+    assert src.refresh([elsewhere]).gone == []  # not the configured instance: not judged
+    assert src.refresh([uri]).gone == [uri]  # its own instance's API says not found
+
+
+def test_p2_a_404_page_that_is_not_the_apis_answer_is_no_deletion(httpserver, clock):
+    uri, _ = real_status_at(httpserver)
+    httpserver.expect_request(f"/api/v1/statuses/{REAL_ID}").respond_with_data(
+        "<html><h1>404 Not Found</h1>nginx</html>", status=404, content_type="text/html")
+    found = source(httpserver, clock, instances=("",)).refresh([uri])
+    assert (found.gone, found.mentions) == ([], [])
+
+
+def test_p2_an_answer_about_another_status_is_not_taken(httpserver, clock):
+    uri, status = real_status_at(httpserver)
+    httpserver.expect_request(f"/api/v1/statuses/{REAL_ID}").respond_with_json(
+        {**status, "id": "5", "uri": f"{httpserver.url_for('')}users/x/statuses/5"})
+    src = source(httpserver, clock, instances=("",))
+    found = src.refresh([uri])
+    assert (found.gone, found.mentions) == ([], [])
+    assert any("another status" in note for note in src.report.notes)

@@ -77,7 +77,39 @@ def _next_max_id(response: httpx.Response, statuses: list[Any]) -> str | None:
     return str(last["id"]) if isinstance(last, dict) and "id" in last else None
 
 
-_STATUS_URI = re.compile(r"^(https?://[^/]+(?:/[^/]+)*?)/users/[^/]+/statuses/(\d+)$")
+_STATUS_PATH = re.compile(r"/users/[^/]+/statuses/(\d+)$")
+
+
+def _origin(url: str) -> str:
+    """scheme://host[:port] of `url`, lower-cased."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _status_api(uri: str, instances: Sequence[str]) -> tuple[str, str, bool] | None:
+    """(API URL, local id, whether the instance is configured) of a status with a URI of
+    Mastodon's form, else None. The API is at the instance's origin (or at the configured
+    base of that origin whose path the URI is under), never under the URI's own path."""
+    parts = urlsplit(uri)
+    found = _STATUS_PATH.search(parts.path)
+    if parts.scheme not in ("http", "https") or not parts.netloc or found is None:
+        return None
+    local_id = found.group(1)
+    origin = _origin(uri)
+    for base in instances:
+        path = urlsplit(base).path
+        if _origin(base) == origin and (parts.path + "/").startswith(path + "/"):
+            return f"{base}/api/v1/statuses/{local_id}", local_id, True
+    return f"{origin}/api/v1/statuses/{local_id}", local_id, False
+
+
+def _api_error(response: httpx.Response) -> bool:
+    """Whether a 404/410 is the API's own answer (a JSON object, Mastodon's error entity),
+    not a page from something in front of it."""
+    try:
+        return isinstance(response.json(), dict)
+    except ValueError:
+        return False
 
 
 class MastodonSource(HttpSource):
@@ -93,8 +125,8 @@ class MastodonSource(HttpSource):
         super().__init__(settings, clock, transport)
         self.settings = settings
         token = secrets.mastodon_token.get_secret_value() if secrets.mastodon_token else ""
-        instances = [i.rstrip("/") for i in settings.mastodon_instances]
-        self.home = instances[0] if token and instances else None
+        self.instances = [i.rstrip("/") for i in settings.mastodon_instances]
+        self.home = self.instances[0] if token and self.instances else None
         self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
     def mentions(self, window: Window) -> Iterator[Mention]:
@@ -116,29 +148,44 @@ class MastodonSource(HttpSource):
                     f"mastodon: skipped {keep.malformed} malformed statuses")
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed:
-        """Statuses whose URI has Mastodon's form (`https://HOST/users/NAME/statuses/ID`)
-        are looked up on their home server, which holds their true counts; a 404 or 410
-        there means deleted. URIs of other server software are left as they are."""
+        """Statuses whose URI has Mastodon's form (`https://HOST[/ap]/users/NAME/statuses/ID`)
+        are looked up at their instance's API (`/api/v1/statuses/ID`), which holds their
+        true counts. Only a 404 or 410 from that API of a configured instance, answered as
+        the API answers (JSON), means deleted; URIs of other server software are left."""
         result = Refreshed()
         for uri in native_ids:
-            found = _STATUS_URI.match(uri)
+            found = _status_api(uri, self.instances)
             if found is None:
                 continue
-            base, local_id = found.groups()
+            url, local_id, own = found
             what = f"mastodon: status {uri}"
-            response = self._request("GET", f"{base}/api/v1/statuses/{local_id}", what,
-                                     accept=(404, 410),
+            base = url.removesuffix(f"/api/v1/statuses/{local_id}")
+            response = self._request("GET", url, what, accept=(404, 410),
                                      headers=self.auth if base == self.home else None)
             if response.status_code in (404, 410):
-                result.gone.append(uri)
+                if own and _api_error(response):
+                    result.gone.append(uri)
                 continue
-            try:
-                mention = parse_status(json_body(response, what, dict), self.clock.now())
-            except (KeyError, TypeError, ValueError) as exc:
-                raise SourceError(f"{what}: unexpected answer ({exc})") from None
-            mention.native_id = uri  # as stored, whatever form the server gives back
-            result.mentions.append(mention)
+            mention = self._refreshed(response, what, uri, local_id)
+            if mention is not None:
+                result.mentions.append(mention)
         return result
+
+    def _refreshed(self, response: httpx.Response, what: str, uri: str,
+                   local_id: str) -> Mention | None:
+        """The mention of a status looked up again, or None (noted) when the answer is
+        about another status than the one asked."""
+        body = json_body(response, what, dict)
+        if str(body.get("id")) != local_id and body.get("uri") != uri:
+            self.report.notes.append(f"{what}: the answer is about another status "
+                                     f"({str(body.get('id'))[:40]}); not taken")
+            return None
+        try:
+            mention = parse_status(body, self.clock.now())
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SourceError(f"{what}: unexpected answer ({exc})") from None
+        mention.native_id = uri  # as stored, whatever form the server gives back
+        return mention
 
     def _mention(self, status: Any, window: Window) -> Mention | None:
         """The status's mention, or None when it has the wrong shape."""
