@@ -514,3 +514,53 @@ def test_mastodon_a_changed_thread_is_not_taken_for_the_old_one(httpserver, cloc
     texts = [status["content"] for status in server.made.values()]
     assert len(server.made) == 3 + 2  # the second thread's statuses are new ones
     assert any("A different first paper" in text for text in texts)
+
+
+# --- hostile fields: every field the bots send stays bounded (issue 13, point 14) ------------
+
+MIB = 1 << 20
+CARD_GRAPHEMES = 300  # the card's title and description, each
+
+
+def hostile_digest() -> Digest:
+    """A digest whose free-text fields are each a mebibyte: a title, a summary line, one
+    author's name, and a thousand authors."""
+    huge = "Ab\u0301 " * (MIB // 4)  # combining accents: graphemes and code points differ
+    return Digest(day=date(2021, 1, 18), title="Hot " + huge, method="hot",
+                  generated_at=GENERATED, url=DAY_URL, papers=(
+                      DigestPaper(rank=1, id="2101.00001", title=huge, authors=(huge,),
+                                  url=URL_1, summary=huge),
+                      DigestPaper(rank=2, id="2101.00002", title="T" * MIB,
+                                  authors=tuple("N" * 1000 for _ in range(1000)),
+                                  url=URL_2, summary="")))
+
+
+def test_p14_hostile_mebibyte_fields_give_bounded_bluesky_records(httpserver, clock):
+    FakePDS(httpserver)
+    publisher = bluesky(httpserver, clock)
+    digest = hostile_digest()
+    publisher.send(digest, publisher.prepare(digest))
+    sent = created(httpserver)
+    assert len(sent) == 3
+    for body, request in sent:
+        assert len(request.get_data()) < 8_000  # the whole request, records and refs
+        record = body["record"]
+        assert graphemes(record["text"]) <= 300
+        assert len(record["text"].encode("utf-8")) <= 3000
+        if "embed" in record:
+            card = record["embed"]["external"]
+            assert 0 < graphemes(card["title"]) <= CARD_GRAPHEMES
+            assert graphemes(card["description"]) <= CARD_GRAPHEMES
+            assert card["title"].endswith("…")
+
+
+def test_p14_hostile_mebibyte_fields_give_bounded_mastodon_statuses(httpserver, clock):
+    FakeMastodon(httpserver)
+    publisher = mastodon(httpserver, clock)
+    digest = hostile_digest()
+    publisher.send(digest, publisher.prepare(digest))
+    sent = posted(httpserver)
+    assert len(sent) == 3
+    for body, request in sent:
+        assert len(request.get_data()) < 4_000
+        assert graphemes(regex.sub(r"https?://\S+", "x" * 23, body["status"])) <= 500

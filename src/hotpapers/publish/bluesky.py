@@ -28,6 +28,7 @@ from hotpapers.publish.base import Digest, Payload, Receipt
 from hotpapers.publish.bots import (
     BotPost,
     build_thread,
+    clip,
     grapheme_count,
     made_so_far,
     one_line,
@@ -42,7 +43,8 @@ log = logging.getLogger(__name__)
 
 MAX_GRAPHEMES = 300
 MAX_BYTES = 3000
-DESCRIPTION_GRAPHEMES = 300
+TITLE_GRAPHEMES = 300  # the link card's title and description: the lexicon sets no limit,
+DESCRIPTION_GRAPHEMES = 300  # so the post's own limit (the "…" included)
 COLLECTION = "app.bsky.feed.post"
 LINK = "app.bsky.richtext.facet#link"
 _TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"  # base32-sortable
@@ -74,8 +76,9 @@ def _facets(post: BotPost) -> list[dict[str, Any]]:
 
 
 def _authors(authors: tuple[str, ...]) -> str:
-    names = [one_line(a) for a in authors if one_line(a)]
-    return ", ".join(names[:3]) + (" et al." if len(names) > 3 else "")
+    """The first three authors' names, then "et al." when there are more."""
+    names = [name for name in (clip(a) for a in authors[:4]) if name]
+    return ", ".join(names[:3]) + (" et al." if len(names) > 3 or len(authors) > 4 else "")
 
 
 def post_record(post: BotPost, created_at: str) -> dict[str, Any]:
@@ -88,8 +91,8 @@ def post_record(post: BotPost, created_at: str) -> dict[str, Any]:
     if post.paper is not None:
         record["embed"] = {"$type": "app.bsky.embed.external", "external": {
             "uri": post.paper.url,
-            "title": one_line(post.paper.title),
-            "description": shorten(_authors(post.paper.authors), DESCRIPTION_GRAPHEMES),
+            "title": shorten(clip(post.paper.title) or post.paper.id, TITLE_GRAPHEMES - 1),
+            "description": shorten(_authors(post.paper.authors), DESCRIPTION_GRAPHEMES - 1),
         }}
     return record
 

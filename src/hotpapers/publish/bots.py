@@ -21,6 +21,7 @@ __all__ = [
     "BotPost",
     "Link",
     "build_thread",
+    "clip",
     "grapheme_count",
     "made_so_far",
     "one_line",
@@ -32,6 +33,7 @@ ELLIPSIS = "…"
 THREAD = "🧵"
 SUMMARY_GRAPHEMES = 100  # a paper's summary line is cut to this many graphemes
 MIN_TITLE_GRAPHEMES = 40  # a summary line is left out rather than cutting the title below this
+MAX_FIELD_CHARS = 4000  # any free-text field is cut to this many code points before fitting
 _GRAPHEME = regex.compile(r"\X")
 
 Fits = Callable[[str], bool]
@@ -51,6 +53,15 @@ def grapheme_count(text: str) -> int:
 def one_line(text: str) -> str:
     """`text` with every run of white space (line breaks too) as one space, stripped."""
     return " ".join(text.split())
+
+
+def clip(text: str, limit: int = MAX_FIELD_CHARS) -> str:
+    """`text` on one line (see `one_line`), its first `limit` code points only, ending
+    with "…" when cut: a field of any size costs the same to fit into a post."""
+    if len(text) <= limit:
+        return one_line(text)
+    head = graphemes(text[:limit])[:-1]  # the last cluster may have been cut in two
+    return one_line("".join(head)) + ELLIPSIS
 
 
 def shorten(text: str, keep: int) -> str:
@@ -118,7 +129,7 @@ def head_post(digest: Digest, count: int, fits: Fits, target: str) -> BotPost:
     after = f": {noun} by the {digest.method} ranking, {replies} {THREAD}"
     if digest.url:
         after += f"\n{digest.url}"
-    post = _post("", one_line(digest.title) or digest.day.isoformat(), after, digest.url, fits)
+    post = _post("", clip(digest.title) or digest.day.isoformat(), after, digest.url, fits)
     if post is None:
         raise PublishError(f"{target}: the head post of {digest.day} cannot fit in one post "
                            f"(is the day's URL {len(digest.url or '')} characters long?)")
@@ -128,9 +139,9 @@ def head_post(digest: Digest, count: int, fits: Fits, target: str) -> BotPost:
 def paper_post(paper: DigestPaper, fits: Fits, target: str) -> BotPost:
     """A paper's post: '<rank>. <title>', its summary line when that fits with most of the
     title, and its link on the last line."""
-    title = one_line(paper.title) or paper.id
+    title = clip(paper.title) or clip(paper.id)
     before, link = f"{paper.rank}. ", f"\n{paper.url}"
-    summary = shorten(one_line(paper.summary), SUMMARY_GRAPHEMES)
+    summary = shorten(clip(paper.summary), SUMMARY_GRAPHEMES)
     if summary:
         after = f"\n{summary}{link}"
         fitted = _fitted(before, title, after, fits)
