@@ -154,3 +154,47 @@ def test_a_byte_order_mark_and_a_corrupt_gzip(engine, tmp_path):
     broken.write_bytes(bytes(packed))
     with pytest.raises(InputError, match=r"broken\.jsonl\.gz: cannot read after"):
         import_arxiv_snapshot(engine, broken, Settings(), NOW)
+
+
+# --- a file that is not the snapshot (issue 13, point 21) -------------------------------------
+
+def binary_file(path, size=200_000):
+    """Random bytes with their share of newlines: like an executable or an image."""
+    import random
+
+    path.write_bytes(random.Random(21).randbytes(size))
+    return path
+
+
+def test_p21_a_binary_file_is_refused_in_one_line_and_nothing_is_written(cli, tmp_path,
+                                                                           engine):
+    path = binary_file(tmp_path / "a.out")
+    result = cli("import", "arxiv-snapshot", path)
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert line.startswith(f"hotpapers: error: {path}: does not look like the arXiv "
+                           "JSON-lines snapshot")
+    assert "first 100 lines" in line
+    assert count(engine) == 0
+
+
+def test_p21_good_lines_after_100_bad_ones_are_not_half_imported(engine, tmp_path):
+    from hotpapers.errors import InputError
+
+    path = write(tmp_path / "s.jsonl", ["{oops"] * 100 + [record("2403.00010")])
+    with pytest.raises(InputError, match=r"s\.jsonl: does not look like the arXiv JSON-lines"):
+        import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert count(engine) == 0
+    mixed = write(tmp_path / "m.jsonl", ["{oops"] * 99 + [record("2403.00010")])
+    assert import_arxiv_snapshot(engine, mixed, Settings(), NOW).stored == 1
+
+
+def test_p21_many_bad_lines_show_the_first_10_and_a_count(cli, tmp_path):
+    path = write(tmp_path / "s.jsonl", [record("2403.00010")] + ["{oops"] * 45)
+    result = cli("import", "arxiv-snapshot", path)
+    assert result.code == 2
+    errors = result.err.strip().splitlines()
+    assert [e.split(": not JSON (")[0] for e in errors[:10]] == [
+        f"hotpapers: error: {path}:{n}" for n in range(2, 12)]
+    assert errors[10:] == ["hotpapers: error: ... and 35 more bad lines"]
+    assert "Done: 1 papers imported, 45 bad lines skipped" in result.out

@@ -1,5 +1,6 @@
 """`hotpapers import arxiv-snapshot`: the public arXiv metadata snapshot into the store,
-streamed in batches with bounded memory; bad lines are reported and skipped."""
+streamed in batches with bounded memory; bad lines are reported and skipped, and a file
+whose first lines are all bad is refused before anything is written."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from hotpapers.store.bulk import save_papers_bulk
 __all__ = ["BATCH", "SnapshotImport", "import_arxiv_snapshot"]
 
 BATCH = 2000
-
+PROBE = 100  # a file whose first PROBE lines are all bad is not the snapshot (<= BATCH)
 
 KEEP_BAD = 1000  # bad lines remembered with their reason; the rest are only counted
 
@@ -52,14 +53,27 @@ def _batches(lines: Iterator[SnapshotLine]) -> Iterator[list[SnapshotLine]]:
         yield batch
 
 
+def _check_looks_like_snapshot(path: Path, first: list[SnapshotLine]) -> None:
+    """InputError when the file's first lines (up to PROBE of them) are all bad."""
+    probe = first[:PROBE]
+    if probe and all(line.error for line in probe):
+        lines = f"first {len(probe)} lines" if len(probe) > 1 else "only line"
+        reason = (probe[0].error or "")[:120]
+        raise InputError(f"{path}: does not look like the arXiv JSON-lines snapshot: its "
+                         f"{lines} are all bad (line {probe[0].number}: {reason})")
+
+
 def import_arxiv_snapshot(engine: Engine, path: Path, settings: Settings, now: datetime,
                           progress: Callable[[int], None] = lambda _: None) -> SnapshotImport:
-    """Import every good line, one transaction per batch; report each bad line."""
+    """Import every good line, one transaction per batch; report each bad line. InputError,
+    with nothing written, when the first PROBE lines are all bad."""
     result = SnapshotImport()
     stream, raw = _open(path)
     with raw, stream:
         try:
-            for batch in _batches(read_lines(stream, settings.arxiv_holidays)):
+            for number, batch in enumerate(_batches(read_lines(stream, settings.arxiv_holidays))):
+                if number == 0:
+                    _check_looks_like_snapshot(path, batch)
                 good = [line.paper for line in batch if line.paper is not None]
                 errors = [(line.number, line.error) for line in batch if line.error]
                 result.bad_count += len(errors)

@@ -19,6 +19,7 @@ __all__ = ["export_app", "import_app", "legacy_app"]
 import_app = typer.Typer(no_args_is_help=True, help="Import posts and snapshots.")
 export_app = typer.Typer(no_args_is_help=True, help="Export stored days.")
 legacy_app = typer.Typer(no_args_is_help=True, help="Work with original Hot Papers posts.")
+SHOWN_BAD = 10  # bad snapshot lines printed; the rest are counted
 
 
 @import_app.command("legacy")
@@ -104,9 +105,9 @@ def import_arxiv_snapshot_command(
                                        progress=lambda done: progress.update(task, completed=done))
         run.counts = {"papers": result.stored, "bad_lines": result.bad_count}
         run.errors = [f"{path}:{line}: {reason}" for line, reason in result.bad[:100]]
-    state.report(f"{path}:{line}: {reason}" for line, reason in result.bad[:20])
-    if result.bad_count > 20:
-        err.print(f"hotpapers: error: ... and {result.bad_count - 20} more bad lines")
+    state.report(f"{path}:{line}: {reason}" for line, reason in result.bad[:SHOWN_BAD])
+    if result.bad_count > SHOWN_BAD:
+        err.print(f"hotpapers: error: ... and {result.bad_count - SHOWN_BAD} more bad lines")
     elapsed = time.monotonic() - started
     state.say(f"Done: {result.stored} papers imported, {result.bad_count} bad lines skipped "
               f"in {elapsed:.1f} s ({result.stored / max(elapsed, 1e-9):,.0f} papers/s)")
