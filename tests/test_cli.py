@@ -80,12 +80,12 @@ def test_import_reports_bad_files_and_keeps_the_rest(cli, tmp_path, db_url):
     assert sorted(e.split(": ")[2].rsplit("/", 1)[1] for e in errors) == [
         "binary.md:1", "counts.md:22", "no-front-matter.md:1", "truncated.md:38"]
     assert all(e.startswith("hotpapers: error: ") for e in errors)
-    assert "1 posts imported (1 papers), 4 failed" in result.out
+    assert "Done: 1 changed, 0 unchanged (1 papers), 4 failed" in result.out
     assert count_papers(db_url) == 1
     with create_engine(db_url).connect() as conn:
         (run,) = load_runs(conn)
     assert (run["command"], run["status"]) == ("import legacy", "partial")
-    assert run["counts"] == {"files": 5, "posts": 1, "papers": 1}
+    assert run["counts"] == {"files": 5, "posts": 1, "papers": 1, "changed": 1, "unchanged": 0}
     assert len(run["errors"]) == 4 and run["finished_at"] >= run["started_at"]
 
 
@@ -265,3 +265,26 @@ def test_a_second_post_of_the_same_day_replaces_the_first_with_a_warning(cli, tm
     assert result.err.strip() == (f"hotpapers: warning: {rerun} replaced the stored post of "
                                   "2024-03-04 generated 2024-03-05 07:30:01 UTC")
     assert cli("post", "--date", "2024-03-04").out == rerun.read_text(encoding="utf-8")
+
+
+def test_p23_a_reimport_says_what_changed_and_what_did_not(cli, tmp_path, db_url):
+    posts = tmp_path / "posts"
+    posts.mkdir()
+    for path in POSTS.glob("*.md"):
+        (posts / path.name).write_bytes(path.read_bytes())
+    first = cli("import", "legacy", posts)
+    assert first.code == 0, first.err
+    assert "Done: 3 changed, 0 unchanged" in first.out
+    again = cli("import", "legacy", posts)
+    assert again.code == 0, again.err
+    assert "Done: 0 changed, 3 unchanged" in again.out
+    assert "imported" not in again.out
+    edited = posts / LANTERNS.name
+    text = edited.read_text(encoding="utf-8")
+    assert "retweets: 120" in text
+    edited.write_text(text.replace("retweets: 120", "retweets: 121"), encoding="utf-8")
+    third = cli("import", "legacy", posts)
+    assert "Done: 1 changed, 2 unchanged" in third.out
+    with create_engine(db_url).connect() as conn:
+        runs = load_runs(conn)
+    assert sorted(run["counts"]["unchanged"] for run in runs) == [0, 2, 3]

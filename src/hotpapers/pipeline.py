@@ -51,6 +51,7 @@ class FileResult:
     papers: int = 0
     error: str | None = None
     replaced: datetime | None = None  # generation time of another post of that day it replaced
+    changed: bool = False  # the day's stored post renders differently than before the import
     rendered: str | None = None  # set by verify_legacy
 
     @property
@@ -97,6 +98,12 @@ def legacy_files(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def _rendered(conn: Connection, day: date) -> str | None:
+    """The day's stored lumen post as it renders, or None when there is none."""
+    post = load_post(conn, day, "lumen")
+    return None if post is None else render_lumen(post)
+
+
 def import_legacy(engine: Engine, paths: Iterable[Path], now: datetime,
                   progress: Callable[[Path], None] = lambda _: None) -> list[FileResult]:
     """Import each post in its own transaction; a bad file is reported, the rest go in."""
@@ -106,7 +113,9 @@ def import_legacy(engine: Engine, paths: Iterable[Path], now: datetime,
         try:
             legacy = parse_post(path.read_bytes(), str(path))
             with engine.begin() as conn:
+                before = _rendered(conn, legacy.post.day)
                 result.replaced = store_legacy_post(conn, legacy, now)
+                result.changed = before is None or before != _rendered(conn, legacy.post.day)
             result.day, result.papers = legacy.post.day, len(legacy.post.entries)
         except HotpapersError as exc:
             result.error = str(exc)

@@ -42,15 +42,17 @@ def import_legacy_command(
             state.counting("importing posts", len(files)) as advance:
         results = import_legacy(engine, files, now(), progress=advance)
         run.errors = [r.error for r in results if r.error]
+        changed = sum(r.changed for r in results if r.error is None)
         run.counts = {"files": len(files), "posts": len(files) - len(run.errors),
-                      "papers": sum(r.papers for r in results)}
+                      "papers": sum(r.papers for r in results), "changed": changed,
+                      "unchanged": len(files) - len(run.errors) - changed}
     failed = state.report(run.errors)
     for result in results:
         if result.replaced:
             err.print(f"hotpapers: warning: {result.path} replaced the stored post of "
                       f"{result.day} generated {result.replaced:%Y-%m-%d %H:%M:%S %Z}",
                       soft_wrap=True)
-    state.say(f"Done: {len(results) - failed} posts imported "
+    state.say(f"Done: {run.counts['changed']} changed, {run.counts['unchanged']} unchanged "
               f"({sum(r.papers for r in results)} papers), {failed} failed")
     if failed:
         raise typer.Exit(2)
