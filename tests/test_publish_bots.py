@@ -564,3 +564,38 @@ def test_p14_hostile_mebibyte_fields_give_bounded_mastodon_statuses(httpserver, 
     for body, request in sent:
         assert len(request.get_data()) < 4_000
         assert graphemes(regex.sub(r"https?://\S+", "x" * 23, body["status"])) <= 500
+
+
+# --- a dry run needs no credentials (issue 13, point 25) ---------------------------------------
+
+CREDENTIALS = {"HOTPAPERS_BSKY_HANDLE": HANDLE, "HOTPAPERS_BSKY_APP_PASSWORD": PASSWORD,
+               "HOTPAPERS_MASTODON_TOKEN": TOKEN}
+
+
+@pytest.mark.parametrize("target, missing", [
+    ("bluesky", "HOTPAPERS_BSKY_HANDLE, HOTPAPERS_BSKY_APP_PASSWORD"),
+    ("mastodon", "HOTPAPERS_MASTODON_TOKEN"),
+])
+def test_p25_a_dry_run_previews_without_credentials_and_names_the_missing_ones(
+        cli, monkeypatch, target, missing):
+    from conftest import FIXTURES
+
+    monkeypatch.setenv("HOTPAPERS_MASTODON_INSTANCES", '["https://m.example.org"]')
+    assert cli("import", "legacy", FIXTURES / "posts").code == 0
+    args = ("publish", "--date", "2024-03-04", "--to", target, "--dry-run")
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with_credentials = cli(*args)
+    assert with_credentials.code == 0, with_credentials.err
+    for name in CREDENTIALS:
+        monkeypatch.delenv(name)
+    without = cli(*args)
+    assert without.code == 0, without.err
+    assert without.out == with_credentials.out  # the same payload, printed in full
+    assert without.out.startswith(f"--- {target}: ")
+    [note] = without.err.strip().splitlines()
+    assert note.startswith(f"hotpapers: note: {target}: ")
+    assert note.endswith(f"not set: {missing}; a real run needs them")
+    real = cli(*args[:-1])  # without --dry-run it is still refused, naming them
+    assert real.code == 2
+    assert missing.split(", ")[-1] in real.err

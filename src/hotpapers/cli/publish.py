@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
+from hotpapers.cli.common import DateOption, err, now, out, parse_day, state_of
 
 __all__ = ["daily", "publish"]
 
@@ -73,6 +73,9 @@ def publish(
 ) -> None:
     """Publish a day's digest to one target, once (unless --force).
 
+    --dry-run prints the payload even without the target's credentials (Bluesky, Mastodon)
+    and names those a real run needs.
+
     Example: hotpapers publish --date 2021-01-18 --to git --checkout ~/blog --dry-run
     """
     from contextlib import nullcontext
@@ -88,7 +91,7 @@ def publish(
     if checkout is not None:
         settings = settings.model_copy(update={"git_checkout": checkout})
     the_day = parse_day(day)
-    publisher = build_publisher(to, settings, Secrets())
+    publisher = build_publisher(to, settings, Secrets(), preview=dry_run)
     engine = connect(state.db_url)
     with daily_lock(state.db_url, wait=60) if not dry_run else nullcontext():
         with engine.begin() as conn:  # a dry run builds the digest and changes nothing
@@ -98,4 +101,8 @@ def publish(
         for payload in result.payloads:
             out.print(f"--- {payload.target}: {payload.summary}", soft_wrap=True)
             out.print(payload.body, soft_wrap=True, markup=False, highlight=False)
+        missing = getattr(publisher, "missing", None)
+        if missing:
+            err.print(f"hotpapers: note: {missing}; a real run needs them", soft_wrap=True,
+                      markup=False, highlight=False)
     state.say(result.line())

@@ -138,17 +138,19 @@ class BlueskyPublisher:
     name = "bluesky"
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, *, preview: bool = False
+                 ) -> None:
         handle = (secrets.bsky_handle or "").strip()
         password = (secrets.bsky_app_password.get_secret_value()
                     if secrets.bsky_app_password is not None else "")
         missing = [name for name, value in (("HOTPAPERS_BSKY_HANDLE", handle),
                                             ("HOTPAPERS_BSKY_APP_PASSWORD", password))
                    if not value]
-        if missing:
-            raise MissingCredentials(
-                "bluesky: posting needs HOTPAPERS_BSKY_HANDLE and HOTPAPERS_BSKY_APP_PASSWORD "
-                f"(an app password); not set: {', '.join(missing)}")
+        self.missing = (
+            "bluesky: posting needs HOTPAPERS_BSKY_HANDLE and HOTPAPERS_BSKY_APP_PASSWORD "
+            f"(an app password); not set: {', '.join(missing)}") if missing else None
+        if self.missing and not preview:  # a preview (dry run) builds the payload all the same
+            raise MissingCredentials(self.missing)
         self.settings, self.secrets = settings, secrets
         self.clock, self.transport = clock, transport
         self._handle, self._password = handle, password
@@ -172,6 +174,8 @@ class BlueskyPublisher:
         """Signs in, then creates the records one by one as a thread. PublishError when the
         sign-in is refused or a post fails (saying which posts were made). Without payloads,
         those of `prepare`."""
+        if self.missing:
+            raise MissingCredentials(self.missing)
         records = self._records(payloads or self.prepare(digest))
         http = source_http(self.settings, self.clock, self.transport,
                            headers={"Accept": "application/json"})

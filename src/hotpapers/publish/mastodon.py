@@ -90,12 +90,15 @@ class MastodonPublisher:
     name = "mastodon"
 
     def __init__(self, settings: Settings, secrets: Secrets, clock: Clock | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, *, preview: bool = False
+                 ) -> None:
         token = (secrets.mastodon_token.get_secret_value()
                  if secrets.mastodon_token is not None else "").strip()
-        if not token:
-            raise MissingCredentials("mastodon: posting needs HOTPAPERS_MASTODON_TOKEN (an "
-                                     "access token with the write:statuses scope)")
+        self.missing = None if token else (
+            "mastodon: posting needs HOTPAPERS_MASTODON_TOKEN (an access token with the "
+            "write:statuses scope); not set: HOTPAPERS_MASTODON_TOKEN")
+        if self.missing and not preview:  # a preview (dry run) builds the payload all the same
+            raise MissingCredentials(self.missing)
         self.instance = _instance(settings)
         self.settings, self.secrets = settings, secrets
         self.clock, self.transport = clock, transport
@@ -121,6 +124,8 @@ class MastodonPublisher:
         """Posts the statuses one by one, each replying to the previous one. PublishError
         when the instance refuses one (saying which statuses were posted). Without payloads,
         those of `prepare`."""
+        if self.missing:
+            raise MissingCredentials(self.missing)
         statuses = self._statuses(payloads or self.prepare(digest))
         http = source_http(self.settings, self.clock, self.transport,
                            headers={"Accept": "application/json"})
