@@ -115,7 +115,7 @@ def test_cli_reports_bad_lines_and_exits_2(cli, tmp_path, db_url):
     result = cli("import", "arxiv-snapshot", path)
     assert result.code == 2
     assert f"{path}:2: not JSON" in result.err
-    assert "Done: 1 papers imported, 1 bad lines skipped" in result.out
+    assert "Done: 1 papers changed, 0 unchanged, 1 bad lines skipped" in result.out
 
 
 def test_an_older_record_never_replaces_a_newer_version(engine, tmp_path):
@@ -197,4 +197,18 @@ def test_p21_many_bad_lines_show_the_first_10_and_a_count(cli, tmp_path):
     assert [e.split(": not JSON (")[0] for e in errors[:10]] == [
         f"hotpapers: error: {path}:{n}" for n in range(2, 12)]
     assert errors[10:] == ["hotpapers: error: ... and 35 more bad lines"]
-    assert "Done: 1 papers imported, 45 bad lines skipped" in result.out
+    assert "Done: 1 papers changed, 0 unchanged, 45 bad lines skipped" in result.out
+
+
+def test_p23_a_reimport_of_the_snapshot_says_what_changed(cli, tmp_path):
+    records = [record(f"2403.{i:05d}") for i in range(10, 15)]
+    path = write(tmp_path / "s.jsonl", records)
+    first = cli("import", "arxiv-snapshot", path)
+    assert first.code == 0, first.err
+    assert "Done: 5 papers changed, 0 unchanged, 0 bad lines skipped" in first.out
+    again = cli("import", "arxiv-snapshot", path)
+    assert "Done: 0 papers changed, 5 unchanged, 0 bad lines skipped" in again.out
+    write(path, [*records[:4], record("2403.00014", title="A New Title"),
+                 record("2403.00015")])
+    third = cli("import", "arxiv-snapshot", path)
+    assert "Done: 2 papers changed, 4 unchanged, 0 bad lines skipped" in third.out

@@ -17,8 +17,10 @@ from sqlalchemy import Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import InputError
+from hotpapers.models import Paper
 from hotpapers.sources.arxiv.kaggle import SnapshotLine, read_lines
 from hotpapers.store.bulk import save_papers_bulk
+from hotpapers.store.papers import load_papers
 
 __all__ = ["BATCH", "SnapshotImport", "import_arxiv_snapshot"]
 
@@ -31,6 +33,7 @@ KEEP_BAD = 1000  # bad lines remembered with their reason; the rest are only cou
 @dataclass
 class SnapshotImport:
     stored: int = 0
+    unchanged: int = 0  # papers stored already, exactly as the snapshot has them
     bad: list[tuple[int, str]] = field(default_factory=list)  # the first KEEP_BAD
     bad_count: int = 0
 
@@ -51,6 +54,14 @@ def _open(path: Path) -> tuple[BinaryIO, BinaryIO]:
 def _batches(lines: Iterator[SnapshotLine]) -> Iterator[list[SnapshotLine]]:
     while batch := list(islice(lines, BATCH)):
         yield batch
+
+
+def _unchanged(stored: Paper | None, paper: Paper) -> bool:
+    """Whether storing `paper` leaves the stored paper as it was: the same, or older (an
+    older record never replaces a newer version)."""
+    if stored is None:
+        return False
+    return stored == paper or (paper.latest_version or 0) < (stored.latest_version or 0)
 
 
 def _check_looks_like_snapshot(path: Path, first: list[SnapshotLine]) -> None:
@@ -79,8 +90,10 @@ def import_arxiv_snapshot(engine: Engine, path: Path, settings: Settings, now: d
                 result.bad_count += len(errors)
                 result.bad += errors[: max(0, KEEP_BAD - len(result.bad))]
                 with engine.begin() as conn:
+                    before = load_papers(conn, [paper.id for paper in good])
                     save_papers_bulk(conn, good, now)
                 result.stored += len(good)
+                result.unchanged += sum(_unchanged(before.get(p.id), p) for p in good)
                 progress(raw.tell())
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise InputError(f"{path}: cannot read after {result.stored} papers: {exc}") from None

@@ -105,13 +105,15 @@ def import_arxiv_snapshot_command(
         task = progress.add_task("importing papers", total=size)
         result = import_arxiv_snapshot(engine, path, state.settings, now(),
                                        progress=lambda done: progress.update(task, completed=done))
-        run.counts = {"papers": result.stored, "bad_lines": result.bad_count}
+        run.counts = {"papers": result.stored, "unchanged": result.unchanged,
+                      "bad_lines": result.bad_count}
         run.errors = [f"{path}:{line}: {reason}" for line, reason in result.bad[:100]]
     state.report(f"{path}:{line}: {reason}" for line, reason in result.bad[:SHOWN_BAD])
     if result.bad_count > SHOWN_BAD:
         err.print(f"hotpapers: error: ... and {result.bad_count - SHOWN_BAD} more bad lines")
     elapsed = time.monotonic() - started
-    state.say(f"Done: {result.stored} papers imported, {result.bad_count} bad lines skipped "
+    state.say(f"Done: {result.stored - result.unchanged} papers changed, {result.unchanged} "
+              f"unchanged, {result.bad_count} bad lines skipped "
               f"in {elapsed:.1f} s ({result.stored / max(elapsed, 1e-9):,.0f} papers/s)")
     if result.bad_count:
         raise typer.Exit(2)
