@@ -6,14 +6,13 @@ left out; every inside link is a root-relative path under the site's base path.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from hotpapers.models import Mention, Observation, Paper, Post, PostEntry, ShownMention
-from hotpapers.render.links import http_url
+from hotpapers.render.links import base_path, http_url, paper_path, paper_slug
 from hotpapers.render.lumen import label_of, tweet_embed
 
 __all__ = [
@@ -25,30 +24,9 @@ __all__ = [
 COUNTS = ("likes", "reposts", "quotes", "replies", "points")
 SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "hn": "Hacker News",
                  "reddit": "Reddit", "hf": "Hugging Face"}
-_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
 
 
 # -- places ---------------------------------------------------------------------------------
-
-def base_path(site_url: str) -> str:
-    """The path part of the site's URL without a trailing slash ("" at a domain's root)."""
-    try:
-        path = urlsplit(site_url.strip()).path if site_url else ""
-    except ValueError:
-        path = ""
-    return quote(path.rstrip("/"), safe="/%-._~")
-
-
-def paper_slug(paper_id: str) -> str:
-    """A path segment for a paper id: `hep-th/9901001` → `hep-th_9901001`."""
-    slug = _SLUG_UNSAFE.sub("_", paper_id)
-    return "_" + slug if not slug or slug.startswith(".") else slug
-
-
-def paper_path(base: str, paper_id: str) -> str:
-    """A paper's page: a file, not a folder (a folder per paper costs a build dearly)."""
-    return f"{base}/papers/{paper_slug(paper_id)}.html"
-
 
 def day_path(base: str, post: Post) -> str:
     return f"{base}/{post.day.isoformat()}/"
