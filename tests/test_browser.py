@@ -254,3 +254,48 @@ def test_hostile_paper_text_never_runs(hostile_site, tab):
     page.locator("#search-results").get_by_role("link", name=HOSTILE_TITLE).wait_for()
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert tab.errors == [] and tab.foreign() == []
+
+
+@pytest.fixture(scope="module")
+def crafted_embeds_site(tmp_path_factory):
+    """The fixture posts built with `--embeds oembed`, every shown tweet but the first
+    replaced by crafted embed HTML (test_site_embeds.CRAFTED)."""
+    from conftest import FIXTURES
+    from hotpapers.pipeline import import_legacy
+    from hotpapers.store.schema import post_entry_mentions
+    from test_site_embeds import CRAFTED
+
+    out = tmp_path_factory.mktemp("browser-embeds")
+    url = f"sqlite:///{out / 'embeds.sqlite3'}"
+    engine = connect(url)
+    try:
+        import_legacy(engine, sorted((FIXTURES / "posts").glob("*.md")), NOW)
+        with engine.begin() as conn:
+            conn.execute(update(post_entry_mentions).where(post_entry_mentions.c.rank > 0)
+                         .values(embed_html="".join(CRAFTED)))
+        with open_raw(url) as store:
+            build_site(store, out / "site", embeds="oembed")
+    finally:
+        engine.dispose()
+    served = Served(out / "site")
+    yield served
+    served.stop()
+
+
+def test_p13_crafted_embeds_open_no_dialog(crafted_embeds_site, tab):
+    dialogs: list[str] = []
+
+    def dismiss(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.page.on("dialog", dismiss)
+    for path in ("/2024-03-04/", "/papers/2403.01234.html"):
+        tab.page.goto(crafted_embeds_site.url + path, wait_until="load")
+        tab.page.wait_for_load_state("networkidle")
+        assert tab.page.locator("blockquote.twitter-tweet").count() >= 1, path
+        for link in tab.page.locator("main a").all():
+            link.hover()  # onmouseover and the like, had any survived
+    assert dialogs == []
+    # the platform's widget script was asked for (once) and aborted: no other host is reached
+    assert [u for u in tab.foreign() if "widgets.js" not in u] == []

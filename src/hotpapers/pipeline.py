@@ -70,13 +70,14 @@ def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> da
     for entry in post.entries:
         if entry.paper.id not in known:
             entry.paper.announced_on = entry.paper.announced_on or post.day
-            save_paper(conn, entry.paper, now, stored=None)
+            save_paper(conn, entry.paper, now, stored=None, verbatim=True)  # byte for byte
             known[entry.paper.id] = entry.paper
         save_attention(conn, entry.paper.id, "legacy", entry.written_at,
                        reposts=entry.reposts, likes=entry.likes)
     if not listed:
         save_listing(conn, post.day, [(e.paper.id, "new") for e in post.entries])
-    ids = {(m.source, m.native_id): save_mention(conn, m, now) for m in legacy.mentions}
+    ids = {(m.source, m.native_id): save_mention(conn, m, now, verbatim=True)
+           for m in legacy.mentions}
     rows = [RankingRow(e.paper.id, e.reposts + e.likes, {"reposts": e.reposts, "likes": e.likes})
             for e in post.entries]
     ranking = StoredRanking(day=post.day, method="classic", as_of=post.generated_at, rows=rows,
@@ -181,7 +182,7 @@ def fill_embeds(conn: Connection, embeds: dict[tuple[str, str], tuple[str | None
             warn(f"tweet embeds: {exc}; the remaining tweets are shown as bare links")
             return
         if html is not None:
-            save_embed(conn, (source, native_id), html)
+            html = save_embed(conn, (source, native_id), html)
             embeds[(source, native_id)] = (permalink, html)
 
 

@@ -28,6 +28,7 @@ from hotpapers.models import (
     PostEntry,
     ShownMention,
     Version,
+    strip_controls,
 )
 from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import load_mentions, mention_ids, save_mention
@@ -166,6 +167,7 @@ def _import_record(conn: Connection, kind: str, record: dict, now: datetime) -> 
 
 
 def _import_post(conn: Connection, record: dict) -> None:
+    record = strip_controls(record)  # its papers and mentions are stripped where saved
     entries = []
     for e in record["entries"]:
         entries.append(PostEntry(paper=_paper(e["paper_shown"]), reposts=e["reposts"],

@@ -14,6 +14,7 @@ from hotpapers.models import Paper
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
 from hotpapers.rank.hot import RankedRow
 from hotpapers.ranking import Method, Window, rank_papers
+from hotpapers.render.links import paper_url
 from hotpapers.store.publications import load_publication, save_publication
 
 __all__ = ["Published", "make_digest", "publish_once"]
@@ -30,7 +31,7 @@ def _summary(method: Method, row: RankedRow) -> str:
 
 def _url(paper: Paper, settings: Settings) -> str:
     if settings.site_url:
-        return f"{settings.site_url.rstrip('/')}/papers/{paper.id}/"
+        return paper_url(settings.site_url, paper.id)
     return paper.abs_url or f"https://arxiv.org/abs/{paper.id}"
 
 

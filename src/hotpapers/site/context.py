@@ -6,15 +6,15 @@ left out; every inside link is a root-relative path under the site's base path.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from hotpapers.models import Mention, Observation, Paper, Post, PostEntry, ShownMention
-from hotpapers.render.links import http_url
+from hotpapers.render.links import base_path, http_url, paper_path, paper_slug
 from hotpapers.render.lumen import label_of, tweet_embed
+from hotpapers.site.embeds import clean_embed, widget_of
 
 __all__ = [
     "COUNTS", "DayView", "MentionCard", "PaperView", "Sparkline", "base_path", "day_path",
@@ -25,30 +25,9 @@ __all__ = [
 COUNTS = ("likes", "reposts", "quotes", "replies", "points")
 SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "hn": "Hacker News",
                  "reddit": "Reddit", "hf": "Hugging Face"}
-_SLUG_UNSAFE = re.compile(r"[^A-Za-z0-9.-]")
 
 
 # -- places ---------------------------------------------------------------------------------
-
-def base_path(site_url: str) -> str:
-    """The path part of the site's URL without a trailing slash ("" at a domain's root)."""
-    try:
-        path = urlsplit(site_url.strip()).path if site_url else ""
-    except ValueError:
-        path = ""
-    return quote(path.rstrip("/"), safe="/%-._~")
-
-
-def paper_slug(paper_id: str) -> str:
-    """A path segment for a paper id: `hep-th/9901001` → `hep-th_9901001`."""
-    slug = _SLUG_UNSAFE.sub("_", paper_id)
-    return "_" + slug if not slug or slug.startswith(".") else slug
-
-
-def paper_path(base: str, paper_id: str) -> str:
-    """A paper's page: a file, not a folder (a folder per paper costs a build dearly)."""
-    return f"{base}/papers/{paper_slug(paper_id)}.html"
-
 
 def day_path(base: str, post: Post) -> str:
     return f"{base}/{post.day.isoformat()}/"
@@ -75,7 +54,8 @@ class MentionCard:
     text: str
     counts: list[tuple[str, int]]
     url: str | None
-    embed_html: str | None = None
+    embed_html: str | None = None  # cleaned (site/embeds.py), never as stored
+    widget: str | None = None  # the platform script its embed needs
 
 
 def _latest(observations: Sequence[Observation]) -> Observation | None:
@@ -85,7 +65,8 @@ def _latest(observations: Sequence[Observation]) -> Observation | None:
 def mention_card(mention: Mention | None, shown: ShownMention | None = None,
                  embeds: str = "static") -> MentionCard:
     """A card from a stored mention and/or the way a post showed it. The embed HTML is
-    kept only in the oEmbed mode: the post's as published, else the mention's."""
+    kept only in the oEmbed mode: the post's as published, else the mention's, cleaned to
+    the platforms' blockquote markup (its widget script goes once on the page)."""
     source = mention.source if mention else (shown.source if shown else "x")
     account = mention.account if mention else None
     last = _latest(mention.observations) if mention else None
@@ -97,14 +78,14 @@ def mention_card(mention: Mention | None, shown: ShownMention | None = None,
     if embeds == "oembed":
         if shown is not None:
             embed = tweet_embed(shown) if source == "x" else shown.embed_html
-        embed = embed or (mention.embed_html if mention else None)
+        embed = clean_embed(embed or (mention.embed_html if mention else None) or "") or None
     return MentionCard(
         source=source, source_label=SOURCE_LABELS.get(source, source),
         name=(account.name if account else None) or None,
         handle=(account.handle if account else None) or None,
         date=_when(mention.created_at) if mention else None,
         text=(mention.text if mention else None) or "",
-        counts=counts, url=url, embed_html=embed)
+        counts=counts, url=url, embed_html=embed, widget=widget_of(embed) if embed else None)
 
 
 def shown_card(shown: ShownMention, mentions: dict[tuple[str, str], Mention],

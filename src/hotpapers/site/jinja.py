@@ -9,6 +9,7 @@ import functools
 from pathlib import Path
 
 from hotpapers.site.context import MentionCard, PaperView
+from hotpapers.site.embeds import widget_scripts
 
 __all__ = ["environment", "prepare"]
 
@@ -17,6 +18,7 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 def environment(site: dict):
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from markupsafe import Markup
 
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
@@ -24,6 +26,7 @@ def environment(site: dict):
                       bytecode_cache=_bytecode_cache())
     env.globals["fragments"] = _Fragments(env, site["embeds"])
     env.globals["chrome"] = _Chrome(env, site)
+    env.globals["widget_scripts"] = lambda cards: Markup(widget_scripts(cards))
     return env
 
 

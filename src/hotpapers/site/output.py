@@ -4,10 +4,13 @@ whose inputs changed and removes the ones no longer made."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import pickle
+import re
+import sys
 import threading
 import traceback
 from collections.abc import Callable, Sequence
@@ -21,6 +24,9 @@ MANIFEST_VERSION = 1
 # What became of a file: written; made again but its bytes were those on disk; kept as is.
 WRITTEN, SAME, KEPT = "written", "same", "kept"
 PARALLEL_FROM = 200  # fewer jobs than this are done in one process: a fork costs more
+# A file being written: `.NAME.PID.tmp` next to NAME (see Output._write).
+TEMPORARY = re.compile(r"\..+\.(\d+)\.tmp")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def fingerprint(*inputs: object) -> str:
@@ -115,7 +121,7 @@ class Output:
                 self.rendered += status != KEPT
 
     def _run_forked(self, jobs: list[_Job], workers: int) -> list[tuple[str, list[str]]]:
-        children = []
+        children, parent = [], os.getpid()
         for worker in range(1, workers):
             read_end, write_end = os.pipe()
             pid = os.fork()
@@ -123,7 +129,12 @@ class Output:
                 os.close(read_end)
                 code = 0
                 try:
-                    done = [self._do(job) for job in jobs[worker::workers]]
+                    _die_with(parent)
+                    done = []
+                    for job in jobs[worker::workers]:
+                        if os.getppid() != parent:  # where there is no PDEATHSIG
+                            os._exit(1)
+                        done.append(self._do(job))
                     payload = pickle.dumps(("ok", done))
                 except BaseException:
                     payload, code = pickle.dumps(("error", traceback.format_exc())), 1
@@ -195,8 +206,10 @@ class Output:
         return WRITTEN
 
     def finish(self) -> list[str]:
-        """Remove the files the last build made and this one did not (only those: nothing
-        else in the folder is touched), record the manifest; return what was removed."""
+        """Remove the files the last build made and this one did not, and the temporary
+        files an interrupted build left (only those: nothing else in the folder is touched),
+        record the manifest; return what was removed (temporary files not counted)."""
+        _remove_temporaries(self.root)
         removed = []
         for relative in sorted(set(self.previous or ()) - set(self.made)):
             path = self.root / relative
@@ -212,6 +225,40 @@ class Output:
         manifest = {"version": MANIFEST_VERSION, "salt": self.salt, "files": self.made}
         self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
         return removed
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this forked worker when its parent dies (Linux), so that a
+    killed build stops writing at once; elsewhere the worker checks its parent between jobs."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process
+        return True
+    return True
+
+
+def _remove_temporaries(root: Path) -> None:
+    """Remove the `.NAME.PID.tmp` files under `root` whose process is gone: what a build
+    killed between writing a file and renaming it left (links are not followed)."""
+    for folder, _, names in os.walk(root):
+        for name in names:
+            found = TEMPORARY.fullmatch(name)
+            if found and not _alive(int(found.group(1))):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(folder, name))
 
 
 def _inside(relative: str) -> bool:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, select
 
-from hotpapers.models import Paper
+from hotpapers.models import Paper, strip_controls
 from hotpapers.store.columns import SCALARS
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import (
@@ -26,7 +26,7 @@ __all__ = ["save_papers_bulk"]
 def save_papers_bulk(conn: Connection, batch: Sequence[Paper], now: datetime) -> None:
     """Insert or update many papers. Papers that published posts show go through
     `save_paper`, which keeps what those posts showed."""
-    batch = list({p.id: p for p in batch}.values())  # the last record of an id wins
+    batch = list({p.id: strip_controls(p) for p in batch}.values())  # the last of an id wins
     ids = [p.id for p in batch]
     newer = dict(conn.execute(select(papers.c.id, papers.c.latest_version).where(
         papers.c.id.in_(ids), papers.c.latest_version.is_not(None))).all())

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, func, select, tuple_
 
-from hotpapers.models import Account, Mention, Observation
+from hotpapers.models import Account, Mention, Observation, strip_controls
 from hotpapers.store.schema import accounts, mention_papers, mentions, observations, papers
 from hotpapers.store.upsert import upsert
 
@@ -26,8 +26,11 @@ def save_account(conn: Connection, account: Account) -> int:
     return upsert(conn, accounts, row, keys=["source", "native_id"], returning="id")
 
 
-def save_mention(conn: Connection, mention: Mention, now: datetime) -> int:
-    """Upsert a mention with its author, paper links and observations; returns its row id."""
+def save_mention(conn: Connection, mention: Mention, now: datetime,
+                 verbatim: bool = False) -> int:
+    """Upsert a mention with its author, paper links and observations; returns its row id.
+    Its texts lose their control characters (`strip_controls`) unless `verbatim`."""
+    mention = mention if verbatim else strip_controls(mention)
     account_id = save_account(conn, mention.account) if mention.account else None
     row = {
         "source": mention.source, "native_id": mention.native_id,
@@ -191,9 +194,12 @@ def thin_observations(conn: Connection, now: datetime, detail_days: int) -> int:
     )).rowcount
 
 
-def save_embed(conn: Connection, key: tuple[str, str], html: str) -> None:
-    """Cache the embed HTML of the mention with this (source, native id) key."""
+def save_embed(conn: Connection, key: tuple[str, str], html: str) -> str:
+    """Cache the embed HTML of the mention with this (source, native id) key, without
+    control characters; returns it as stored."""
     source, native_id = key
+    html = strip_controls(html)
     conn.execute(mentions.update().where(mentions.c.source == source,
                                          mentions.c.native_id == native_id)
                  .values(embed_html=html))
+    return html

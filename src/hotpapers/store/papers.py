@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Text, cast, delete, or_, select
 
-from hotpapers.models import Paper, Version
+from hotpapers.models import Paper, Version, strip_controls
 from hotpapers.store.columns import SCALARS
 from hotpapers.store.schema import (
     paper_attention,
@@ -35,10 +35,13 @@ def shown_fields(paper: Paper) -> dict:
 _UNREAD = object()
 
 
-def save_paper(conn: Connection, paper: Paper, now: datetime, stored: Any = _UNREAD) -> None:
-    """Insert or update a paper. When the fields a post shows change, every post entry
-    that showed the old ones keeps them, so published posts render as published. Pass
-    `stored` (the stored paper, or None) when the caller has already read it."""
+def save_paper(conn: Connection, paper: Paper, now: datetime, stored: Any = _UNREAD,
+               verbatim: bool = False) -> None:
+    """Insert or update a paper, its texts without control characters (`strip_controls`)
+    unless `verbatim` (imported posts, kept byte for byte). When the fields a post shows
+    change, every post entry that showed the old ones keeps them, so published posts render
+    as published. Pass `stored` (the stored paper, or None) when the caller has read it."""
+    paper = paper if verbatim else strip_controls(paper)
     old = load_papers(conn, [paper.id]).get(paper.id) if stored is _UNREAD else stored
     if old is not None and shown_fields(old) != shown_fields(paper):
         _pin_shown(conn, old)
