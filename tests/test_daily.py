@@ -249,3 +249,17 @@ def test_a_crash_between_render_and_publish_is_published_once_on_rerun(engine, l
     assert second.post.read_bytes() == first.post.read_bytes()
     log = git("--git-dir", bare, "log", "--format=%s", "main").splitlines()
     assert sum(line.startswith("Hot Papers 2024-03-05") for line in log) == 1
+
+
+def test_p8_a_bad_feed_date_falls_back_to_the_stored_listing(engine, loopback, tmp_path):
+    daily(engine, settings_for(loopback, tmp_path))
+    loopback.clear()
+    feed = (ARXIV / "rss-cs+stat.ML.xml").read_bytes().replace(
+        b"<pubDate>Tue, 05 Mar 2024 00:00:00 -0500</pubDate>",
+        b"<pubDate>Thu, 99 Foo 2026</pubDate>", 1)
+    loopback.expect_request("/rss/cs+stat.ML").respond_with_data(feed)  # the rest is down
+    result = daily(engine, settings_for(loopback, tmp_path))
+    assert result.papers == "4 papers stored before (arXiv failed)"
+    [failure] = [f for f in result.failures if f.startswith("arXiv")]
+    assert failure.startswith("arXiv: arXiv feed http://") and "<pubDate>" in failure
+    assert result.post.exists()

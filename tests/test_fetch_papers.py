@@ -283,3 +283,19 @@ def test_metadata_added_later_is_stored(engine, httpserver, settings):
     assert ada.comments == "12 pages"
     # every paper gained what the feed and the API did not say (sizes, 2403.00006 itself)
     assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+
+
+def test_p8_a_bad_feed_date_is_one_line_at_the_cli(cli, httpserver, monkeypatch):
+    from hotpapers.sources.arxiv.schedule import latest_listing_date
+
+    day = latest_listing_date(datetime.now(UTC), [])
+    feed = (ARXIV / "rss-cs+stat.ML.xml").read_bytes().replace(
+        b"Tue, 05 Mar 2024 00:00:00 -0500", b"Thu, 99 Foo 2026")
+    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(feed)
+    monkeypatch.setenv("HOTPAPERS_ARXIV_RSS_URL", httpserver.url_for("/rss"))
+    monkeypatch.setenv("HOTPAPERS_ARXIV_HOLIDAYS", "[]")
+    result = cli("fetch", "papers", "--date", day.isoformat())
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    [line] = result.err.strip().splitlines()
+    assert "<pubDate> is not a date: 'Thu, 99 Foo 2026'" in line

@@ -6,12 +6,19 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 
 from hotpapers import arxiv_ids
 from hotpapers.errors import SourceError
 from hotpapers.models import Paper, Version
-from hotpapers.sources.arxiv.common import abs_url, clean, parse_xml, pdf_url, text_of
+from hotpapers.sources.arxiv.common import (
+    abs_url,
+    clean,
+    element_date,
+    element_int,
+    parse_xml,
+    pdf_url,
+    text_of,
+)
 from hotpapers.sources.http import PoliteClient
 
 __all__ = ["ApiPage", "ArxivApi", "parse_feed"]
@@ -30,10 +37,6 @@ class ApiPage:
     papers: list[Paper]
 
 
-def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
-
-
 def parse_entry(entry: ET.Element, what: str) -> Paper:
     raw_id = text_of(entry, "a:id", NS) or ""
     found = arxiv_ids.parse(raw_id)
@@ -46,8 +49,8 @@ def parse_entry(entry: ET.Element, what: str) -> Paper:
         categories = [first] + [c for c in categories if c != first]
     has_pdf = any(link.get("title") == "pdf" for link in entry.findall("a:link", NS))
     comments = text_of(entry, "arxiv:comment", NS)
-    published = _when(text_of(entry, "a:published", NS))
-    updated = _when(text_of(entry, "a:updated", NS))
+    published = element_date(text_of(entry, "a:published", NS), "published", what)
+    updated = element_date(text_of(entry, "a:updated", NS), "updated", what)
     versions = [Version(1, published)] if published else []
     if found.version and found.version > 1:
         versions.append(Version(found.version, updated))
@@ -77,9 +80,9 @@ def parse_feed(body: bytes, what: str = "arXiv API") -> ApiPage:
     for entry in entries:
         if "/api/errors" in (text_of(entry, "a:id", NS) or ""):
             raise SourceError(f"{what}: arXiv API error: {text_of(entry, 'a:summary', NS)}")
-    total = text_of(root, "os:totalResults", NS)
-    start = text_of(root, "os:startIndex", NS)
-    return ApiPage(total=int(total or len(entries)), start=int(start or 0),
+    total = element_int(text_of(root, "os:totalResults", NS), "totalResults", what)
+    start = element_int(text_of(root, "os:startIndex", NS), "startIndex", what)
+    return ApiPage(total=len(entries) if total is None else total, start=start or 0,
                    papers=[parse_entry(e, what) for e in entries])
 
 
