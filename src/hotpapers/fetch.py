@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from hotpapers.config import Settings
 from hotpapers.errors import NothingToDo, SourceError
 from hotpapers.models import Paper
-from hotpapers.sources.arxiv.api import ArxivApi
+from hotpapers.sources.arxiv.api import ArxivApi, some_ids, unanswered
 from hotpapers.sources.arxiv.listing import (
     KINDS,
     ListedPaper,
@@ -58,11 +58,14 @@ class PapersFetched:
     day: date
     via: str
     counts: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         c = self.counts
+        notes = f" ({'; '.join(self.notes)})" if self.notes else ""
         return (f"{c['new']} new, {c['cross']} cross-listed, "
-                f"{c['replace'] + c['replace-cross']} replaced, {c['unchanged']} unchanged")
+                f"{c['replace'] + c['replace-cross']} replaced, {c['unchanged']} unchanged"
+                f"{notes}")
 
 
 def arxiv_http(settings: Settings, clock: Clock | None = None,
@@ -104,8 +107,8 @@ def _store(conn: Connection, day: date, listed: Sequence[ListedPaper], now: date
             fetched.counts[item.announce_type] += 1
 
 
-def _from_feed(http: PoliteClient, day: date, settings: Settings,
-               run: RunLog) -> list[ListedPaper]:
+def _from_feed(http: PoliteClient, day: date, settings: Settings, run: RunLog,
+               fetched: PapersFetched) -> list[ListedPaper]:
     url = f"{settings.arxiv_rss_url.rstrip('/')}/{'+'.join(settings.categories)}"
     feed = parse_listing(http.get(url, what=f"arXiv feed {url}").content, f"arXiv feed {url}")
     if feed.day != day:  # announced at 20:00 US Eastern, the feed is rebuilt hours later
@@ -113,12 +116,19 @@ def _from_feed(http: PoliteClient, day: date, settings: Settings,
                           "try again later")
     items = [i for i in feed.items if in_categories(i.paper.categories, settings.categories)]
     details: dict[str, Paper] = {}
-    api = ArxivApi(http, settings.arxiv_api_url)
+    asked = [i.paper.id for i in items]
     try:
-        for paper in api.papers([i.paper.id for i in items]):
+        for paper in ArxivApi(http, settings.arxiv_api_url).papers(asked):
             details[paper.id] = paper
     except SourceError as exc:  # the feed alone still describes each paper
         run.errors.append(f"details from the export API incomplete: {exc}")
+    else:
+        if missing := unanswered(asked, details):
+            note = (f"no details from the export API for {len(missing)} of {len(asked)} "
+                    f"papers: {some_ids(missing)}")
+            fetched.notes.append(note)
+            fetched.counts["details missing"] = len(missing)
+            run.errors.append(note)
     return [ListedPaper(details.get(i.paper.id, i.paper), i.announce_type) for i in items]
 
 
@@ -202,7 +212,7 @@ def fetch_papers(engine: Engine, http: PoliteClient, day: date, settings: Settin
         raise NothingToDo(f"{day}: not announced yet (the latest listing is {latest})")
     if day == latest:
         fetched = PapersFetched(day, "feed")
-        listed = order(_from_feed(http, day, settings, run))
+        listed = order(_from_feed(http, day, settings, run, fetched))
         with engine.begin() as conn:
             _store(conn, day, listed, now, fetched)
             if listed:  # an empty feed does not wipe a stored listing

@@ -4,7 +4,7 @@ search. Fetching goes through the polite client; parsing is pure."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from hotpapers import arxiv_ids
@@ -21,11 +21,12 @@ from hotpapers.sources.arxiv.common import (
 )
 from hotpapers.sources.http import PoliteClient
 
-__all__ = ["ApiPage", "ArxivApi", "parse_feed"]
+__all__ = ["ApiPage", "ArxivApi", "parse_feed", "some_ids", "unanswered"]
 
 NS = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom",
       "os": "http://a9.com/-/spec/opensearch/1.1/"}
 ID_BATCH = 100
+NAMED_IDS = 10  # a report names at most this many ids
 
 
 @dataclass
@@ -86,6 +87,19 @@ def parse_feed(body: bytes, what: str = "arXiv API") -> ApiPage:
                    papers=[parse_entry(e, what) for e in entries])
 
 
+def unanswered(asked: Iterable[str], answered: Iterable[str]) -> list[str]:
+    """The asked ids (versionless, in the order asked, once each) that no answer carried:
+    the export API silently leaves out ids it does not know."""
+    got = set(answered)
+    return [i for i in dict.fromkeys(asked) if i not in got]
+
+
+def some_ids(ids: Sequence[str], cap: int = NAMED_IDS) -> str:
+    """`a, b, c`, or the first `cap` ids and how many more."""
+    named = ", ".join(ids[:cap])
+    return f"{named} and {len(ids) - cap} more" if len(ids) > cap else named
+
+
 class ArxivApi:
     """Queries of the export API at `base_url` (default https://export.arxiv.org/api/query)."""
 
@@ -97,7 +111,8 @@ class ArxivApi:
         return parse_feed(response.content, what)
 
     def papers(self, ids: Iterable[str]) -> Iterator[Paper]:
-        """Details of the papers with these ids, asked in batches; unknown ids are skipped."""
+        """Details of the papers with these ids, asked in batches. Ids the API does not know
+        are left out of its answer: compare with `unanswered` to report them."""
         ids = list(dict.fromkeys(ids))
         for i in range(0, len(ids), ID_BATCH):
             batch = ids[i:i + ID_BATCH]
