@@ -287,3 +287,15 @@ def test_p7_daily_names_mentioned_papers_arxiv_does_not_answer(engine, httpserve
     assert run["counts"]["papers not found"] == 2
     assert any("2 of 2 papers named by mentions: 2403.09998, 2403.09999" in e
                for e in run["errors"])
+
+
+def test_p1_daily_falls_back_when_a_past_days_harvest_fails(engine, loopback, tmp_path):
+    daily(engine, settings_for(loopback, tmp_path))  # the day's listing, from the feed
+    loopback.expect_request("/oai").respond_with_data("busy", status=503)
+    later = datetime(2024, 3, 12, 10, tzinfo=UTC)
+    settings = settings_for(loopback, tmp_path, arxiv_oai_url=loopback.url_for("/oai"))
+    with recorded_run(engine, "daily", lambda: later) as run:
+        result = run_daily(engine, settings, Secrets(), lambda: later, run, day=TUESDAY,
+                           http_clock=FakeClock(later))
+    assert result.papers == "4 papers stored before (arXiv failed)"
+    assert any(f.startswith("arXiv: OAI-PMH ListRecords") for f in result.failures)
