@@ -242,3 +242,28 @@ def test_unknown_papers_are_asked_for_while_their_mentions_are_recent(engine):
     with recorded_run(engine, "fetch mentions", lambda: later) as run:
         fetch_mentions(engine, [], WINDOW, lambda: later, run, papers=papers)
     assert asked == [["2611.09999"], []]
+
+
+def test_p7_ids_arxiv_does_not_answer_are_named_and_recorded(engine, httpserver):
+    from fakes import FakeClock
+    from hotpapers.config import Settings
+    from hotpapers.fetch import arxiv_http
+    from hotpapers.sources.arxiv.api import ArxivApi
+
+    empty = (b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/'
+             b'opensearch/1.1/"><opensearch:totalResults>0</opensearch:totalResults></feed>')
+    httpserver.expect_request("/api/query").respond_with_data(empty)
+    settings = Settings(arxiv_api_url=httpserver.url_for("/api/query"))
+    api = ArxivApi(arxiv_http(settings, FakeClock(NOW)), settings.arxiv_api_url)
+    ids = [f"2611.{i:05d}" for i in range(1, 13)]
+    source = ListSource("hn", [mention("hn", f"h{i}", paper) for i, paper in enumerate(ids)])
+    fetched = run_stage(engine, [source], papers=api.papers)
+    assert httpserver.log[0][0].args["id_list"].split(",") == ids
+    assert (fetched.papers_fetched, fetched.papers_missing) == (0, ids)
+    named = ", ".join(ids[:10]) + " and 2 more"
+    assert fetched.papers_line() == f"0 papers fetched from arXiv, 12 not found there: {named}"
+    with engine.connect() as conn:
+        run = load_runs(conn)[0]
+    assert run["counts"]["papers not found"] == 12
+    assert run["errors"] == [f"arXiv answered nothing for 12 of 12 papers named by mentions: "
+                             f"{named}"]

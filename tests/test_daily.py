@@ -249,3 +249,53 @@ def test_a_crash_between_render_and_publish_is_published_once_on_rerun(engine, l
     assert second.post.read_bytes() == first.post.read_bytes()
     log = git("--git-dir", bare, "log", "--format=%s", "main").splitlines()
     assert sum(line.startswith("Hot Papers 2024-03-05") for line in log) == 1
+
+
+def test_p8_a_bad_feed_date_falls_back_to_the_stored_listing(engine, loopback, tmp_path):
+    daily(engine, settings_for(loopback, tmp_path))
+    loopback.clear()
+    feed = (ARXIV / "rss-cs+stat.ML.xml").read_bytes().replace(
+        b"<pubDate>Tue, 05 Mar 2024 00:00:00 -0500</pubDate>",
+        b"<pubDate>Thu, 99 Foo 2026</pubDate>", 1)
+    loopback.expect_request("/rss/cs+stat.ML").respond_with_data(feed)  # the rest is down
+    result = daily(engine, settings_for(loopback, tmp_path))
+    assert result.papers == "4 papers stored before (arXiv failed)"
+    [failure] = [f for f in result.failures if f.startswith("arXiv")]
+    assert failure.startswith("arXiv: arXiv feed http://") and "<pubDate>" in failure
+    assert result.post.exists()
+
+
+def test_p7_daily_names_mentioned_papers_arxiv_does_not_answer(engine, httpserver, tmp_path):
+    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(
+        (ARXIV / "rss-cs+stat.ML.xml").read_bytes())
+    def api(request: Request) -> Response:  # it knows neither 2403.09998 nor 2403.09999
+        if "2403.09998" in request.args["id_list"]:
+            return Response(b'<feed xmlns="http://www.w3.org/2005/Atom"/>')
+        return Response((ARXIV / "api-details.xml").read_bytes())
+
+    httpserver.expect_request("/api/query").respond_with_handler(api)
+    stories = [hn_story(str(i), paper, 10, datetime(2024, 3, 5, 3, tzinfo=UTC))
+               for i, paper in enumerate(["2403.00001", "2403.09998", "2403.09999"])]
+    httpserver.expect_request("/hn/search_by_date").respond_with_json(
+        {"hits": stories, "nbHits": 3, "nbPages": 1, "page": 0, "hitsPerPage": 100})
+    result = daily(engine, settings_for(httpserver, tmp_path, mention_sources=["hn"],
+                                        fetch_missing_papers=True))
+    assert ("arXiv: 0 papers fetched from arXiv, 2 not found there: 2403.09998, 2403.09999"
+            in result.mentions)
+    with engine.connect() as conn:
+        [run] = load_runs(conn, 1)
+    assert run["counts"]["papers not found"] == 2
+    assert any("2 of 2 papers named by mentions: 2403.09998, 2403.09999" in e
+               for e in run["errors"])
+
+
+def test_p1_daily_falls_back_when_a_past_days_harvest_fails(engine, loopback, tmp_path):
+    daily(engine, settings_for(loopback, tmp_path))  # the day's listing, from the feed
+    loopback.expect_request("/oai").respond_with_data("busy", status=503)
+    later = datetime(2024, 3, 12, 10, tzinfo=UTC)
+    settings = settings_for(loopback, tmp_path, arxiv_oai_url=loopback.url_for("/oai"))
+    with recorded_run(engine, "daily", lambda: later) as run:
+        result = run_daily(engine, settings, Secrets(), lambda: later, run, day=TUESDAY,
+                           http_clock=FakeClock(later))
+    assert result.papers == "4 papers stored before (arXiv failed)"
+    assert any(f.startswith("arXiv: OAI-PMH ListRecords") for f in result.failures)

@@ -58,7 +58,7 @@ def test_current_listing_comes_from_the_feed_with_api_details(engine, httpserver
     fetched, http = run_fetch(engine, settings, TUESDAY, ON_TUESDAY, clock)
     assert listing(engine) == [("2403.00001", "new"), ("2403.00007", "new"),
                                ("2403.00002", "cross"), ("2402.11111", "replace")]
-    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+    assert fetched.summary().startswith("2 new, 1 cross-listed, 1 replaced, 0 unchanged")
     api_call = httpserver.log[1][0]
     assert api_call.args["id_list"] == "2403.00001,2403.00007,2403.00002,2402.11111"
     assert api_call.headers["User-Agent"].endswith("(mailto:ops@example.org)")
@@ -89,7 +89,7 @@ def test_fetching_again_changes_nothing(engine, httpserver, settings):
     before = dump(engine)
     again, _ = run_fetch(engine, settings, TUESDAY, datetime(2024, 3, 5, 13, tzinfo=UTC))
     assert dump(engine) == before
-    assert again.summary() == "0 new, 0 cross-listed, 0 replaced, 4 unchanged"
+    assert again.summary().startswith("0 new, 0 cross-listed, 0 replaced, 4 unchanged")
 
 
 def serve_harvest(httpserver, second_page=None):
@@ -134,7 +134,8 @@ def test_an_interrupted_harvest_continues_from_its_token(engine, httpserver, set
     with engine.connect() as conn:
         failed = load_runs(conn)[0]
     assert failed["status"] == "failed" and failed["cursors"]["token"] == "cs-token-2"
-    assert listing(engine) == [("2403.00001", "new"), ("2403.00002", "cross")]  # page 1 kept
+    assert failed["cursors"]["staged"] == 2  # page 1 is kept, staged
+    assert listing(engine) == []  # the day's listing changes only when the harvest is complete
     httpserver.clear()
     serve_harvest(httpserver)
     run_fetch(engine, settings, TUESDAY, A_WEEK_LATER)
@@ -180,7 +181,9 @@ def test_the_real_announcement_feed(engine, httpserver, settings):
     serve_feed(httpserver, feed.read_bytes(), empty.read_bytes())
     day, now = date(2026, 9, 24), datetime(2026, 9, 24, 9, tzinfo=UTC)
     fetched, _ = run_fetch(engine, settings, day, now)
-    assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+    assert fetched.summary() == ("2 new, 1 cross-listed, 1 replaced, 0 unchanged (no details "
+                                 "from the export API for 4 of 4 papers: 2609.26811, "
+                                 "2609.26820, 2205.06398, 2009.13987)")
     assert listing(engine, day) == [("2609.26811", "new"), ("2609.26820", "new"),
                                     ("2205.06398", "cross"), ("2009.13987", "replace")]
     with engine.connect() as conn:
@@ -283,3 +286,48 @@ def test_metadata_added_later_is_stored(engine, httpserver, settings):
     assert ada.comments == "12 pages"
     # every paper gained what the feed and the API did not say (sizes, 2403.00006 itself)
     assert fetched.summary() == "2 new, 1 cross-listed, 1 replaced, 0 unchanged"
+
+
+def test_p8_a_bad_feed_date_is_one_line_at_the_cli(cli, httpserver, monkeypatch):
+    from hotpapers.sources.arxiv.schedule import latest_listing_date
+
+    day = latest_listing_date(datetime.now(UTC), [])
+    feed = (ARXIV / "rss-cs+stat.ML.xml").read_bytes().replace(
+        b"Tue, 05 Mar 2024 00:00:00 -0500", b"Thu, 99 Foo 2026")
+    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(feed)
+    monkeypatch.setenv("HOTPAPERS_ARXIV_RSS_URL", httpserver.url_for("/rss"))
+    monkeypatch.setenv("HOTPAPERS_ARXIV_HOLIDAYS", "[]")
+    result = cli("fetch", "papers", "--date", day.isoformat())
+    assert result.code == 1
+    assert "Traceback" not in result.err
+    [line] = result.err.strip().splitlines()
+    assert "<pubDate> is not a date: 'Thu, 99 Foo 2026'" in line
+
+
+def test_p7_papers_the_export_api_does_not_answer_are_reported(engine, httpserver, settings):
+    serve_feed(httpserver, (ARXIV / "rss-cs+stat.ML.xml").read_bytes(),
+               (ARXIV / "api-details.xml").read_bytes())  # it lacks 2403.00007
+    fetched, _ = run_fetch(engine, settings, TUESDAY, ON_TUESDAY)
+    note = "no details from the export API for 1 of 4 papers: 2403.00007"
+    assert fetched.summary() == f"2 new, 1 cross-listed, 1 replaced, 0 unchanged ({note})"
+    with engine.connect() as conn:
+        run = load_runs(conn)[0]
+    assert run["status"] == "partial" and run["errors"] == [note]
+    assert run["counts"]["details missing"] == 1
+
+
+def test_p7_an_empty_answer_for_many_ids_names_some_of_them(engine, httpserver, settings):
+    items = b"".join(
+        b"<item><title>P%d</title><link>https://arxiv.org/abs/2403.%05d</link><description>"
+        b"arXiv:2403.%05dv1 Announce Type: new Abstract: A.</description><category>cs.LG"
+        b"</category><arxiv:announce_type>new</arxiv:announce_type></item>" % (i, i, i)
+        for i in range(1, 15))
+    feed = (b'<rss xmlns:arxiv="http://arxiv.org/schemas/atom" version="2.0"><channel>'
+            b"<pubDate>Tue, 05 Mar 2024 00:00:00 -0500</pubDate>" + items + b"</channel></rss>")
+    empty = (b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/'
+             b'opensearch/1.1/"><opensearch:totalResults>0</opensearch:totalResults></feed>')
+    serve_feed(httpserver, feed, empty)
+    fetched, _ = run_fetch(engine, settings, TUESDAY, ON_TUESDAY)
+    ids = ", ".join(f"2403.{i:05d}" for i in range(1, 11))
+    assert fetched.summary().endswith(f"(no details from the export API for 14 of 14 papers: "
+                                      f"{ids} and 4 more)")

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from hotpapers.errors import MissingCredentials
 from hotpapers.models import Mention, Paper
+from hotpapers.sources.arxiv.api import some_ids, unanswered
 from hotpapers.sources.arxiv.schedule import listing_date
 from hotpapers.sources.base import MentionSource, Window
 from hotpapers.sources.registry import Skipped
@@ -83,8 +84,19 @@ class MentionsFetched:
     window: Window
     outcomes: list[SourceOutcome] = field(default_factory=list)
     papers_fetched: int = 0
-    papers_unknown: int = 0
+    papers_asked: int = 0
+    papers_missing: list[str] = field(default_factory=list)
     thinned: int = 0
+
+    @property
+    def papers_unknown(self) -> int:
+        return len(self.papers_missing)
+
+    def papers_line(self) -> str:
+        """What arXiv said about the papers mentions name, naming (some of) those it lacks."""
+        missing = f": {some_ids(self.papers_missing)}" if self.papers_missing else ""
+        return (f"{self.papers_fetched} papers fetched from arXiv, "
+                f"{self.papers_unknown} not found there{missing}")
 
     @property
     def failed(self) -> list[SourceOutcome]:
@@ -201,13 +213,15 @@ def _one_source(engine: Engine, source: MentionSource, window: Window,
 
 def fetch_unknown_papers(engine: Engine, papers: Callable[[list[str]], Iterable[Paper]],
                          clock: Callable[[], datetime], holidays: Sequence = ()
-                         ) -> tuple[int, int]:
+                         ) -> tuple[int, int, list[str]]:
     """Fetch (in the batches `papers` makes) the papers that stored mentions name but the
-    store lacks; the mentions link to them at once. Returns (fetched, still unknown)."""
+    store lacks; the mentions link to them at once. Returns how many were fetched, how
+    many asked, and the ids arXiv did not answer for."""
     with engine.connect() as conn:  # papers named lately: an id arXiv lacks is not asked forever
         wanted = unknown_paper_ids(conn, clock() - timedelta(days=UNKNOWN_PAPER_DAYS))
-    fetched = 0
+    fetched, answered = 0, []
     for paper in papers(wanted):
+        answered.append(paper.id)
         if paper.announced_on is None and paper.versions:
             first = min(paper.versions, key=lambda v: v.number)
             if first.submitted_at is not None:
@@ -215,7 +229,17 @@ def fetch_unknown_papers(engine: Engine, papers: Callable[[list[str]], Iterable[
         with engine.begin() as conn:
             save_paper(conn, paper, clock())
         fetched += 1
-    return fetched, len(wanted) - fetched
+    return fetched, len(wanted), unanswered(wanted, answered)
+
+
+def _record_missing(fetched: MentionsFetched, run: RunLog) -> None:
+    """Keep in the run how many papers were fetched and which ids arXiv did not answer."""
+    run.counts["papers fetched"] = fetched.papers_fetched
+    run.counts["papers not found"] = fetched.papers_unknown
+    if fetched.papers_missing:
+        run.errors.append(f"arXiv answered nothing for {fetched.papers_unknown} of "
+                          f"{fetched.papers_asked} "
+                          f"papers named by mentions: {some_ids(fetched.papers_missing)}")
 
 
 def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
@@ -248,11 +272,11 @@ def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
         done(outcome)
     if papers is not None:
         try:
-            fetched.papers_fetched, fetched.papers_unknown = fetch_unknown_papers(
-                engine, papers, clock, holidays)
+            fetched.papers_fetched, fetched.papers_asked, fetched.papers_missing = \
+                fetch_unknown_papers(engine, papers, clock, holidays)
         except Exception as exc:  # the mentions are stored; say what failed
             run.errors.append(f"arXiv details of mentioned papers: {exc}")
-        run.counts["papers fetched"] = fetched.papers_fetched
+        _record_missing(fetched, run)
     with engine.begin() as conn:
         fetched.thinned = thin_observations(conn, clock(), detail_days)
     run.counts["observations thinned"] = fetched.thinned

@@ -111,6 +111,8 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
         if outcome.error:
             result.failures.append(outcome.named_error)
         result.warnings += [f"{outcome.name}: {n}" for n in outcome.notes if "warning" in n]
+    if papers is not None:
+        result.mentions.append(f"arXiv: {fetched.papers_line()}")
 
 
 def _alert(settings: Settings, secrets: Secrets, result: DailyResult, http_clock,

@@ -1,9 +1,11 @@
 """The fetch stage for papers: the listing of a day from arXiv into the store. The current
 listing comes from the announcement feed (details from the export API); past days from an
-OAI-PMH harvest, resumable from the token kept in the run record."""
+OAI-PMH harvest, staged page by page (resumable from the token kept in the run record) and
+swapped in only when complete, so a failed harvest never loses the stored listing."""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
@@ -15,7 +17,7 @@ from sqlalchemy import Connection, Engine
 from hotpapers.config import Settings
 from hotpapers.errors import NothingToDo, SourceError
 from hotpapers.models import Paper
-from hotpapers.sources.arxiv.api import ArxivApi
+from hotpapers.sources.arxiv.api import ArxivApi, some_ids, unanswered
 from hotpapers.sources.arxiv.listing import (
     KINDS,
     ListedPaper,
@@ -32,11 +34,20 @@ from hotpapers.sources.arxiv.schedule import (
     submission_window,
 )
 from hotpapers.sources.http import Clock, PoliteClient, user_agent
-from hotpapers.store.listings import clear_listing, load_listing, reorder_listing, save_listing
+from hotpapers.store.listings import (
+    clear_listing,
+    count_staged,
+    drop_stale_staging,
+    save_listing,
+    stage_listing,
+    swap_listing,
+)
 from hotpapers.store.papers import load_papers, save_paper
 from hotpapers.store.runs import RunLog, last_cursors
 
 __all__ = ["PapersFetched", "arxiv_http", "fetch_papers"]
+
+STALE_HARVEST = timedelta(days=2)  # staged pages no run added to since: an abandoned harvest
 
 
 @dataclass
@@ -47,11 +58,14 @@ class PapersFetched:
     day: date
     via: str
     counts: Counter = field(default_factory=Counter)
+    notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         c = self.counts
+        notes = f" ({'; '.join(self.notes)})" if self.notes else ""
         return (f"{c['new']} new, {c['cross']} cross-listed, "
-                f"{c['replace'] + c['replace-cross']} replaced, {c['unchanged']} unchanged")
+                f"{c['replace'] + c['replace-cross']} replaced, {c['unchanged']} unchanged"
+                f"{notes}")
 
 
 def arxiv_http(settings: Settings, clock: Clock | None = None,
@@ -78,7 +92,8 @@ def _merged(old: Paper | None, new: Paper) -> Paper:
 
 
 def _store(conn: Connection, day: date, listed: Sequence[ListedPaper], now: datetime,
-           fetched: PapersFetched, start: int) -> None:
+           fetched: PapersFetched) -> None:
+    """Store (or update) the papers of a listing; the listing itself is the caller's."""
     stored = load_papers(conn, [item.paper.id for item in listed])
     for item in listed:
         old = stored.get(item.paper.id)
@@ -90,11 +105,10 @@ def _store(conn: Connection, day: date, listed: Sequence[ListedPaper], now: date
         else:
             save_paper(conn, paper, now, stored=old)
             fetched.counts[item.announce_type] += 1
-    save_listing(conn, day, [(i.paper.id, i.announce_type) for i in listed], start=start)
 
 
-def _from_feed(http: PoliteClient, day: date, settings: Settings,
-               run: RunLog) -> list[ListedPaper]:
+def _from_feed(http: PoliteClient, day: date, settings: Settings, run: RunLog,
+               fetched: PapersFetched) -> list[ListedPaper]:
     url = f"{settings.arxiv_rss_url.rstrip('/')}/{'+'.join(settings.categories)}"
     feed = parse_listing(http.get(url, what=f"arXiv feed {url}").content, f"arXiv feed {url}")
     if feed.day != day:  # announced at 20:00 US Eastern, the feed is rebuilt hours later
@@ -102,50 +116,67 @@ def _from_feed(http: PoliteClient, day: date, settings: Settings,
                           "try again later")
     items = [i for i in feed.items if in_categories(i.paper.categories, settings.categories)]
     details: dict[str, Paper] = {}
-    api = ArxivApi(http, settings.arxiv_api_url)
+    asked = [i.paper.id for i in items]
     try:
-        for paper in api.papers([i.paper.id for i in items]):
+        for paper in ArxivApi(http, settings.arxiv_api_url).papers(asked):
             details[paper.id] = paper
     except SourceError as exc:  # the feed alone still describes each paper
         run.errors.append(f"details from the export API incomplete: {exc}")
+    else:
+        if missing := unanswered(asked, details):
+            note = (f"no details from the export API for {len(missing)} of {len(asked)} "
+                    f"papers: {some_ids(missing)}")
+            fetched.notes.append(note)
+            fetched.counts["details missing"] = len(missing)
+            run.errors.append(note)
     return [ListedPaper(details.get(i.paper.id, i.paper), i.announce_type) for i in items]
+
+
+def _begin_harvest(engine: Engine, scope: dict, now: datetime) -> dict:
+    """Where the harvest of `scope` stands: the place an unfinished run kept, when its
+    staged pages are all still there; else a fresh harvest with a new key."""
+    with engine.begin() as conn:
+        resume = last_cursors(conn, "fetch papers", scope)
+        harvest = resume.get("harvest")  # runs older than staging kept no key
+        if harvest and count_staged(conn, harvest) >= resume.get("staged", 0):
+            return resume
+        drop_stale_staging(conn, now - STALE_HARVEST)
+    return {**scope, "harvest": uuid.uuid4().hex, "staged": 0, "done_sets": []}
 
 
 def _harvest(engine: Engine, http: PoliteClient, day: date, settings: Settings,
              now: datetime, run: RunLog, fetched: PapersFetched,
-             page_done: Callable[[int], None]) -> list[ListedPaper]:
+             page_done: Callable[[int], None]) -> str:
+    """Harvest the listing of `day` page by page into the staging area, keeping the place
+    in the run so that an interrupted run continues it; returns the harvest's key."""
     holidays = settings.arxiv_holidays
     start = submission_window(day, holidays)[0].date() - timedelta(days=1)
     scope = {"day": day.isoformat(), "categories": sorted(settings.categories)}
-    with engine.connect() as conn:
-        resume = last_cursors(conn, "fetch papers", scope)
-        if not resume:  # a fresh run: the listing is made anew
-            clear_listing(conn, day)
-            conn.commit()
-    done_sets = list(resume.get("done_sets", []))
-    if resume:  # this run carries the place on, whatever happens to it
-        _checkpoint(run, fetched, scope, done_sets, resume.get("set"), resume.get("token"))
+    place = _begin_harvest(engine, scope, now)
+    key, resumed_set, token = place["harvest"], place.get("set"), place.get("token")
+    done_sets = list(place.get("done_sets", []))
+    _checkpoint(run, fetched, place, done_sets, resumed_set, token)  # carried on, whatever happens
     harvest = OaiHarvest(http, settings.arxiv_oai_url)
-    listed: list[ListedPaper] = []
     seen: set[str] = set()  # a paper in two sets (cs and stat) is listed once
     for set_spec in oai_sets(settings.categories):
         if set_spec in done_sets:
             continue
-        token = resume.get("token") if resume.get("set") == set_spec else None
-        for page in _pages(harvest, set_spec, start, token):
+        for page in _pages(harvest, set_spec, start, token if resumed_set == set_spec else None):
             found = [ListedPaper(r.paper, kind) for r in page.records
                      if r.paper is not None and r.paper.id not in seen
                      for kind in [announced_on(r.paper, day, settings.categories, holidays)]
                      if kind is not None]
             seen.update(item.paper.id for item in found)
             with engine.begin() as conn:
-                _store(conn, day, found, now, fetched, start=len(listed))
-            listed += found
-            _checkpoint(run, fetched, scope, done_sets, set_spec, page.token)
+                _store(conn, day, found, now, fetched)
+                stage_listing(conn, key, day, [(i.paper.id, i.announce_type) for i in found],
+                              now)
+                place["staged"] = count_staged(conn, key)
+            _checkpoint(run, fetched, place, done_sets, set_spec, page.token)
             page_done(len(page.records))
         done_sets.append(set_spec)
-        _checkpoint(run, fetched, scope, done_sets, None, None)
-    return listed
+        _checkpoint(run, fetched, place, done_sets, None, None)
+    return key
 
 
 def _pages(harvest: OaiHarvest, set_spec: str, start: date, token: str | None
@@ -159,10 +190,11 @@ def _pages(harvest: OaiHarvest, set_spec: str, start: date, token: str | None
         yield from harvest.pages(set_spec, start)
 
 
-def _checkpoint(run: RunLog, fetched: PapersFetched, scope: dict, done_sets: list[str],
+def _checkpoint(run: RunLog, fetched: PapersFetched, place: dict, done_sets: list[str],
                 set_spec: str | None, token: str | None) -> None:
-    """Keep where the harvest is, so that an interrupted run continues from there."""
-    run.cursors = {**scope, "set": set_spec, "token": token, "done_sets": list(done_sets)}
+    """Keep where the harvest is (its scope, key and staged count in `place`), so that an
+    interrupted run continues from there."""
+    run.cursors = {**place, "set": set_spec, "token": token, "done_sets": list(done_sets)}
     run.counts = dict(fetched.counts)
     run.checkpoint()
 
@@ -180,16 +212,17 @@ def fetch_papers(engine: Engine, http: PoliteClient, day: date, settings: Settin
         raise NothingToDo(f"{day}: not announced yet (the latest listing is {latest})")
     if day == latest:
         fetched = PapersFetched(day, "feed")
-        listed = _from_feed(http, day, settings, run)
+        listed = order(_from_feed(http, day, settings, run, fetched))
         with engine.begin() as conn:
-            clear_listing(conn, day)
-            _store(conn, day, order(listed), now, fetched, start=0)
+            _store(conn, day, listed, now, fetched)
+            if listed:  # an empty feed does not wipe a stored listing
+                clear_listing(conn, day)
+                save_listing(conn, day, [(i.paper.id, i.announce_type) for i in listed])
     else:
         fetched = PapersFetched(day, "oai-pmh")
-        _harvest(engine, http, day, settings, now, run, fetched, page_done)
-        with engine.begin() as conn:  # final positions in arXiv's listing order
-            reorder_listing(conn, day, KINDS)
-            listed = load_listing(conn, day)  # a resumed run stored part of it before
+        key = _harvest(engine, http, day, settings, now, run, fetched, page_done)
+        with engine.begin() as conn:  # the complete listing replaces the stored one at once
+            listed = swap_listing(conn, key, day, KINDS)
     if not listed:
         raise NothingToDo(f"{day}: the listing has no papers in {', '.join(settings.categories)}")
     run.counts = dict(fetched.counts)

@@ -113,8 +113,7 @@ def fetch_mentions_command(
             holidays=settings.arxiv_holidays, detail_days=settings.observation_detail_days,
             done=lambda outcome: state.say(outcome.summary()), scrub=secrets.scrub)
     state.say(f"Done: {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M} UTC; "
-              f"{fetched.papers_fetched} papers fetched from arXiv, "
-              f"{fetched.papers_unknown} not found there; "
+              f"{fetched.papers_line()}; "
               f"{fetched.thinned} old observations thinned")
     state.report(o.named_error for o in fetched.failed)
     if fetched.all_failed:

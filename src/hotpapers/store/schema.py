@@ -110,6 +110,16 @@ listings = Table(
     Column("category", String(40), comment="listing the paper was crawled from"),
 )
 
+listing_staging = Table(
+    "listing_staging", metadata,
+    Column("harvest", String(32), primary_key=True,
+           comment="the harvest: begun by one run, carried on by the runs resuming it"),
+    Column("paper_id", ForeignKey("papers.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, nullable=False, comment="the listing date harvested"),
+    Column("announce_type", String(20), nullable=False),
+    Column("staged_at", UtcDateTime(), nullable=False),
+)
+
 accounts = Table(
     "accounts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),

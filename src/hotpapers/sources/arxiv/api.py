@@ -4,21 +4,29 @@ search. Fetching goes through the polite client; parsing is pure."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 
 from hotpapers import arxiv_ids
 from hotpapers.errors import SourceError
 from hotpapers.models import Paper, Version
-from hotpapers.sources.arxiv.common import abs_url, clean, parse_xml, pdf_url, text_of
+from hotpapers.sources.arxiv.common import (
+    abs_url,
+    clean,
+    element_date,
+    element_int,
+    parse_xml,
+    pdf_url,
+    text_of,
+)
 from hotpapers.sources.http import PoliteClient
 
-__all__ = ["ApiPage", "ArxivApi", "parse_feed"]
+__all__ = ["ApiPage", "ArxivApi", "parse_feed", "some_ids", "unanswered"]
 
 NS = {"a": "http://www.w3.org/2005/Atom", "arxiv": "http://arxiv.org/schemas/atom",
       "os": "http://a9.com/-/spec/opensearch/1.1/"}
 ID_BATCH = 100
+NAMED_IDS = 10  # a report names at most this many ids
 
 
 @dataclass
@@ -28,10 +36,6 @@ class ApiPage:
     total: int
     start: int
     papers: list[Paper]
-
-
-def _when(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
 
 
 def parse_entry(entry: ET.Element, what: str) -> Paper:
@@ -46,8 +50,8 @@ def parse_entry(entry: ET.Element, what: str) -> Paper:
         categories = [first] + [c for c in categories if c != first]
     has_pdf = any(link.get("title") == "pdf" for link in entry.findall("a:link", NS))
     comments = text_of(entry, "arxiv:comment", NS)
-    published = _when(text_of(entry, "a:published", NS))
-    updated = _when(text_of(entry, "a:updated", NS))
+    published = element_date(text_of(entry, "a:published", NS), "published", what)
+    updated = element_date(text_of(entry, "a:updated", NS), "updated", what)
     versions = [Version(1, published)] if published else []
     if found.version and found.version > 1:
         versions.append(Version(found.version, updated))
@@ -77,10 +81,23 @@ def parse_feed(body: bytes, what: str = "arXiv API") -> ApiPage:
     for entry in entries:
         if "/api/errors" in (text_of(entry, "a:id", NS) or ""):
             raise SourceError(f"{what}: arXiv API error: {text_of(entry, 'a:summary', NS)}")
-    total = text_of(root, "os:totalResults", NS)
-    start = text_of(root, "os:startIndex", NS)
-    return ApiPage(total=int(total or len(entries)), start=int(start or 0),
+    total = element_int(text_of(root, "os:totalResults", NS), "totalResults", what)
+    start = element_int(text_of(root, "os:startIndex", NS), "startIndex", what)
+    return ApiPage(total=len(entries) if total is None else total, start=start or 0,
                    papers=[parse_entry(e, what) for e in entries])
+
+
+def unanswered(asked: Iterable[str], answered: Iterable[str]) -> list[str]:
+    """The asked ids (versionless, in the order asked, once each) that no answer carried:
+    the export API silently leaves out ids it does not know."""
+    got = set(answered)
+    return [i for i in dict.fromkeys(asked) if i not in got]
+
+
+def some_ids(ids: Sequence[str], cap: int = NAMED_IDS) -> str:
+    """`a, b, c`, or the first `cap` ids and how many more."""
+    named = ", ".join(ids[:cap])
+    return f"{named} and {len(ids) - cap} more" if len(ids) > cap else named
 
 
 class ArxivApi:
@@ -94,7 +111,8 @@ class ArxivApi:
         return parse_feed(response.content, what)
 
     def papers(self, ids: Iterable[str]) -> Iterator[Paper]:
-        """Details of the papers with these ids, asked in batches; unknown ids are skipped."""
+        """Details of the papers with these ids, asked in batches. Ids the API does not know
+        are left out of its answer: compare with `unanswered` to report them."""
         ids = list(dict.fromkeys(ids))
         for i in range(0, len(ids), ID_BATCH):
             batch = ids[i:i + ID_BATCH]

@@ -8,11 +8,20 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from email.utils import parsedate_to_datetime
 
 from hotpapers.errors import SourceError
 from hotpapers.models import Paper, Version
-from hotpapers.sources.arxiv.common import abs_url, clean, parse_xml, pdf_url
+from hotpapers.sources.arxiv.common import (
+    abs_url,
+    clean,
+    count,
+    element_date,
+    element_value,
+    email_time,
+    iso_date,
+    parse_xml,
+    pdf_url,
+)
 from hotpapers.sources.http import PoliteClient
 
 __all__ = ["OaiHarvest", "OaiPage", "OaiRecord", "parse_page"]
@@ -54,30 +63,31 @@ def _arxiv_authors(meta: ET.Element, ns: str) -> list[str]:
     return names
 
 
-def _raw_versions(meta: ET.Element, ns: str) -> list[Version]:
+def _raw_versions(meta: ET.Element, ns: str, what: str) -> list[Version]:
     versions = []
     for element in meta.iterfind(f"{{{ns}}}version"):
-        number = int((element.get("version") or "v0").lstrip("v") or 0)
-        when = _t(element, "date", ns)
-        submitted = parsedate_to_datetime(when).astimezone(UTC) if when else None
-        versions.append(Version(number, submitted, _t(element, "size", ns)))
+        label = (element.get("version") or "").removeprefix("v")
+        number = element_value(label, count, "version", "a version number", what) or 0
+        submitted = element_date(_t(element, "date", ns), "date", what, email_time)
+        versions.append(Version(number, submitted and submitted.astimezone(UTC),
+                                _t(element, "size", ns)))
     return sorted(versions, key=lambda v: v.number)
 
 
-def parse_metadata(meta: ET.Element) -> Paper | None:
+def parse_metadata(meta: ET.Element, what: str = "OAI-PMH") -> Paper | None:
     """The paper of an `arXiv` or `arXivRaw` metadata element (None for other formats)."""
     ns = meta.tag[1:].split("}")[0] if meta.tag.startswith("{") else ""
     if ns not in FORMATS.values():
         return None
     paper_id = _t(meta, "id", ns) or ""
     raw = ns == FORMATS["arXivRaw"]
-    versions = _raw_versions(meta, ns) if raw else []
+    versions = _raw_versions(meta, ns, what) if raw else []
     authors = ([a for a in _AND.split(_t(meta, "authors", ns) or "") if a] if raw
                else _arxiv_authors(meta, ns))
     comments = _t(meta, "comments", ns)
-    created = None if raw else _t(meta, "created", ns)
+    created = None if raw else element_date(_t(meta, "created", ns), "created", what, iso_date)
     submitted = versions[0].submitted_at if versions else (
-        datetime.fromisoformat(created).replace(tzinfo=UTC) if created else None)
+        datetime.combine(created, datetime.min.time(), UTC) if created else None)
     return Paper(
         id=paper_id, title=_t(meta, "title", ns) or "", authors=authors,
         categories=(_t(meta, "categories", ns) or "").split(),
@@ -90,18 +100,20 @@ def parse_metadata(meta: ET.Element) -> Paper | None:
     )
 
 
-def _record(element: ET.Element) -> OaiRecord:
+def _record(element: ET.Element, what: str) -> OaiRecord:
     header = element.find(f"{{{OAI}}}header")
     if header is None:
-        raise ValueError("record without a header")
+        raise SourceError(f"{what}: <record> without a <header>")
+    stamp = element_date(_t(header, "datestamp", OAI), "datestamp", what, iso_date)
+    if stamp is None:
+        raise SourceError(f"{what}: <header> without a <datestamp>")
     meta = element.find(f"{{{OAI}}}metadata")
     body = next(iter(meta), None) if meta is not None else None
     return OaiRecord(
-        identifier=header.findtext(f"{{{OAI}}}identifier", "").strip(),
-        datestamp=date.fromisoformat(header.findtext(f"{{{OAI}}}datestamp", "").strip()[:10]),
+        identifier=(header.findtext(f"{{{OAI}}}identifier") or "").strip(), datestamp=stamp,
         sets=[clean(s.text) for s in header.findall(f"{{{OAI}}}setSpec")],
         deleted=header.get("status") == "deleted",
-        paper=parse_metadata(body) if body is not None else None,
+        paper=parse_metadata(body, what) if body is not None else None,
     )
 
 
@@ -120,15 +132,12 @@ def parse_page(body: bytes, what: str = "OAI-PMH") -> OaiPage:
         raise SourceError(f"{what}: no ListRecords in the answer")
     page = OaiPage()
     for number, element in enumerate(listing.findall(f"{{{OAI}}}record"), start=1):
-        try:
-            page.records.append(_record(element))
-        except ValueError as exc:
-            raise SourceError(f"{what}: record {number}: {exc}") from None
+        page.records.append(_record(element, f"{what}: record {number}"))
     token = listing.find(f"{{{OAI}}}resumptionToken")
     if token is not None:
         page.token = clean(token.text) or None
         size = token.get("completeListSize")
-        page.complete_size = int(size) if size and size.isdigit() else None
+        page.complete_size = int(size) if size and size.isdecimal() else None
     return page
 
 

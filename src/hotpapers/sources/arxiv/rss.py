@@ -6,13 +6,21 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date
 
 from hotpapers import arxiv_ids
 from hotpapers.errors import SourceError
 from hotpapers.models import Paper
-from hotpapers.sources.arxiv.common import abs_url, clean, parse_xml, pdf_url, text_of
+from hotpapers.sources.arxiv.common import (
+    abs_url,
+    clean,
+    element_date,
+    email_time,
+    iso_time,
+    parse_xml,
+    pdf_url,
+    text_of,
+)
 
 __all__ = ["Announcement", "Listing", "parse_listing"]
 
@@ -59,8 +67,8 @@ def _rss(root: ET.Element, what: str) -> Listing:
     channel = root.find("channel")
     if channel is None:
         raise SourceError(f"{what}: RSS without a channel")
-    published = channel.findtext("pubDate")
-    day = parsedate_to_datetime(published).date() if published else None
+    published = element_date(channel.findtext("pubDate"), "pubDate", what, email_time)
+    day = published.date() if published else None
     items = [_announcement(
         item.findtext("guid") or item.findtext("link") or "", item.findtext("title") or "",
         item.findtext("description") or "", [clean(c.text) for c in item.findall("category")],
@@ -72,8 +80,9 @@ def _rss(root: ET.Element, what: str) -> Listing:
 
 def _atom(root: ET.Element, what: str) -> Listing:
     entries = root.findall("a:entry", NS)
-    published = root.findtext("a:entry/a:published", None, NS)
-    day = datetime.fromisoformat(published).date() if published else None
+    published = element_date(root.findtext("a:entry/a:published", None, NS), "published", what,
+                             iso_time)
+    day = published.date() if published else None
     items = [_announcement(
         entry.findtext("a:id", "", NS), entry.findtext("a:title", "", NS),
         entry.findtext("a:summary", "", NS),
