@@ -313,11 +313,14 @@ def test_irrelevant_events_are_settled_without_decoding_the_line():
 
 
 def test_malformed_lines_are_counted_and_skipped(engine):
-    ingest = JetstreamIngest(engine, clock_after(read_lines("burst.jsonl")).now)
+    first = read_lines("burst.jsonl")[0]
+    ingest = JetstreamIngest(engine, clock_after([first]).now)
+    bad_commit = {"did": "did:plc:x", "time_us": time_of(first), "kind": "commit",
+                  "commit": {"operation": "x"}}
     for line in ["not json", '{"did":"did:plc:x","kind":"commit"}', "[1,2]",
-                 '{"did":"did:plc:x","time_us":5,"kind":"commit","commit":{"operation":"x"}}']:
+                 json.dumps(bad_commit)]:
         ingest.feed(line)
-    ingest.feed(read_lines("burst.jsonl")[0])
+    ingest.feed(first)
     ingest.flush()
     assert (ingest.summary.events, ingest.summary.malformed, ingest.summary.posts) == (5, 4, 1)
 
@@ -347,7 +350,8 @@ def test_a_burst_through_the_websocket(engine):
     clock = clock_after(events)
     with Jetstream(events) as server:
         summary = consume(engine, server, clock)
-    assert server.queries == [{"wantedCollections": WANTED}]  # live: no cursor yet
+    # live: no cursor yet; frames over 4 MiB are not wanted
+    assert server.queries == [{"wantedCollections": WANTED, "maxMessageSizeBytes": ["4194304"]}]
     assert_burst_applied(engine)
     # 35 lines, of which the server filters a follow and a profile update
     assert (summary.events, summary.posts, summary.engagements, summary.deletions,

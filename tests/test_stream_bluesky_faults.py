@@ -4,6 +4,7 @@ real `python -m hotpapers` process. Nothing is lost or invented, and nothing loo
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -95,7 +96,7 @@ def test_p3_frames_with_out_of_range_times_are_skipped_and_counted(engine):
            like(YEAR_2100, 2),
            with_time(json.dumps(paper_post, separators=(",", ":")), YEAR_2100 + 1),
            like(min(map(time_of, BURST)) - 100 * HOUR, 3)]  # older than the replay window
-    events = BURST[:10] + bad + BURST[10:]
+    events = [*BURST[:10], *bad, *BURST[10:]]
     clock = clock_after(BURST)
     with Jetstream(events) as server:
         summary = stream_bluesky(engine, settings_for(server.url), clock=clock,
@@ -115,7 +116,7 @@ def test_p3_frames_with_out_of_range_times_are_skipped_and_counted(engine):
 @pytest.mark.parametrize(("hours", "skipped", "likes"), [(72, 0, 5), (1, 1, 4)])
 def test_p3_the_replay_window_is_a_setting(engine, hours, skipped, likes):
     old = like(min(map(time_of, BURST)) - 2 * HOUR, 1)  # in the default window, not in 1 h
-    events = BURST[:10] + [old] + BURST[10:]
+    events = [*BURST[:10], old, *BURST[10:]]
     with Jetstream(events) as server:
         summary = stream_bluesky(
             engine, settings_for(server.url, bsky_replay_window_hours=hours),
@@ -155,8 +156,8 @@ def test_p3_a_stored_cursor_in_the_future_is_not_resumed_from(engine, caplog):
 # ---------------------------------------------------------------- 4: oversized frames
 
 def test_p4_oversized_frames_are_skipped_counted_and_logged_once(engine, caplog):
-    events = (BURST[:10] + [like(time_of(BURST[9]) + 1, 1, pad=5 * MiB)] + BURST[10:20]
-              + [like(time_of(BURST[19]) + 1, 2, pad=5 * MiB)] + BURST[20:])
+    big = [like(time_of(BURST[i]) + 1, i, pad=5 * MiB) for i in (9, 19)]
+    events = [*BURST[:10], big[0], *BURST[10:20], big[1], *BURST[20:]]
     clock = clock_after(BURST)
     with caplog.at_level(logging.WARNING, "hotpapers"), Jetstream(events) as server:
         summary = stream_bluesky(engine, settings_for(server.url), clock=clock,
@@ -172,8 +173,8 @@ def test_p4_oversized_frames_are_skipped_counted_and_logged_once(engine, caplog)
 
 def test_p4_a_frame_over_the_receive_limit_ends_the_stream_as_failed(engine):
     delivered = [line for line in BURST if wanted(line, WANTED)]
-    events = delivered[:12] + [like(time_of(delivered[11]) + 1, 1, pad=17 * MiB)] \
-        + delivered[12:]
+    events = [*delivered[:12], like(time_of(delivered[11]) + 1, 1, pad=17 * MiB),
+              *delivered[12:]]
     clock = clock_after(BURST)
     with Jetstream(events) as server, pytest.raises(SourceError, match=(
             r"^jetstream: 4 connection attempts in a row brought no new event, the last "
@@ -227,10 +228,8 @@ class TricklingJetstream(Jetstream):
                                           "kind": "identity", "identity": {"seq": i}}))
                 if i == self.n:
                     self.trickled.set()
-                try:
+                with contextlib.suppress(TimeoutError):
                     ws.recv(timeout=0.05)
-                except TimeoutError:
-                    pass
         except ConnectionClosed as exc:
             self.closes.append(exc.rcvd.code if exc.rcvd else None)
         self.left.set()
