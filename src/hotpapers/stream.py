@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -70,13 +70,10 @@ class StreamSummary:
     out_of_range: int = 0  # time_us too far ahead of the clock or older than the window
     oversized: int = 0  # frames over FRAME_LIMIT
     batches: int = 0
-    cursor: int | None = None  # time_us of the newest applied event
+    cursor: int | None = None  # time_us of the newest applied event, at most the clock's
 
     def counts(self) -> dict[str, int]:
-        return {"events": self.events, "posts": self.posts, "engagements": self.engagements,
-                "deletions": self.deletions, "reconnects": self.reconnects,
-                "malformed": self.malformed, "out_of_range": self.out_of_range,
-                "oversized": self.oversized, "batches": self.batches}
+        return {name: value for name, value in asdict(self).items() if name != "cursor"}
 
     def line(self) -> str:
         cursor = f", cursor {from_time_us(self.cursor).isoformat()}" if self.cursor else ""
@@ -184,8 +181,8 @@ class JetstreamIngest:
         self.summary.oversized += 1
         if not self._warned:
             self._warned = True
-            log.warning("jetstream: skipped a frame of %d bytes, over %d MiB (later ones are "
-                        "only counted)", len(line), FRAME_LIMIT // 2**20)
+            log.warning("jetstream: skipped a frame of %.1f MiB, over %d MiB (later ones are "
+                        "only counted)", len(line) / 2**20, FRAME_LIMIT // 2**20)
         time_us = head_time_us(bytes(line) if isinstance(line, memoryview) else line)
         if time_us is not None and self._times[0] <= time_us <= self._times[1]:
             self._add(time_us, None)
