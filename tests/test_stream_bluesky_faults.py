@@ -171,6 +171,17 @@ def test_p4_oversized_frames_are_skipped_counted_and_logged_once(engine, caplog)
     assert clock.sleeps == []
 
 
+def test_p4_an_oversized_frame_moves_the_cursor_past_it(engine):
+    ingest = JetstreamIngest(engine, clock_after(BURST).now, batch_size=1)
+    ingest.feed(BURST[0])
+    big = like(NEWEST, 1, pad=5 * MiB)  # what a drop after it would replay, were it not
+    ingest.feed(big.encode())  # a binary frame, measured in bytes
+    assert (ingest.summary.oversized, ingest.summary.engagements) == (1, 0)
+    assert stored_cursor(engine) == NEWEST
+    ingest.feed(like(NEWEST + 1, 2, pad=5 * MiB).replace('"time_us"', '"time"', 1))
+    assert ingest.summary.oversized == 2 and stored_cursor(engine) == NEWEST  # no time: kept
+
+
 def test_p4_a_frame_over_the_receive_limit_ends_the_stream_as_failed(engine):
     delivered = [line for line in BURST if wanted(line, WANTED)]
     events = [*delivered[:12], like(time_of(delivered[11]) + 1, 1, pad=17 * MiB),
