@@ -222,22 +222,27 @@ class JetstreamIngest:
         at, now, summary = from_time_us(self._high), self.now(), self.summary
         # never backwards, never past the clock (an event may be a little ahead of it)
         cursor = max(self.cursor or 0, min(self._high, to_time_us(now)))
+        gone_posts = self._posts_gone
         with self.engine.begin() as conn:
             for mention in self._mentions:
                 mention_id = save_mention(conn, mention, now)
-                if mention.native_id in self.tracked:  # else deleted in this batch
+                if mention.native_id in self.tracked:
                     self.tracked[mention.native_id] = mention_id
+                elif mention.native_id in gone_posts:  # deleted in this batch
+                    gone_posts[mention.native_id] = mention_id
             gone = remove_engagements(conn, SOURCE, self._deleted)
-            marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
-            rows = [{"source": SOURCE, "native_id": e.uri, "mention_id": self.tracked[e.subject],
+            marked = mark_deleted(conn, SOURCE, gone_posts, at)
+            # engagements taken before their post's deletion count, as in an earlier batch
+            subjects = {e.subject: self.tracked.get(e.subject) or gone_posts.get(e.subject)
+                        for e in self._engagements.values()}
+            rows = [{"source": SOURCE, "native_id": e.uri, "mention_id": subjects[e.subject],
                      "kind": e.kind, "account": e.account,
                      "created_at": from_time_us(e.time_us)}
-                    for e in self._engagements.values()
-                    if self.tracked.get(e.subject) is not None]
+                    for e in self._engagements.values() if subjects[e.subject] is not None]
             new = add_engagements(conn, rows)
             rows = [row for row in rows if row["native_id"] in new]
             touched = set(gone.values()) | {row["mention_id"] for row in rows}
-            touched.difference_update(self._posts_gone.values())
+            touched.difference_update(gone_posts.values())
             if touched:
                 save_stream_observations(conn, stream_counts(conn, touched, at))
             save_cursor(conn, CURSOR, {"time_us": cursor}, now)
