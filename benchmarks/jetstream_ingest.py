@@ -6,7 +6,9 @@ event per line, and written to a file in a temporary folder: about 70% likes, 10
 reposts, 12% post creates (about 1% of those name an arXiv paper, a third are replies,
 some quote), follows, deletes of likes and posts, and a few identity/account events.
 A few hundred posts are tracked: stored in the database beforehand, and a small share of
-likes, reposts, replies and quotes point at them.
+likes, reposts, replies and quotes point at them. The events are dated from the script's
+own clock (the last about a minute before it starts), which is also the clock the ingest
+checks them against, so none is skipped as out of range.
 
   baseline  `json.loads` of every line, nothing else
   ingest    `JetstreamIngest.feed` of every line, then the final flush: classify, filter,
@@ -32,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from hotpapers.models import Account, Mention, Observation
+from hotpapers.sources.bluesky.jetstream import to_time_us
 from hotpapers.store.db import connect
 from hotpapers.store.mentions import save_mention
 from hotpapers.stream import JetstreamIngest
@@ -47,13 +50,13 @@ WORDS = ("the a of to and in is it that for on with this was you just my be at h
 
 
 class Generator:
-    def __init__(self, rng: random.Random, tracked: int) -> None:
+    def __init__(self, rng: random.Random, tracked: int, start_us: int) -> None:
         self.rng = rng
         self.dids = [self.did() for _ in range(20_000)]
         self.tracked = [self.uri(self.rng.choice(self.dids), POST) for _ in range(tracked)]
         self.recent: list[str] = []  # posts seen in the stream, for likes and replies
         self.records: list[tuple[str, str, str]] = []  # (did, collection, rkey) to delete
-        self.time_us = 1_783_175_888_000_000
+        self.time_us = start_us
 
     def did(self) -> str:
         return "did:plc:" + "".join(self.rng.choices(B32, k=24))
@@ -159,8 +162,7 @@ class Generator:
                                   "time": self.iso()}}, separators=(",", ":"))
 
 
-def store_tracked(engine, uris: list[str]) -> None:
-    at = datetime(2026, 7, 4, 12, tzinfo=UTC)
+def store_tracked(engine, uris: list[str], at: datetime) -> None:
     with engine.begin() as conn:
         for i, uri in enumerate(uris):
             did = uri.removeprefix("at://").split("/", 1)[0]
@@ -187,7 +189,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    generator = Generator(random.Random(args.seed), args.tracked)
+    now = datetime.now(UTC)  # the benchmark's clock: events end about a minute before it
+    start_us = to_time_us(now) - 60_000_000 - args.events * 1000  # ~1000 events a second
+    generator = Generator(random.Random(args.seed), args.tracked, start_us)
     with tempfile.TemporaryDirectory(prefix="jetstream-bench-") as folder:
         path = Path(folder) / "events.jsonl"
         with path.open("w", encoding="utf-8") as out:
@@ -207,8 +211,7 @@ def main() -> None:
 
         def ingest() -> object:
             engine = connect(f"sqlite:///{Path(folder) / f'ingest-{next(runs)}.sqlite3'}")
-            store_tracked(engine, generator.tracked)
-            now = datetime.now(UTC)
+            store_tracked(engine, generator.tracked, now - timedelta(hours=1))
             processor = JetstreamIngest(engine, lambda: now)
             start = time.perf_counter()
             for line in lines:
@@ -222,6 +225,9 @@ def main() -> None:
         results = [ingest() for _ in range(args.repeat)]
         ours = statistics.median(elapsed for elapsed, _ in results)
         summary = results[-1][1]
+    if summary.out_of_range or summary.malformed:
+        raise SystemExit(f"{summary.out_of_range} events out of range and {summary.malformed} "
+                         "malformed: the generated events and the clock disagree")
     print(f"baseline json.loads: {len(lines) / base:12,.0f} events/s")
     print(f"ingest (store+count): {len(lines) / ours:11,.0f} events/s   "
           f"ratio ingest/baseline {base / ours:.2f}")

@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -66,6 +66,18 @@ def read_lines(name: str) -> list[str]:
 
 def time_of(line: str) -> int:
     return json.loads(line)["time_us"]
+
+
+def clock_after(lines: list[str]) -> FakeClock:
+    """A clock a minute after the newest of `lines`: the consumer checks times against it."""
+    return FakeClock(start=from_time_us(max(map(time_of, lines))) + timedelta(minutes=1))
+
+
+def shifted(lines: list[str], end: datetime) -> list[str]:
+    """The events moved in time so that the newest happened at `end` (for a real clock)."""
+    offset = int((end - from_time_us(max(map(time_of, lines)))).total_seconds() * 1e6)
+    return [json.dumps({**event, "time_us": event["time_us"] + offset}, ensure_ascii=False,
+                       separators=(",", ":")) for event in map(json.loads, lines)]
 
 
 def wanted(line: str, collections: list[str]) -> bool:
@@ -229,7 +241,7 @@ def test_the_real_contiguous_capture_parses_with_the_manifest_counts():
 
 def test_the_real_contiguous_capture_streams_through_the_ingest(engine):
     lines = shared_path(*REAL, f"{CAPTURE}.jsonl").read_text().splitlines()
-    ingest = JetstreamIngest(engine, FakeClock().now)
+    ingest = JetstreamIngest(engine, clock_after(lines).now)
     for line in lines:
         ingest.feed(line)
     ingest.flush()
@@ -301,18 +313,21 @@ def test_irrelevant_events_are_settled_without_decoding_the_line():
 
 
 def test_malformed_lines_are_counted_and_skipped(engine):
-    ingest = JetstreamIngest(engine, FakeClock().now)
+    first = read_lines("burst.jsonl")[0]
+    ingest = JetstreamIngest(engine, clock_after([first]).now)
+    bad_commit = {"did": "did:plc:x", "time_us": time_of(first), "kind": "commit",
+                  "commit": {"operation": "x"}}
     for line in ["not json", '{"did":"did:plc:x","kind":"commit"}', "[1,2]",
-                 '{"did":"did:plc:x","time_us":5,"kind":"commit","commit":{"operation":"x"}}']:
+                 json.dumps(bad_commit)]:
         ingest.feed(line)
-    ingest.feed(read_lines("burst.jsonl")[0])
+    ingest.feed(first)
     ingest.flush()
     assert (ingest.summary.events, ingest.summary.malformed, ingest.summary.posts) == (5, 4, 1)
 
 
 def test_batches_commit_with_the_cursor(engine):
     lines = read_lines("burst.jsonl")
-    ingest = JetstreamIngest(engine, FakeClock().now, batch_size=10, batch_seconds=60)
+    ingest = JetstreamIngest(engine, clock_after(lines).now, batch_size=10, batch_seconds=60)
     for line in lines[:25]:
         ingest.feed(line)
     assert (ingest.summary.batches, ingest.pending) == (2, 5)
@@ -321,7 +336,7 @@ def test_batches_commit_with_the_cursor(engine):
 
 def test_one_second_of_stream_time_closes_a_batch(engine):
     lines = read_lines("burst.jsonl")  # events 50 ms apart
-    ingest = JetstreamIngest(engine, FakeClock().now, batch_size=500, batch_seconds=1)
+    ingest = JetstreamIngest(engine, clock_after(lines).now, batch_size=500, batch_seconds=1)
     for line in lines[:20]:
         ingest.feed(line)
     assert (ingest.summary.batches, ingest.pending) == (0, 20)
@@ -331,10 +346,12 @@ def test_one_second_of_stream_time_closes_a_batch(engine):
 
 
 def test_a_burst_through_the_websocket(engine):
-    clock = FakeClock()
-    with Jetstream(read_lines("burst.jsonl")) as server:
+    events = read_lines("burst.jsonl")
+    clock = clock_after(events)
+    with Jetstream(events) as server:
         summary = consume(engine, server, clock)
-    assert server.queries == [{"wantedCollections": WANTED}]  # live: no cursor yet
+    # live: no cursor yet; frames over 4 MiB are not wanted
+    assert server.queries == [{"wantedCollections": WANTED, "maxMessageSizeBytes": ["4194304"]}]
     assert_burst_applied(engine)
     # 35 lines, of which the server filters a follow and a profile update
     assert (summary.events, summary.posts, summary.engagements, summary.deletions,
@@ -353,7 +370,7 @@ def test_a_burst_through_the_websocket(engine):
 def test_a_dropped_connection_loses_and_doubles_nothing(engine, drops, rewind):
     events = read_lines("burst.jsonl")
     delivered = [line for line in events if wanted(line, WANTED)]
-    clock = FakeClock()
+    clock = clock_after(events)
     with Jetstream(events, drops=drops) as server:
         summary = consume(engine, server, clock, rewind=rewind)
     assert_burst_applied(engine)
@@ -369,13 +386,13 @@ def test_a_dropped_connection_loses_and_doubles_nothing(engine, drops, rewind):
 def test_a_restart_resumes_from_the_stored_cursor(engine):
     events = read_lines("burst.jsonl")
     with Jetstream(events) as server:
-        first = stream_bluesky(engine, settings_for(server.url), clock=FakeClock(),
+        first = stream_bluesky(engine, settings_for(server.url), clock=clock_after(events),
                                max_events=15, idle_seconds=0.05)
     assert first.events == 15
     stored = stored_cursor(engine)
     assert stored == max(time_of(line) for line in events[:15])
     with Jetstream(events) as server:
-        consume(engine, server, FakeClock())
+        consume(engine, server, clock_after(events))
     assert server.cursors == [stored - 5_000_000]
     assert_burst_applied(engine)
     with engine.connect() as conn:
@@ -393,7 +410,7 @@ def test_likes_add_to_the_api_counts_of_a_stored_post(engine):
             observations=[Observation(api_at, likes=10, reposts=2, quotes=1, replies=None)]),
             api_at)
     with Jetstream(lines) as server:
-        consume(engine, server, FakeClock())
+        consume(engine, server, clock_after(lines))
     # one like before the api observation (already in its 10), three likes and a repost after
     assert latest_stream_counts(engine) == {SAM: (13, 3, 1, 0)}
     with engine.connect() as conn:
@@ -411,7 +428,7 @@ def test_redelivered_events_change_nothing(engine):
             return tuple(sorted(map(tuple, conn.execute(select(table)).all()), key=repr)
                          for table in (mentions, engagements, observations, source_cursors))
 
-    ingest = JetstreamIngest(engine, FakeClock().now, batch_size=7)
+    ingest = JetstreamIngest(engine, clock_after(lines).now, batch_size=7)
     for line in lines:
         ingest.feed(line)
     ingest.flush()
@@ -421,7 +438,7 @@ def test_redelivered_events_change_nothing(engine):
         ingest.feed(line)
     ingest.flush()
     assert snapshot() == before
-    again = JetstreamIngest(engine, FakeClock().now, batch_size=11)  # and after a restart
+    again = JetstreamIngest(engine, clock_after(lines).now, batch_size=11)  # and after a restart
     for line in lines:
         again.feed(line)
     again.flush()
@@ -437,7 +454,7 @@ def test_ctrl_c_applies_the_pending_events(engine):
         return False
 
     with Jetstream(events) as server:
-        summary = stream_bluesky(engine, settings_for(server.url), clock=FakeClock(),
+        summary = stream_bluesky(engine, settings_for(server.url), clock=clock_after(events),
                                  stop=interrupt, idle_seconds=0.05)
     assert server.left.wait(5) and server.closes == [1000]  # a normal close
     assert summary.events == 9 and summary.cursor == max(map(time_of, events[:9]))
@@ -470,7 +487,8 @@ def test_the_command_prints_one_summary_line(db_url, tmp_path, monkeypatch):
         ctx.obj = State(db=db_url)
 
     app.add_typer(stream_app, name="stream")
-    with Jetstream(read_lines("burst.jsonl")) as server:
+    events = shifted(read_lines("burst.jsonl"), datetime.now(UTC) - timedelta(minutes=1))
+    with Jetstream(events) as server:  # the command reads the real clock
         monkeypatch.setenv("HOTPAPERS_BSKY_JETSTREAM_URL", server.url)
         result = CliRunner().invoke(app, ["stream", "bluesky", "--max-events", "33"])
     assert result.exit_code == 0, result.output
@@ -482,7 +500,7 @@ def test_the_command_prints_one_summary_line(db_url, tmp_path, monkeypatch):
 
 def test_a_post_stored_by_another_process_after_the_start_is_counted(engine):
     lines = read_lines("stored-post.jsonl")
-    ingest = JetstreamIngest(engine, FakeClock().now, batch_size=1)  # nothing tracked yet
+    ingest = JetstreamIngest(engine, clock_after(lines).now, batch_size=1)  # nothing tracked yet
     ingest.feed(lines[0])  # a like on a post nobody stored: not counted
     with engine.begin() as conn:  # e.g. `fetch mentions --source bluesky` finds the post
         save_mention(conn, Mention(

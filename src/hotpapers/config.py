@@ -224,6 +224,11 @@ class Settings(BaseSettings):
         5.0, ge=0, description="Jetstream: on reconnect, replay this many seconds before the "
         "stored cursor (duplicates are dropped).",
     )
+    bsky_replay_window_hours: float = Field(
+        72.0, gt=0, description="Jetstream: events dated more than this many hours before now "
+        "are skipped and counted, as are events over 10 minutes ahead (Jetstream keeps 24 to "
+        "72 hours, so replays stay inside).",
+    )
     hn_api_url: str = Field(
         "https://hn.algolia.com/api/v1", description="Hacker News Algolia search API."
     )

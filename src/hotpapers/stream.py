@@ -1,13 +1,14 @@
 """`stream bluesky`: follow Bluesky's Jetstream, store new posts naming papers and count
 likes, reposts, replies and quotes of tracked posts, in batches that commit with a cursor
-so that a restart resumes where the store stands."""
+so that a restart resumes where the store stands. Frames dated outside the clock's window
+or too big are skipped and counted; a stream that stops bringing new events ends as failed."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlencode
@@ -18,13 +19,17 @@ from hotpapers.errors import InputError, SourceError
 from hotpapers.models import Mention
 from hotpapers.sources.bluesky.jetstream import (
     COLLECTIONS,
+    MAX_TIME_US,
     POST,
     BadEvent,
     Deletion,
     Engagement,
     NewPost,
+    OutOfRange,
     classify_line,
     from_time_us,
+    head_time_us,
+    to_time_us,
 )
 from hotpapers.sources.http import Clock, user_agent
 from hotpapers.store.mentions import mark_deleted, save_mention
@@ -47,6 +52,9 @@ log = logging.getLogger(__name__)
 CURSOR = "bluesky-jetstream"
 SOURCE = "bluesky"
 MAX_BACKOFF = 60.0
+FUTURE_US = 10 * 60 * 1_000_000  # events up to 10 minutes ahead of our clock are taken
+FRAME_LIMIT = 4 * 2**20  # bigger frames are skipped (and Jetstream is asked not to send them)
+RECEIVE_LIMIT = 16 * 2**20  # bigger ones close the connection (1009): no progress past them
 
 
 @dataclass
@@ -59,45 +67,73 @@ class StreamSummary:
     deletions: int = 0  # engagements removed and tracked posts marked deleted
     reconnects: int = 0
     malformed: int = 0
+    out_of_range: int = 0  # time_us too far ahead of the clock or older than the window
+    oversized: int = 0  # frames over FRAME_LIMIT
     batches: int = 0
-    cursor: int | None = None  # time_us of the newest applied event
+    cursor: int | None = None  # time_us of the newest applied event, at most the clock's
 
     def counts(self) -> dict[str, int]:
-        return {"events": self.events, "posts": self.posts, "engagements": self.engagements,
-                "deletions": self.deletions, "reconnects": self.reconnects,
-                "malformed": self.malformed, "batches": self.batches}
+        return {name: value for name, value in asdict(self).items() if name != "cursor"}
 
     def line(self) -> str:
         cursor = f", cursor {from_time_us(self.cursor).isoformat()}" if self.cursor else ""
-        bad = f", {self.malformed} malformed skipped" if self.malformed else ""
+        skipped = [f", {n} {what} skipped" for n, what in (
+            (self.malformed, "malformed"), (self.out_of_range, "out-of-range times"),
+            (self.oversized, "oversized frames")) if n]
         return (f"Read {self.events} events: {self.posts} posts stored, {self.engagements} "
                 f"engagements counted, {self.deletions} deletions, {self.reconnects} "
-                f"reconnects{bad}{cursor}")
+                f"reconnects{''.join(skipped)}{cursor}")
 
 
 class JetstreamIngest:
     """Applies Jetstream lines to the store in batches: each batch is one transaction that
     also moves the cursor, so the cursor never disagrees with the data. Re-delivered events
-    change nothing (engagements are keyed by their record)."""
+    change nothing (engagements are keyed by their record). Events dated more than 10
+    minutes after `now()` or more than `replay_hours` before it are skipped; the cursor
+    never moves backwards nor past `now()`."""
 
     def __init__(self, engine: Engine, now: Callable[[], datetime], *, batch_size: int = 500,
-                 batch_seconds: float = 1.0,
+                 batch_seconds: float = 1.0, replay_hours: float = 72.0,
                  on_flush: Callable[[StreamSummary], None] | None = None) -> None:
         self.engine = engine
         self.now = now
         self.batch_size = batch_size
         self.batch_us = int(batch_seconds * 1_000_000)
+        self.window_us = int(replay_hours * 3600 * 1_000_000)
         self.on_flush = on_flush
         with engine.connect() as conn:
             self.tracked: dict[str, int | None] = dict(tracked_posts(conn, SOURCE))
             self._last_id = max((i for i in self.tracked.values() if i), default=0)
             self.engaged = engaged_accounts(conn, SOURCE)
             stored = load_cursor(conn, CURSOR)
-        value = stored.get("time_us") if isinstance(stored, dict) else None
-        self.cursor: int | None = value if isinstance(value, int) and value > 0 else None
+        self.cursor = self._usable(stored.get("time_us") if isinstance(stored, dict) else None)
         self.summary = StreamSummary(cursor=self.cursor)
         self._high = self.cursor or 0
+        self._times = self._window()
+        self._warned = False  # about an oversized frame
         self._clear()
+
+    def _usable(self, value: Any) -> int | None:
+        """The stored cursor, unless it is not a time or lies in the future (stored by a
+        version without the check): resuming from it would replay nothing."""
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            return None
+        if value > self._window()[1]:
+            when = from_time_us(value).isoformat() if value <= MAX_TIME_US else str(value)
+            log.warning("jetstream: the stored cursor %s is in the future; following the "
+                        "live stream instead", when)
+            return None
+        return value
+
+    def _window(self) -> tuple[int, int]:
+        """The times an event may have: (now - replay window, now + 10 minutes)."""
+        now = to_time_us(self.now())
+        return now - self.window_us, now + FUTURE_US
+
+    @property
+    def high(self) -> int:
+        """The time of the newest event taken (0 before any): progress shows here."""
+        return self._high
 
     def _clear(self) -> None:
         self._count = 0
@@ -121,14 +157,37 @@ class JetstreamIngest:
     def feed(self, line: str | bytes) -> None:
         """Take one event; applies the batch when it is full or spans `batch_seconds`."""
         self.summary.events += 1
+        if not self._count:  # a new batch: the window moves with the clock
+            self._times = self._window()
+        if len(line) > FRAME_LIMIT:
+            self._skip_oversized(line)
+            return
         if isinstance(line, bytes | bytearray | memoryview):
             line = bytes(line).decode("utf-8", "replace")
         try:
-            time_us, item = classify_line(line, self.tracked)
+            time_us, item = classify_line(line, self.tracked, self._times)
+        except OutOfRange as exc:
+            self.summary.out_of_range += 1
+            log.debug("skipped an event dated out of range: %s", exc)
+            return
         except BadEvent as exc:
             self.summary.malformed += 1
             log.debug("skipped a malformed event: %s", exc)
             return
+        self._add(time_us, item)
+
+    def _skip_oversized(self, line: str | bytes) -> None:
+        """Count a frame too big to read; its time, when readable, moves the cursor past it."""
+        self.summary.oversized += 1
+        if not self._warned:
+            self._warned = True
+            log.warning("jetstream: skipped a frame of %.1f MiB, over %d MiB (later ones are "
+                        "only counted)", len(line) / 2**20, FRAME_LIMIT // 2**20)
+        time_us = head_time_us(bytes(line) if isinstance(line, memoryview) else line)
+        if time_us is not None and self._times[0] <= time_us <= self._times[1]:
+            self._add(time_us, None)
+
+    def _add(self, time_us: int, item: Engagement | Deletion | NewPost | None) -> None:
         self._count += 1
         if self._first_us is None:
             self._first_us = time_us
@@ -161,36 +220,42 @@ class JetstreamIngest:
         if not self._count:
             return
         at, now, summary = from_time_us(self._high), self.now(), self.summary
+        # never backwards, never past the clock (an event may be a little ahead of it)
+        cursor = max(self.cursor or 0, min(self._high, to_time_us(now)))
+        gone_posts = self._posts_gone
         with self.engine.begin() as conn:
             for mention in self._mentions:
                 mention_id = save_mention(conn, mention, now)
-                if mention.native_id in self.tracked:  # else deleted in this batch
+                if mention.native_id in self.tracked:
                     self.tracked[mention.native_id] = mention_id
+                elif mention.native_id in gone_posts:  # deleted in this batch
+                    gone_posts[mention.native_id] = mention_id
             gone = remove_engagements(conn, SOURCE, self._deleted)
-            marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
-            rows = [{"source": SOURCE, "native_id": e.uri, "mention_id": self.tracked[e.subject],
+            marked = mark_deleted(conn, SOURCE, gone_posts, at)
+            # engagements taken before their post's deletion count, as in an earlier batch
+            subjects = {e.subject: self.tracked.get(e.subject) or gone_posts.get(e.subject)
+                        for e in self._engagements.values()}
+            rows = [{"source": SOURCE, "native_id": e.uri, "mention_id": subjects[e.subject],
                      "kind": e.kind, "account": e.account,
                      "created_at": from_time_us(e.time_us)}
-                    for e in self._engagements.values()
-                    if self.tracked.get(e.subject) is not None]
+                    for e in self._engagements.values() if subjects[e.subject] is not None]
             new = add_engagements(conn, rows)
             rows = [row for row in rows if row["native_id"] in new]
             touched = set(gone.values()) | {row["mention_id"] for row in rows}
-            touched.difference_update(self._posts_gone.values())
+            touched.difference_update(gone_posts.values())
             if touched:
                 save_stream_observations(conn, stream_counts(conn, touched, at))
-            save_cursor(conn, CURSOR, {"time_us": self._high}, now)
+            save_cursor(conn, CURSOR, {"time_us": cursor}, now)
             self._track_stored_since(conn)
         self.engaged.update(row["account"] for row in rows)
         summary.posts += len(self._mentions)
         summary.engagements += len(rows) + self._undone
         summary.deletions += len(gone) + marked + self._undone
         summary.batches += 1
-        summary.cursor = self.cursor = self._high
+        summary.cursor = self.cursor = cursor
         self._clear()
         if self.on_flush is not None:
             self.on_flush(summary)
-
 
     def _track_stored_since(self, conn) -> None:
         """Track the posts that others (e.g. `fetch mentions`) stored since the last look."""
@@ -200,8 +265,10 @@ class JetstreamIngest:
 
 
 def jetstream_url(base: str, cursor: int | None) -> str:
-    """The subscribe URL for posts, likes and reposts, from `cursor` (time_us) if given."""
+    """The subscribe URL for posts, likes and reposts, from `cursor` (time_us) if given,
+    without frames over FRAME_LIMIT."""
     params: list[tuple[str, Any]] = [("wantedCollections", c) for c in COLLECTIONS]
+    params.append(("maxMessageSizeBytes", FRAME_LIMIT))
     if cursor is not None:
         params.append(("cursor", cursor))
     return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
@@ -221,9 +288,10 @@ def websocket_connector(settings: Any) -> Connector:
     def open_socket(url: str) -> AbstractContextManager[Socket]:
         # A deep receive queue: websockets stops reading when it is full, and then the
         # closing handshake at the end of a session waits for close_timeout (a firehose
-        # never stops sending). 2048 events are about 2 MB.
+        # never stops sending). 2048 events are about 2 MB. Frames between FRAME_LIMIT and
+        # RECEIVE_LIMIT are received and skipped, so the stream goes on past them.
         return connect(url, open_timeout=settings.http_timeout, close_timeout=5,
-                       max_size=2**22, max_queue=(2048, 512),
+                       max_size=RECEIVE_LIMIT, max_queue=(2048, 512),
                        user_agent_header=user_agent(settings.contact_email))
     return open_socket
 
@@ -243,61 +311,24 @@ def stream_bluesky(
     """Follow Jetstream until `max_events` events were read, `stop(summary)` says so, or
     Ctrl-C; then apply what is pending and return what was done. On a disconnect, reconnect
     from the stored cursor rewound by `bsky_rewind_seconds`, backing off through
-    `clock.sleep`; after `max_failures` failures in a row without an event, SourceError.
-    The session is recorded as a run `stream bluesky`."""
-    from websockets.exceptions import InvalidURI
-
+    `clock.sleep`; after `max_failures` connections in a row that brought no new event,
+    SourceError. The session is recorded as a run `stream bluesky`."""
     clock = clock or Clock()
     connector = connector or websocket_connector(settings)
-    errors = _connection_errors()
     with recorded_run(engine, "stream bluesky", clock.now) as run:
-        last_checkpoint = [clock.monotonic()]
-
-        def record(summary: StreamSummary) -> None:
-            _log_run(run, summary)
-            if clock.monotonic() - last_checkpoint[0] >= 10:
-                last_checkpoint[0] = clock.monotonic()
-                run.checkpoint()
-
         ingest = JetstreamIngest(engine, clock.now, batch_size=batch_size,
-                                 batch_seconds=batch_seconds, on_flush=record)
+                                 batch_seconds=batch_seconds,
+                                 replay_hours=settings.bsky_replay_window_hours,
+                                 on_flush=_recorder(run, clock))
         summary = ingest.summary
 
         def done() -> bool:
             return (max_events is not None and summary.events >= max_events) or \
                 (stop is not None and stop(summary))
 
-        failures = 0
-        interrupted = False
         try:
-            while not interrupted and not done():
-                url = jetstream_url(settings.bsky_jetstream_url,
-                                    ingest.resume_at(settings.bsky_rewind_seconds))
-                try:
-                    with connector(url) as ws:
-                        try:
-                            while not done():
-                                try:
-                                    message = ws.recv(timeout=idle_seconds)
-                                except TimeoutError:
-                                    ingest.flush()  # a quiet stream: apply what is pending
-                                    continue
-                                failures = 0
-                                ingest.feed(message)
-                        except KeyboardInterrupt:  # close the socket normally, then stop
-                            interrupted = True
-                except InvalidURI as exc:
-                    raise InputError(f"bsky_jetstream_url: {exc}") from None
-                except errors as exc:
-                    ingest.flush()
-                    failures += 1
-                    if failures > max_failures:
-                        raise SourceError(f"jetstream: {failures} connection attempts in a row "
-                                          f"failed, the last with: {_describe(exc)}") from None
-                    delay = min(MAX_BACKOFF, 2.0 ** (failures - 1))
-                    log.warning("jetstream: %s; reconnecting in %.0f s", _describe(exc), delay)
-                    summary.reconnects += 1
-                    clock.sleep(delay)
+            interrupted = _follow(ingest, settings, connector, clock, done,
+                                  idle_seconds=idle_seconds, max_failures=max_failures)
         except KeyboardInterrupt:
             interrupted = True
         finally:
@@ -309,6 +340,70 @@ def stream_bluesky(
     return summary
 
 
+def _follow(ingest: JetstreamIngest, settings: Any, connector: Connector, clock: Clock,
+            done: Callable[[], bool], *, idle_seconds: float, max_failures: int) -> bool:
+    """Read connection after connection until `done()`; True when Ctrl-C stopped it.
+
+    Progress is a newer event than any before the connection: a server that keeps
+    replaying the same events (e.g. up to a frame over RECEIVE_LIMIT, which closes the
+    connection with 1009 every time) counts against `max_failures` like a refused one."""
+    from websockets.exceptions import InvalidURI
+
+    errors = _connection_errors()
+    stalled = 0  # connections in a row that brought no new event
+    while not done():
+        start = ingest.high
+        url = jetstream_url(settings.bsky_jetstream_url,
+                            ingest.resume_at(settings.bsky_rewind_seconds))
+        try:
+            with connector(url) as ws:
+                if _read(ws, ingest, done, idle_seconds):
+                    return True
+        except InvalidURI as exc:
+            raise InputError(f"bsky_jetstream_url: {exc}") from None
+        except errors as exc:
+            ingest.flush()
+            stalled = 0 if ingest.high > start else stalled + 1
+            if stalled > max_failures:
+                raise SourceError(f"jetstream: {stalled} connection attempts in a row brought "
+                                  f"no new event, the last ended with: {_describe(exc)}"
+                                  ) from None
+            delay = min(MAX_BACKOFF, 2.0 ** max(stalled - 1, 0))
+            log.warning("jetstream: %s; reconnecting in %.0f s", _describe(exc), delay)
+            ingest.summary.reconnects += 1
+            clock.sleep(delay)
+    return False
+
+
+def _read(ws: Socket, ingest: JetstreamIngest, done: Callable[[], bool],
+          idle_seconds: float) -> bool:
+    """Feed the socket's events to `ingest` until `done()`; True on Ctrl-C, which stops
+    here so that the socket closes normally."""
+    try:
+        while not done():
+            try:
+                message = ws.recv(timeout=idle_seconds)
+            except TimeoutError:
+                ingest.flush()  # a quiet stream: apply what is pending
+                continue
+            ingest.feed(message)
+    except KeyboardInterrupt:
+        return True
+    return False
+
+
+def _recorder(run: RunLog, clock: Clock) -> Callable[[StreamSummary], None]:
+    """After each batch: the run's counts, written out every 10 seconds at most."""
+    last_checkpoint = [clock.monotonic()]
+
+    def record(summary: StreamSummary) -> None:
+        _log_run(run, summary)
+        if clock.monotonic() - last_checkpoint[0] >= 10:
+            last_checkpoint[0] = clock.monotonic()
+            run.checkpoint()
+    return record
+
+
 def _log_run(run: RunLog, summary: StreamSummary) -> None:
     run.counts = summary.counts()
     if summary.cursor is not None:
@@ -317,4 +412,7 @@ def _log_run(run: RunLog, summary: StreamSummary) -> None:
 
 def _describe(exc: BaseException) -> str:
     text = str(exc).strip()
+    sent = getattr(exc, "sent", None)
+    if getattr(sent, "code", None) == 1009:
+        text += f" (a frame over the {RECEIVE_LIMIT // 2**20} MiB receive limit)"
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

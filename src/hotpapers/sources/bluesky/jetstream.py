@@ -3,6 +3,7 @@ the posts we track. Pure; a cheap scan of the raw line settles most events unpar
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,8 +16,9 @@ from hotpapers.resolve import might_name_paper, paper_ids
 from hotpapers.sources.bluesky.records import post_links, post_permalink
 
 __all__ = [
-    "COLLECTIONS", "LIKE", "POST", "REPOST", "BadEvent", "Deletion", "Engagement", "NewPost",
-    "classify", "classify_line", "from_time_us", "record_uri",
+    "COLLECTIONS", "LIKE", "MAX_TIME_US", "POST", "REPOST", "BadEvent", "Deletion", "Engagement",
+    "NewPost", "OutOfRange", "classify", "classify_line", "from_time_us", "head_time_us",
+    "record_uri", "to_time_us",
 ]
 
 POST = "app.bsky.feed.post"
@@ -25,11 +27,22 @@ REPOST = "app.bsky.feed.repost"
 COLLECTIONS = (POST, LIKE, REPOST)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US = timedelta(microseconds=1)
+MAX_TIME_US = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _US  # the last one in year 9999
+_DIGITS = re.compile(r"[0-9]+")
 _QUOTE_EMBEDS = ("app.bsky.embed.record", "app.bsky.embed.recordWithMedia")
 
 
 class BadEvent(ValueError):
     """A line that is not a Jetstream event of the expected shape."""
+
+
+class OutOfRange(BadEvent):
+    """An event whose `time_us` lies outside the times asked for."""
+
+    def __init__(self, time_us: int) -> None:
+        super().__init__(f"time_us {time_us} out of range")
+        self.time_us = time_us
 
 
 @dataclass(slots=True)
@@ -72,20 +85,32 @@ def from_time_us(time_us: int) -> datetime:
     return _EPOCH + timedelta(microseconds=time_us)
 
 
+def to_time_us(at: datetime) -> int:
+    """The Jetstream `time_us` of an aware datetime."""
+    return (at - _EPOCH) // _US
+
+
 def record_uri(did: str, collection: str, rkey: str) -> str:
     return f"at://{did}/{collection}/{rkey}"
 
 
 # ---------------------------------------------------------------- the parsed event
 
-def classify(event: Any, tracked: Container[str]) -> tuple[int, Item]:
+Times = tuple[int, int]
+ANY_TIME: Times = (1, MAX_TIME_US)
+
+
+def classify(event: Any, tracked: Container[str], times: Times = ANY_TIME) -> tuple[int, Item]:
     """(time_us, what the event means) for a decoded event; the item is None for events
-    that touch nothing we track or name no paper. Raises BadEvent on a malformed event."""
+    that touch nothing we track or name no paper. Raises BadEvent on a malformed event,
+    OutOfRange when its time_us is outside `times` (first, last)."""
     if not isinstance(event, Mapping):
         raise BadEvent("not a JSON object")
     time_us, did = event.get("time_us"), event.get("did")
     if not isinstance(time_us, int) or isinstance(time_us, bool) or time_us <= 0:
         raise BadEvent("no time_us")
+    if not times[0] <= time_us <= times[1]:
+        raise OutOfRange(time_us)
     if event.get("kind") != "commit":
         return time_us, None  # identity and account events
     commit = event.get("commit")
@@ -187,15 +212,26 @@ def _names_tracked(line: str, tracked: Container[str]) -> bool:
     return False
 
 
-def _parse(line: str | bytes, tracked: Container[str]) -> tuple[int, Item]:
+def _parse(line: str | bytes, tracked: Container[str], times: Times) -> tuple[int, Item]:
     try:
         event = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise BadEvent(f"not JSON: {exc}") from None
-    return classify(event, tracked)
+    return classify(event, tracked, times)
 
 
-def classify_line(line: str, tracked: Container[str]) -> tuple[int, Item]:
+def head_time_us(line: str | bytes, head: int = 256) -> int | None:
+    """The time_us written near the start of a line (Jetstream writes it second), without
+    reading the rest: for frames too big to read. None when it is not there."""
+    start = line[:head]
+    text = start.decode("utf-8", "replace") if isinstance(start, bytes) else start
+    i = text.find('"time_us":')
+    match = _DIGITS.match(text, i + 10) if i >= 0 else None
+    return int(match[0]) if match and match.end() < len(text) else None
+
+
+def classify_line(line: str, tracked: Container[str], times: Times = ANY_TIME
+                  ) -> tuple[int, Item]:
     """`classify` of one raw line, the same answer, but without decoding the JSON when a
     scan shows the event is irrelevant: a like or repost of an untracked post, a post
     naming no paper that replies to or quotes no tracked post, other collections.
@@ -206,20 +242,24 @@ def classify_line(line: str, tracked: Container[str]) -> tuple[int, Item]:
     i = line.find('"time_us":')
     j = line.find(",", i)
     if i < 0 or j < 0:
-        return _parse(line, tracked)
+        return _parse(line, tracked, times)
     k = line.find('"operation":"', j)
     if k < 0 or line.find('"kind":"commit"', j, k) < 0:
-        return _parse(line, tracked)  # rare: identity and account events, or malformed
+        return _parse(line, tracked, times)  # rare: identity and account events, or malformed
     try:
         time_us = int(line[i + 10:j])
     except ValueError:
-        return _parse(line, tracked)
+        return _parse(line, tracked, times)
+    if time_us <= 0:
+        return _parse(line, tracked, times)  # the parse says what is wrong
+    if not times[0] <= time_us <= times[1]:
+        raise OutOfRange(time_us)
     k += 13
     end = line.find('"', k)
     operation = line[k:end]
     k = line.find('"collection":"', end)
     if k < 0:
-        return _parse(line, tracked)
+        return _parse(line, tracked, times)
     k += 14
     end = line.find('"', k)
     collection = line[k:end]
@@ -238,4 +278,4 @@ def classify_line(line: str, tracked: Container[str]) -> tuple[int, Item]:
             return time_us, None
     elif operation == "update" or collection not in COLLECTIONS:
         return time_us, None
-    return _parse(line, tracked)
+    return _parse(line, tracked, times)
