@@ -75,6 +75,18 @@ class Settings(BaseSettings):
     http_retries: int = Field(
         4, ge=0, description="Retries of a request that failed with 5xx, 429 or a timeout."
     )
+    http_deadline: float = Field(
+        120.0, gt=0, description="Seconds one try of an HTTP request may take in all, "
+        "reading the body included.",
+    )
+    http_max_body_mb: float = Field(
+        32.0, gt=0, description="Largest HTTP answer read, in MiB; a larger one fails the "
+        "request.",
+    )
+    source_budget: float = Field(
+        1800.0, gt=0, description="Seconds one source (or target) may spend on its requests "
+        "in a run, waits included; then it stops and is reported as failed.",
+    )
     post_filename: str = Field(
         "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
     )
