@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from hotpapers.errors import InputError
+from hotpapers.secrets import register, scrub
 
 __all__ = [
     "Secrets", "Settings", "default_config_path", "default_db_url", "load_settings",
@@ -300,16 +301,21 @@ class Secrets(BaseSettings):
     webhook_urls: list[SecretStr] = []  # they embed their tokens
     alert_webhook_url: SecretStr | None = None
 
-    def scrub(self, text: str) -> str:
-        """`text` with every secret value in it replaced by `***` (for error messages,
-        notes and run records, whatever a server echoed back)."""
+    def model_post_init(self, __context: Any) -> None:
+        """Register every secret (and its encoded forms) in the one registry, so that
+        whatever prints, logs, stores or sends text scrubs them."""
         for value in (self.x_bearer_token, self.bsky_app_password, self.mastodon_token,
-                      self.reddit_client_secret, self.smtp_password, self.alert_webhook_url,
-                      *self.webhook_urls):
-            secret = value.get_secret_value() if value is not None else ""
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
-        return text
+                      self.smtp_password, self.alert_webhook_url, *self.webhook_urls):
+            register(value.get_secret_value().strip() if value is not None else None)
+            register(value.get_secret_value() if value is not None else None)
+        if self.reddit_client_secret is not None:
+            register(self.reddit_client_secret.get_secret_value(),
+                     user=self.reddit_client_id or "")
+
+    def scrub(self, text: str) -> str:
+        """`text` with every registered secret and its encoded forms replaced by `***`
+        (for error messages, notes and run records, whatever a server echoed back)."""
+        return scrub(text)
 
 
 def default_config_path() -> Path:
@@ -339,7 +345,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
 
     try:
-        return FileSettings(**values)
+        settings = FileSettings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
@@ -351,6 +357,20 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise InputError(f"{origin}: {where}: {first['msg']}") from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
+    _register_db_password(settings.db)
+    return settings
+
+
+def _register_db_password(url: str | None) -> None:
+    """A password in the database URL is a configured secret too."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password if url else None
+    except (ArgumentError, ValueError):
+        return
+    register(str(password) if password else None)
 
 
 def _toml_value(value: Any) -> str:

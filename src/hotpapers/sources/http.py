@@ -17,6 +17,7 @@ import httpx
 
 from hotpapers import __version__
 from hotpapers.errors import SourceError
+from hotpapers.secrets import scrub
 
 __all__ = ["MAX_BODY", "MB", "Clock", "PoliteClient", "source_http", "user_agent"]
 
@@ -244,5 +245,8 @@ class PoliteClient:
 
 
 def _reason(response: httpx.Response) -> str:
-    text = response.text.strip().splitlines()[0][:120] if response.text.strip() else ""
+    """The first line of the body, scrubbed of secrets before it is cut (a piece of a
+    secret cut short would escape the scrubbing)."""
+    body = scrub(response.text).strip()
+    text = body.splitlines()[0][:120] if body else ""
     return f": {text}" if text else ""
