@@ -48,6 +48,8 @@ class SlowServer:
                 conn, _ = self.sock.accept()
             except TimeoutError:
                 continue
+            except OSError:  # closed
+                return
             threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
 
     def _answer(self, conn: socket.socket) -> None:
