@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from hotpapers.errors import MissingCredentials
 from hotpapers.models import Mention, Paper
+from hotpapers.secrets import scrub as scrub_secrets
 from hotpapers.sources.arxiv.api import some_ids, unanswered
 from hotpapers.sources.arxiv.schedule import listing_date
 from hotpapers.sources.base import MentionSource, Window
@@ -248,7 +249,7 @@ def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
                    papers: Callable[[list[str]], Iterable[Paper]] | None = None,
                    holidays: Sequence = (), detail_days: int = 7,
                    done: Callable[[SourceOutcome], None] = lambda _: None,
-                   scrub: Callable[[str], str] = lambda text: text) -> MentionsFetched:
+                   scrub: Callable[[str], str] = scrub_secrets) -> MentionsFetched:
     """Run every source over `window` (one that could not be set up arrives as Skipped),
     then fetch unknown papers and thin observations.
     Failures are kept in `run` and the outcomes; nothing here raises for one source.

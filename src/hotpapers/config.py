@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from hotpapers.errors import InputError
+from hotpapers.secrets import register, scrub
 
 __all__ = [
     "Secrets", "Settings", "default_config_path", "default_db_url", "load_settings",
@@ -74,6 +75,18 @@ class Settings(BaseSettings):
     http_timeout: float = Field(30.0, gt=0, description="Seconds before an HTTP request times out.")
     http_retries: int = Field(
         4, ge=0, description="Retries of a request that failed with 5xx, 429 or a timeout."
+    )
+    http_deadline: float = Field(
+        120.0, gt=0, description="Seconds one try of an HTTP request may take in all, "
+        "reading the body included.",
+    )
+    http_max_body_mb: float = Field(
+        32.0, gt=0, description="Largest HTTP answer read, in MiB; a larger one fails the "
+        "request.",
+    )
+    source_budget: float = Field(
+        1800.0, gt=0, description="Seconds one source (or target) may spend on its requests "
+        "in a run, waits included; then it stops and is reported as failed.",
     )
     post_filename: str = Field(
         "{date}---Hot-Papers.md", description="File name of a day's post; {date} is day D."
@@ -293,16 +306,21 @@ class Secrets(BaseSettings):
     webhook_urls: list[SecretStr] = []  # they embed their tokens
     alert_webhook_url: SecretStr | None = None
 
-    def scrub(self, text: str) -> str:
-        """`text` with every secret value in it replaced by `***` (for error messages,
-        notes and run records, whatever a server echoed back)."""
+    def model_post_init(self, __context: Any) -> None:
+        """Register every secret (and its encoded forms) in the one registry, so that
+        whatever prints, logs, stores or sends text scrubs them."""
         for value in (self.x_bearer_token, self.bsky_app_password, self.mastodon_token,
-                      self.reddit_client_secret, self.smtp_password, self.alert_webhook_url,
-                      *self.webhook_urls):
-            secret = value.get_secret_value() if value is not None else ""
-            if len(secret) >= 4:
-                text = text.replace(secret, "***")
-        return text
+                      self.smtp_password, self.alert_webhook_url, *self.webhook_urls):
+            register(value.get_secret_value().strip() if value is not None else None)
+            register(value.get_secret_value() if value is not None else None)
+        if self.reddit_client_secret is not None:
+            register(self.reddit_client_secret.get_secret_value(),
+                     user=self.reddit_client_id or "")
+
+    def scrub(self, text: str) -> str:
+        """`text` with every registered secret and its encoded forms replaced by `***`
+        (for error messages, notes and run records, whatever a server echoed back)."""
+        return scrub(text)
 
 
 def default_config_path() -> Path:
@@ -332,7 +350,7 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         model_config = SettingsConfigDict(toml_file=path if path.is_file() else None)
 
     try:
-        return FileSettings(**values)
+        settings = FileSettings(**values)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "settings"
@@ -344,6 +362,20 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise InputError(f"{origin}: {where}: {first['msg']}") from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
+    _register_db_password(settings.db)
+    return settings
+
+
+def _register_db_password(url: str | None) -> None:
+    """A password in the database URL is a configured secret too."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        password = make_url(url).password if url else None
+    except (ArgumentError, ValueError):
+        return
+    register(str(password) if password else None)
 
 
 def _toml_value(value: Any) -> str:

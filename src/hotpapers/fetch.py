@@ -33,7 +33,7 @@ from hotpapers.sources.arxiv.schedule import (
     latest_listing_date,
     submission_window,
 )
-from hotpapers.sources.http import Clock, PoliteClient, user_agent
+from hotpapers.sources.http import MB, Clock, PoliteClient, user_agent
 from hotpapers.store.listings import (
     clear_listing,
     count_staged,
@@ -75,7 +75,9 @@ def arxiv_http(settings: Settings, clock: Clock | None = None,
                           headers={"User-Agent": user_agent(settings.contact_email)},
                           follow_redirects=True)
     return PoliteClient(client, min_interval=settings.arxiv_interval,
-                        retries=settings.http_retries, clock=clock)
+                        retries=settings.http_retries, clock=clock,
+                        deadline=settings.http_deadline,
+                        max_body=int(settings.http_max_body_mb * MB))
 
 
 def _merged(old: Paper | None, new: Paper) -> Paper:

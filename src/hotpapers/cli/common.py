@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,11 +16,21 @@ from rich.progress import Progress
 
 from hotpapers.config import Settings, default_db_url, load_settings
 from hotpapers.errors import InputError
+from hotpapers.secrets import scrub
 
 __all__ = ["DateOption", "PostPaths", "State", "err", "now", "out", "parse_day", "state_of"]
 
-out = Console(markup=False, highlight=False)
-err = Console(stderr=True, markup=False, highlight=False)
+
+
+class ScrubbingConsole(Console):
+    """A console that scrubs secrets (hotpapers.secrets) from every text it prints."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(scrub(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = ScrubbingConsole(markup=False, highlight=False)
+err = ScrubbingConsole(stderr=True, markup=False, highlight=False)
 
 
 @dataclass

@@ -33,6 +33,7 @@ from hotpapers.cli.stream import stream_app
 from hotpapers.config import default_config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError
+from hotpapers.secrets import install_log_filter, scrub
 
 __all__ = ["app", "main"]
 
@@ -79,6 +80,7 @@ def main_options(
     ctx.obj = State(db=db, config=config, verbosity=-1 if quiet else verbose)
     logging.basicConfig(level=logging.WARNING - 10 * verbose if not quiet else logging.ERROR,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()  # no secret in any log line
     for chatty in ("httpx", "httpcore"):  # they log whole URLs, and webhook URLs are secrets
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
@@ -197,7 +199,8 @@ app.command()(publish)
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app; a hotpapers error becomes one line on stderr and its exit
-    code (usage errors are Typer's own: exit 2)."""
+    code (usage errors are Typer's own: exit 2). A traceback is scrubbed of secrets."""
+    sys.excepthook = _scrubbed_excepthook
     try:
         app(args=argv, prog_name="hotpapers")
     except HotpapersError as exc:
@@ -214,6 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         err.print(f"hotpapers: error: database: {reason}", soft_wrap=True)
         sys.exit(1)
+
+
+def _scrubbed_excepthook(kind, value, tb) -> None:
+    import traceback
+
+    sys.stderr.write(scrub("".join(traceback.format_exception(kind, value, tb))))
 
 
 def _is_database_error(exc: Exception) -> bool:

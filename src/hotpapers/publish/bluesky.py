@@ -35,6 +35,7 @@ from hotpapers.publish.bots import (
     payload_items,
     shorten,
 )
+from hotpapers.secrets import register
 from hotpapers.sources.http import Clock, PoliteClient, source_http
 
 __all__ = ["BlueskyPublisher", "fits", "record_key", "thread_records"]
@@ -223,6 +224,8 @@ class BlueskyPublisher:
         did, token = body.get("did"), body.get("accessJwt")
         if not isinstance(did, str) or not did or not isinstance(token, str) or not token:
             raise PublishError(f"{what}: the answer has no did and accessJwt")
+        register(token)
+        register(body.get("refreshJwt") if isinstance(body.get("refreshJwt"), str) else None)
         return did, token
 
     def _create(self, http: PoliteClient, did: str, token: str, record: dict[str, Any],

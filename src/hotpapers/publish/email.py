@@ -26,6 +26,7 @@ import httpx
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, PublishError
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Receipt
+from hotpapers.secrets import register
 from hotpapers.sources.http import Clock
 
 __all__ = ["EmailPublisher"]
@@ -196,6 +197,7 @@ class EmailPublisher:
             if s.smtp_security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if s.smtp_username:
+                register(self.password, user=s.smtp_username)  # AUTH PLAIN's base64 too
                 smtp.login(s.smtp_username, self.password)
             return smtp.send_message(message, from_addr=self.sender, to_addrs=self.recipients)
 

@@ -12,6 +12,7 @@ import httpx
 
 from hotpapers.errors import SourceError
 from hotpapers.models import Mention
+from hotpapers.secrets import scrub
 from hotpapers.sources.base import Refreshed, SourceReport, Window
 from hotpapers.sources.http import Clock, source_http
 
@@ -131,13 +132,15 @@ def utc_time(value: Any, *, naive: Naive = "utc") -> datetime | None:
 
 
 def one_line(text: str, limit: int = 160) -> str:
-    """`text` with every run of white space (line breaks too) as one space, cut to `limit`."""
-    return " ".join(text.split())[:limit]
+    """`text` with every run of white space (line breaks too) as one space, cut to `limit`;
+    secrets are scrubbed before the cut, so that no piece of one is left."""
+    return " ".join(scrub(text).split())[:limit]
 
 
 def first_line(text: str, limit: int = 200) -> str:
-    """The first line of `text` that is not blank, cut to `limit`; "" when there is none."""
-    stripped = text.strip()
+    """The first line of `text` that is not blank, cut to `limit` (scrubbed of secrets
+    first); "" when there is none."""
+    stripped = scrub(text).strip()
     return stripped.splitlines()[0][:limit] if stripped else ""
 
 

@@ -16,6 +16,7 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
+from hotpapers.secrets import register
 from hotpapers.sources.base import Refreshed, Window
 from hotpapers.sources.common import (
     HttpSource,
@@ -200,6 +201,7 @@ class RedditSource(HttpSource):
             token = body.get("access_token") if isinstance(body, dict) else None
             if not isinstance(token, str) or not token:
                 raise SourceError(f"{what}: the answer holds no access_token")
+            register(token)
             self._token = token
         return {"Authorization": f"bearer {self._token}"}
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, select
 
 from hotpapers.errors import NothingToDo
+from hotpapers.secrets import scrub
 from hotpapers.store.schema import runs
 
 __all__ = ["RunLog", "last_cursors", "load_runs", "recorded_run"]
@@ -41,7 +42,8 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
         with engine.begin() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(
                 finished_at=clock() if finished else None, status=status, counts=log.counts,
-                cursors=log.cursors or None, errors=log.errors or None))
+                cursors=log.cursors or None,
+                errors=[scrub(e) for e in log.errors] or None))
 
     log = RunLog(flush=write)
     status = "failed"

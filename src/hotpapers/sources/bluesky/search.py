@@ -13,6 +13,7 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
+from hotpapers.secrets import register
 from hotpapers.sources.base import Refreshed, Window
 from hotpapers.sources.bluesky.records import post_links, post_permalink
 from hotpapers.sources.common import HttpSource, count, json_body, one_line, utc_time
@@ -192,9 +193,12 @@ class BlueskySource(HttpSource):
             detail = _refusal(response).replace(password, "***")
             raise SourceError(f"bluesky: sign-in refused (HTTP {response.status_code}"
                               f"{': ' + detail if detail else ''})")
-        token = self._json(response, what).get("accessJwt")
+        body = self._json(response, what)
+        token = body.get("accessJwt")
         if not _text(token):
             raise SourceError(f"{what}: the answer has no accessJwt")
+        register(token)
+        register(_text(body.get("refreshJwt")))
         self._access_jwt = token
         return token
 
