@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -15,17 +16,21 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
 from hotpapers.errors import InputError
 
 __all__ = [
-    "Secrets", "Settings", "default_config_path", "default_db_url", "load_settings",
-    "render_config",
+    "MENTION_SOURCES", "TARGETS", "Secrets", "Settings", "config_path", "default_config_path",
+    "default_db_url", "load_settings", "render_config",
 ]
 
 APP_NAME = "hotpapers"
+# the names settings may use; tests/test_config_checks.py keeps them equal to the registries'
+MENTION_SOURCES = ("x", "bluesky", "hn", "hf", "mastodon", "reddit")
+TARGETS = ("git", "bluesky", "mastodon", "email", "webhook")
 
 
 class Settings(BaseSettings):
@@ -260,6 +265,16 @@ class Settings(BaseSettings):
             raise ValueError("must contain {date} and no '/'")
         return value
 
+    @field_validator("classic_sources", "mention_sources", "hot_source_weights")
+    @classmethod
+    def _known_sources(cls, value: list[str] | dict[str, float]) -> list[str] | dict[str, float]:
+        return _known(value, MENTION_SOURCES, "source")
+
+    @field_validator("daily_targets")
+    @classmethod
+    def _known_targets(cls, value: list[str]) -> list[str]:
+        return _known(value, TARGETS, "target")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -270,6 +285,14 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _known(names, known: tuple[str, ...], kind: str):
+    """`names` (a list, or a table's keys) when each is one of `known`; else ValueError."""
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a {kind} (known: {', '.join(known)})")
+    return names
 
 
 class Secrets(BaseSettings):
@@ -311,15 +334,23 @@ def default_db_url() -> str:
     return f"sqlite:///{path}"
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+def config_path(config_file: Path | None = None) -> tuple[Path, bool]:
+    """The config file: `config_file`, else $HOTPAPERS_CONFIG, else the default path; and
+    whether it was named (a named file must exist, except for `init`, which writes it)."""
+    explicit = config_file or (Path(os.environ["HOTPAPERS_CONFIG"]).expanduser()
+                               if os.environ.get("HOTPAPERS_CONFIG") else None)
+    return (explicit or default_config_path()), explicit is not None
+
+
+def load_settings(config_file: Path | None = None, *, missing_ok: bool = False,
+                  **overrides: Any) -> Settings:
     """Settings from, by priority: overrides, HOTPAPERS_* variables, the TOML file, defaults.
 
-    The file is `config_file`, else $HOTPAPERS_CONFIG, else the default path if it exists.
+    The file is `config_file`, else $HOTPAPERS_CONFIG, else the default path if it exists;
+    a named file that does not exist is an InputError unless `missing_ok`.
     """
-    explicit = config_file or (Path(os.environ["HOTPAPERS_CONFIG"])
-                               if os.environ.get("HOTPAPERS_CONFIG") else None)
-    path = explicit or default_config_path()
-    if explicit is not None and not path.is_file():
+    path, explicit = config_path(config_file)
+    if explicit and not missing_ok and not path.is_file():
         raise InputError(f"{path}: config file not found")
     values = {k: v for k, v in overrides.items() if v is not None}
 
@@ -337,8 +368,25 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise InputError(f"{path}: {where}: secrets are read only from the environment "
                              f"(set {variable}), never from a file") from None
         raise InputError(f"{origin}: {where}: {first['msg']}") from None
+    except SettingsError as exc:  # a variable that does not parse (lists, tables: JSON)
+        raise InputError(_variable_error(exc, path)) from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
+
+
+def _variable_error(exc: SettingsError, path: Path) -> str:
+    """One line naming the environment variable whose value is not JSON, with an example."""
+    found = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(exc))
+    if found is None or found[1] not in Settings.model_fields:
+        return f"{path}: {exc}"
+    name = found[1]
+    default = Settings.model_fields[name].default
+    if isinstance(default, dict):
+        kind, example = "table", json.dumps(default or {"hn": 0.5})
+    else:
+        kind, example = "list", json.dumps(default or ["a", "b"])
+    return (f"HOTPAPERS_{name.upper()}: not valid JSON ({kind} values in environment "
+            f"variables are JSON, e.g. '{example}')")
 
 
 def _toml_value(value: Any) -> str:

@@ -30,7 +30,7 @@ from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
-from hotpapers.config import default_config_path, default_db_url, load_settings
+from hotpapers.config import config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError
 
@@ -96,8 +96,8 @@ def init(
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    path = state.config or default_config_path()
-    settings = load_settings(path if path.exists() else None, db=state.db)
+    path, _ = config_path(state.config)  # --config, else $HOTPAPERS_CONFIG, else the default
+    settings = load_settings(path, missing_ok=True, db=state.db)
     db_url = settings.db or default_db_url()
     connect(db_url).dispose()
     state.say(f"Database ready: {safe_url(db_url)}")
