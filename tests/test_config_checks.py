@@ -102,7 +102,7 @@ def test_p24_the_names_are_the_registries_names():
     from hotpapers.publish.registry import TARGETS as PUBLISHERS
     from hotpapers.sources.registry import SOURCES
 
-    assert MENTION_SOURCES == tuple(SOURCES) and TARGETS == tuple(PUBLISHERS)
+    assert (tuple(SOURCES), tuple(PUBLISHERS)) == (MENTION_SOURCES, TARGETS)
 
 
 READ_ONLY = [

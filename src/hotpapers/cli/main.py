@@ -169,7 +169,7 @@ def post(
     state = state_of(ctx)
     settings = state.settings
     the_day = parse_day(day)
-    engine = connect(state.db_url)
+    engine = connect(state.db_url, create=False)  # read-only: an existing store
     embed = TweetEmbeds(settings).embed if settings.x_oembed_url else None
     with engine.begin() as conn:  # writing the post to a file publishes the day
         the_post = build_post(conn, the_day, settings, now(), keep=out is not None,

@@ -30,10 +30,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
-def connect(url: str, *, migrate_schema: bool = True) -> Engine:
+def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> Engine:
     """An engine for `url` (SQLite or PostgreSQL); SQLite files get their folder, WAL and
-    foreign keys. InputError for a URL that cannot work, StoreError when the database
-    cannot be opened or migrated; neither message shows a password."""
+    foreign keys. InputError for a URL that cannot work, or a SQLite file that does not exist
+    when not `create` (read-only commands); StoreError when the database cannot be opened
+    or migrated; neither message shows a password."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -46,6 +47,9 @@ def connect(url: str, *, migrate_schema: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         parsed = parsed.set(database=str(path))
+        if not create and not path.is_file():
+            raise InputError(f"--db {shown}: no database at {path} (check the path, or "
+                             "create one with `hotpapers init`)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
