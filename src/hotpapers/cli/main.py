@@ -28,6 +28,7 @@ from hotpapers.cli.data import export_app, import_app, legacy_app
 from hotpapers.cli.fetch import fetch_app
 from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
+from hotpapers.cli.runs import runs_command
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import config_path, default_db_url, load_settings
@@ -193,6 +194,7 @@ app.command()(rank)
 app.command()(explain)
 app.command()(daily)
 app.command()(publish)
+app.command("runs")(runs_command)
 
 
 def main(argv: list[str] | None = None) -> None:
