@@ -124,3 +124,13 @@ def test_p20_read_only_commands_never_create_a_store(cli, tmp_path, args):
     assert str(missing) in result.err and "hotpapers init" in result.err
     assert not (tmp_path / "typo").exists()
     assert not (tmp_path / "site-out").exists() and not (tmp_path / "snap.jsonl").exists()
+
+
+def test_p19_a_bad_secret_list_names_the_variable_not_the_value(clean_env, monkeypatch):
+    from hotpapers.config import Secrets
+
+    monkeypatch.setenv("HOTPAPERS_WEBHOOK_URLS", "https://hooks.example/T0/s3cr3t")
+    with pytest.raises(InputError) as caught:
+        Secrets()
+    assert str(caught.value).startswith("HOTPAPERS_WEBHOOK_URLS: not valid JSON")
+    assert "s3cr3t" not in str(caught.value)

@@ -311,6 +311,12 @@ class Secrets(BaseSettings):
     webhook_urls: list[SecretStr] = []  # they embed their tokens
     alert_webhook_url: SecretStr | None = None
 
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except SettingsError as exc:  # a list that is not JSON; the value is not shown
+            raise InputError(_variable_error(exc, None)) from None
+
     def scrub(self, text: str) -> str:
         """`text` with every secret value in it replaced by `***` (for error messages,
         notes and run records, whatever a server echoed back)."""
@@ -374,13 +380,15 @@ def load_settings(config_file: Path | None = None, *, missing_ok: bool = False,
         raise InputError(f"{path}: {exc}") from None
 
 
-def _variable_error(exc: SettingsError, path: Path) -> str:
-    """One line naming the environment variable whose value is not JSON, with an example."""
+def _variable_error(exc: SettingsError, path: Path | None) -> str:
+    """One line naming the environment variable whose value is not JSON, with an example
+    (never the value: it may be a secret)."""
     found = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(exc))
-    if found is None or found[1] not in Settings.model_fields:
-        return f"{path}: {exc}"
+    fields = {**Settings.model_fields, **Secrets.model_fields}
+    if found is None or found[1] not in fields:
+        return f"{path or 'environment'}: {exc}"
     name = found[1]
-    default = Settings.model_fields[name].default
+    default = fields[name].default
     if isinstance(default, dict):
         kind, example = "table", json.dumps(default or {"hn": 0.5})
     else:
