@@ -12,6 +12,7 @@ from typing import Any
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -288,10 +289,13 @@ class Settings(BaseSettings):
 
 
 def _known(names, known: tuple[str, ...], kind: str):
-    """`names` (a list, or a table's keys) when each is one of `known`; else ValueError."""
+    """`names` (a list, or a table's keys) when each is one of `known`; else a validation
+    error naming the first unknown one and the known ones."""
     unknown = [name for name in names if name not in known]
     if unknown:
-        raise ValueError(f"{unknown[0]!r} is not a {kind} (known: {', '.join(known)})")
+        raise PydanticCustomError("unknown_name", "{name} is not a {kind} (known: {known})",
+                                  {"name": repr(unknown[0]), "kind": kind,
+                                   "known": ", ".join(known)})
     return names
 
 
