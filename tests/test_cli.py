@@ -155,7 +155,7 @@ def test_usage_errors_exit_2(cli):
     assert cli("no-such-command").code == 2
 
 
-def test_a_day_without_papers_is_nothing_to_do(cli):
+def test_a_day_without_papers_is_nothing_to_do(cli, engine):  # an existing, empty store
     result = cli("rank", "--date", "2024-03-09")
     assert result.code == 3
     assert result.err.startswith("hotpapers: nothing to do: no papers stored for 2024-03-09")
@@ -248,7 +248,7 @@ def test_a_bad_environment_value_is_named(cli, monkeypatch):
                                  "classic_paper_threshold:")
 
 
-def test_exporting_a_day_with_nothing_stored_is_nothing_to_do(cli, tmp_path):
+def test_exporting_a_day_with_nothing_stored_is_nothing_to_do(cli, tmp_path, engine):
     result = cli("export", "snapshot", "--date", "2024-03-04", tmp_path / "x.jsonl")
     assert result.code == 3 and not (tmp_path / "x.jsonl").exists()
 

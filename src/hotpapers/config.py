@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -22,11 +25,14 @@ from hotpapers.errors import InputError
 from hotpapers.secrets import register, scrub
 
 __all__ = [
-    "Secrets", "Settings", "default_config_path", "default_db_url", "load_settings",
-    "render_config",
+    "MENTION_SOURCES", "TARGETS", "Secrets", "Settings", "config_path", "default_config_path",
+    "default_db_url", "load_settings", "render_config",
 ]
 
 APP_NAME = "hotpapers"
+# the names settings may use; tests/test_config_checks.py keeps them equal to the registries'
+MENTION_SOURCES = ("x", "bluesky", "hn", "hf", "mastodon", "reddit")
+TARGETS = ("git", "bluesky", "mastodon", "email", "webhook")
 
 
 class Settings(BaseSettings):
@@ -278,6 +284,16 @@ class Settings(BaseSettings):
             raise ValueError("must contain {date} and no '/'")
         return value
 
+    @field_validator("classic_sources", "mention_sources", "hot_source_weights")
+    @classmethod
+    def _known_sources(cls, value: list[str] | dict[str, float]) -> list[str] | dict[str, float]:
+        return _known(value, MENTION_SOURCES, "source")
+
+    @field_validator("daily_targets")
+    @classmethod
+    def _known_targets(cls, value: list[str]) -> list[str]:
+        return _known(value, TARGETS, "target")
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -288,6 +304,17 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def _known(names, known: tuple[str, ...], kind: str):
+    """`names` (a list, or a table's keys) when each is one of `known`; else a validation
+    error naming the first unknown one and the known ones."""
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise PydanticCustomError("unknown_name", "{name} is not a {kind} (known: {known})",
+                                  {"name": repr(unknown[0]), "kind": kind,
+                                   "known": ", ".join(known)})
+    return names
 
 
 class Secrets(BaseSettings):
@@ -305,6 +332,12 @@ class Secrets(BaseSettings):
     smtp_password: SecretStr | None = None
     webhook_urls: list[SecretStr] = []  # they embed their tokens
     alert_webhook_url: SecretStr | None = None
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except SettingsError as exc:  # a list that is not JSON; the value is not shown
+            raise InputError(_variable_error(exc, None)) from None
 
     def model_post_init(self, __context: Any) -> None:
         """Register every secret (and its encoded forms) in the one registry, so that
@@ -334,15 +367,23 @@ def default_db_url() -> str:
     return f"sqlite:///{path}"
 
 
-def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+def config_path(config_file: Path | None = None) -> tuple[Path, bool]:
+    """The config file: `config_file`, else $HOTPAPERS_CONFIG, else the default path; and
+    whether it was named (a named file must exist, except for `init`, which writes it)."""
+    explicit = config_file or (Path(os.environ["HOTPAPERS_CONFIG"]).expanduser()
+                               if os.environ.get("HOTPAPERS_CONFIG") else None)
+    return (explicit or default_config_path()), explicit is not None
+
+
+def load_settings(config_file: Path | None = None, *, missing_ok: bool = False,
+                  **overrides: Any) -> Settings:
     """Settings from, by priority: overrides, HOTPAPERS_* variables, the TOML file, defaults.
 
-    The file is `config_file`, else $HOTPAPERS_CONFIG, else the default path if it exists.
+    The file is `config_file`, else $HOTPAPERS_CONFIG, else the default path if it exists;
+    a named file that does not exist is an InputError unless `missing_ok`.
     """
-    explicit = config_file or (Path(os.environ["HOTPAPERS_CONFIG"])
-                               if os.environ.get("HOTPAPERS_CONFIG") else None)
-    path = explicit or default_config_path()
-    if explicit is not None and not path.is_file():
+    path, explicit = config_path(config_file)
+    if explicit and not missing_ok and not path.is_file():
         raise InputError(f"{path}: config file not found")
     values = {k: v for k, v in overrides.items() if v is not None}
 
@@ -360,6 +401,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             raise InputError(f"{path}: {where}: secrets are read only from the environment "
                              f"(set {variable}), never from a file") from None
         raise InputError(f"{origin}: {where}: {first['msg']}") from None
+    except SettingsError as exc:  # a variable that does not parse (lists, tables: JSON)
+        raise InputError(_variable_error(exc, path)) from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
     _register_db_password(settings.db)
@@ -376,6 +419,23 @@ def _register_db_password(url: str | None) -> None:
     except (ArgumentError, ValueError):
         return
     register(str(password) if password else None)
+
+
+def _variable_error(exc: SettingsError, path: Path | None) -> str:
+    """One line naming the environment variable whose value is not JSON, with an example
+    (never the value: it may be a secret)."""
+    found = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(exc))
+    fields = {**Settings.model_fields, **Secrets.model_fields}
+    if found is None or found[1] not in fields:
+        return f"{path or 'environment'}: {exc}"
+    name = found[1]
+    default = fields[name].default
+    if isinstance(default, dict):
+        kind, example = "table", json.dumps(default or {"hn": 0.5})
+    else:
+        kind, example = "list", json.dumps(default or ["a", "b"])
+    return (f"HOTPAPERS_{name.upper()}: not valid JSON ({kind} values in environment "
+            f"variables are JSON, e.g. '{example}')")
 
 
 def _toml_value(value: Any) -> str:

@@ -88,7 +88,8 @@ def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: Run
 
 
 def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secrets, clock,
-                    run: RunLog, result: DailyResult, transport, http_clock) -> None:
+                    run: RunLog, result: DailyResult, transport, http_clock,
+                    note: Callable[[str], None] = lambda _: None) -> None:
     from hotpapers.attention import fetch_mentions
     from hotpapers.fetch import arxiv_http
     from hotpapers.sources.arxiv.api import ArxivApi
@@ -105,7 +106,8 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
                           settings.arxiv_api_url).papers
     fetched = fetch_mentions(engine, sources, Window(since, until), clock, run, papers=papers,
                              holidays=settings.arxiv_holidays,
-                             detail_days=settings.observation_detail_days, scrub=secrets.scrub)
+                             detail_days=settings.observation_detail_days, scrub=secrets.scrub,
+                             done=lambda outcome: note(outcome.summary()))
     for outcome in fetched.outcomes:
         result.mentions.append(outcome.summary())
         if outcome.error:
@@ -130,11 +132,13 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
               clock: Callable[[], datetime], run: RunLog, *, day: date | None = None,
               force: bool = False, fetch: bool = True, transport=None,
               http_clock: Clock | None = None,
-              step: Callable[[str], None] = lambda _: None) -> DailyResult:
+              step: Callable[[str], None] = lambda _: None,
+              note: Callable[[str], None] = lambda _: None) -> DailyResult:
     """Fetch, rank, write the post, publish; see the module docstring. A source failing
     is reported and the digest made from the others; a target failing is reported and
     the other targets still get the digest. `http_clock` paces and times the requests
-    (tests pass a fake one)."""
+    (tests pass a fake one). `step` is told each of the 4 stages done, `note` each source
+    and target done."""
     from hotpapers.render.write import write_atomic
 
     day = day or latest_listing_date(clock(), settings.arxiv_holidays)
@@ -142,9 +146,9 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
     run.cursors = {"day": day.isoformat()}
     if fetch:
         _fetch_papers(engine, day, settings, clock, run, result, transport, http_clock)
-        step("papers fetched")
+        step(f"papers fetched for {day}: {result.papers}")
         _fetch_mentions(engine, day, settings, secrets, clock, run, result, transport,
-                        http_clock)
+                        http_clock, note)
         step("mentions fetched")
     with engine.begin() as conn:
         digest = make_digest(conn, day, settings, clock())
@@ -152,18 +156,20 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
     folder = Path(settings.posts_dir) if settings.posts_dir else \
         Path(platformdirs.user_data_dir("hotpapers")) / "posts"
     result.post = write_atomic(folder / digest.post_name, digest.post_text)
-    step("post written")
+    step(f"post written: {result.post}")
     for target in settings.daily_targets:
         try:
             publisher = build_publisher(target, settings, secrets, http_clock, transport)
             result.published.append(publish_once(engine, digest, publisher, clock,
                                                  force=force))
+            note(result.published[-1].line())
         except NothingToDo as exc:  # e.g. no paper listed: nothing to post there
             result.warnings.append(f"{target}: {exc}")
         except HotpapersError as exc:
             result.failures.append(secrets.scrub(f"{target}: {exc}"))
             result.targets_failed.append(target)
-    step("published")
+            note(result.failures[-1])
+    step(f"published to {len(result.published)} of {len(settings.daily_targets)} targets")
     _alert(settings, secrets, result, http_clock, transport)
     run.counts.update({"listed": result.listed, "targets": len(settings.daily_targets),
                        "published": sum(p.receipt is not None for p in result.published)})

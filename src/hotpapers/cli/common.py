@@ -3,6 +3,7 @@ progress and error reporting, and the common option types."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -57,6 +58,13 @@ class State:
     def say(self, message: str) -> None:
         if not self.quiet:
             out.print(message, highlight=False, soft_wrap=True)
+
+    def log(self, message: str) -> None:
+        """One time-stamped line on stderr, flushed at once, when stderr is not a terminal
+        (cron, systemd, a pipe), where a progress display would show nothing."""
+        if not self.quiet and not err.is_terminal:
+            sys.stderr.write(f"{now():%Y-%m-%dT%H:%M:%SZ} hotpapers: {message}\n")
+            sys.stderr.flush()
 
     def progress(self) -> Progress:
         return Progress(console=err, disable=self.quiet or not err.is_terminal, transient=True)

@@ -134,7 +134,7 @@ def export_snapshot(
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    engine = connect(state.db_url)
+    engine = connect(state.db_url, create=False)  # read-only: an existing store
     with engine.connect() as conn:
         count = write_snapshot(conn, [parse_day(day)], path)
     state.say(f"Done: {count} records written to {path}")

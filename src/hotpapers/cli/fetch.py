@@ -41,9 +41,15 @@ def fetch_papers_command(
     the_day = parse_day(day)
     engine = connect(state.db_url)
     http = arxiv_http(settings)
+    label = f"fetching the listing of {the_day}"
+    state.log(label)
     with recorded_run(engine, "fetch papers", now) as run, \
-            state.counting(f"fetching the listing of {the_day}", None) as advance:
-        fetched = fetch_papers(engine, http, the_day, settings, now(), run, page_done=advance)
+            state.counting(label, None) as advance:
+        def page_done(records: int) -> None:
+            advance(records)
+            state.log(f"arXiv: a page of {records} records read")
+
+        fetched = fetch_papers(engine, http, the_day, settings, now(), run, page_done=page_done)
     state.say(f"Done: {fetched.summary()} for {the_day} "
               f"(via {fetched.via}, {http.requests} requests)")
 
@@ -111,10 +117,15 @@ def fetch_mentions_command(
         fetched = fetch_mentions(
             engine, sources, window, now, run, refresh=refresh, papers=papers,
             holidays=settings.arxiv_holidays, detail_days=settings.observation_detail_days,
-            done=lambda outcome: state.say(outcome.summary()), scrub=secrets.scrub)
+            done=lambda outcome: _source_done(state, outcome.summary()), scrub=secrets.scrub)
     state.say(f"Done: {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M} UTC; "
               f"{fetched.papers_line()}; "
               f"{fetched.thinned} old observations thinned")
     state.report(o.named_error for o in fetched.failed)
     if fetched.all_failed:
         raise typer.Exit(1)
+
+
+def _source_done(state, line: str) -> None:
+    state.say(line)
+    state.log(line)

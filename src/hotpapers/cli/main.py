@@ -28,9 +28,10 @@ from hotpapers.cli.data import export_app, import_app, legacy_app
 from hotpapers.cli.fetch import fetch_app
 from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
+from hotpapers.cli.runs import runs_command
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
-from hotpapers.config import default_config_path, default_db_url, load_settings
+from hotpapers.config import config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError
 from hotpapers.secrets import install_log_filter, scrub
@@ -98,8 +99,8 @@ def init(
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    path = state.config or default_config_path()
-    settings = load_settings(path if path.exists() else None, db=state.db)
+    path, _ = config_path(state.config)  # --config, else $HOTPAPERS_CONFIG, else the default
+    settings = load_settings(path, missing_ok=True, db=state.db)
     db_url = settings.db or default_db_url()
     connect(db_url).dispose()
     state.say(f"Database ready: {safe_url(db_url)}")
@@ -171,7 +172,7 @@ def post(
     state = state_of(ctx)
     settings = state.settings
     the_day = parse_day(day)
-    engine = connect(state.db_url)
+    engine = connect(state.db_url, create=False)  # read-only: an existing store
     embed = TweetEmbeds(settings).embed if settings.x_oembed_url else None
     with engine.begin() as conn:  # writing the post to a file publishes the day
         the_post = build_post(conn, the_day, settings, now(), keep=out is not None,
@@ -195,6 +196,7 @@ app.command()(rank)
 app.command()(explain)
 app.command()(daily)
 app.command()(publish)
+app.command("runs")(runs_command)
 
 
 def main(argv: list[str] | None = None) -> None:

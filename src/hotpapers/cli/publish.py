@@ -41,10 +41,14 @@ def daily(
         engine = connect(state.db_url)
         with recorded_run(engine, "daily", now) as run, state.progress() as progress:
             task = progress.add_task("daily", total=4)
+
+            def step(what: str) -> None:
+                progress.update(task, advance=1, description=what)
+                state.log(what)
+
+            state.log("daily: fetching papers")
             result = run_daily(engine, state.settings, secrets, now, run, day=the_day,
-                               force=force,
-                               step=lambda what: progress.update(task, advance=1,
-                                                                 description=what))
+                               force=force, step=step, note=state.log)
     for line in [f"papers: {result.papers}" if result.papers else "", *result.mentions,
                  f"post: {result.post}", *(p.line() for p in result.published)]:
         if line:

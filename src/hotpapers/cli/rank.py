@@ -109,7 +109,7 @@ def rank(
     settings = state.settings
     filters = _filters(settings, category, exclude_category, primary_only, keyword, author)
     the_day = parse_day(day)
-    engine = connect(state.db_url)
+    engine = connect(state.db_url, create=False)  # read-only: an existing store
     with engine.connect() as conn:
         ranked = ranking.rank_papers(conn, the_day, method,
                                      window, settings, now(), filters)
@@ -176,7 +176,7 @@ def explain(
     except ValueError as exc:
         raise InputError(f"{arxiv_id}: {exc}") from None
     the_day = parse_day(day) if day else None
-    engine = connect(state.db_url)
+    engine = connect(state.db_url, create=False)  # read-only: an existing store
     with engine.connect() as conn:
         found = ranking.explain_paper(conn, paper_id, the_day, method,
                                       window, state.settings, now())

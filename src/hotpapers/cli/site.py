@@ -46,7 +46,7 @@ def build_command(
 
     state = state_of(ctx)
     settings = state.settings
-    with open_raw(state.db_url) as store:
+    with open_raw(state.db_url, create=False) as store:
         summary = build_site(store, out, site_url=settings.site_url, embeds=embeds.value,
                              workers=jobs)
     for warning in summary.warnings:

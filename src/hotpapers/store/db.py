@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,7 @@ __all__ = ["connect", "current_revision", "head_revision", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED = ("sqlite", "postgresql")
+MIGRATE_WAIT = 600.0  # seconds a process waits for another one's migration
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -30,10 +33,11 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
-def connect(url: str, *, migrate_schema: bool = True) -> Engine:
+def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> Engine:
     """An engine for `url` (SQLite or PostgreSQL); SQLite files get their folder, WAL and
-    foreign keys. InputError for a URL that cannot work, StoreError when the database
-    cannot be opened or migrated; neither message shows a password."""
+    foreign keys. InputError for a URL that cannot work, or a SQLite file that does not exist
+    when not `create` (read-only commands); StoreError when the database cannot be opened
+    or migrated; neither message shows a password."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -46,6 +50,9 @@ def connect(url: str, *, migrate_schema: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         parsed = parsed.set(database=str(path))
+        if not create and not path.is_file():
+            raise InputError(f"--db {shown}: no database at {path} (check the path, or "
+                             "create one with `hotpapers init`)")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -91,12 +98,34 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to `revision` (no-op when already there)."""
+    """Upgrade the schema to `revision` (no-op when already there), one process at a time:
+    the revision is read again once the lock is held, so that only the first one migrates."""
     if revision == "head" and current_revision(engine) == HEAD_REVISION:
         return
-    from alembic import command
+    with _sqlite_lock(engine):
+        if revision == "head" and current_revision(engine) == HEAD_REVISION:
+            return
+        from alembic import command
 
-    command.upgrade(_alembic_config(engine), revision)
+        command.upgrade(_alembic_config(engine), revision)
+
+
+@contextmanager
+def _sqlite_lock(engine: Engine) -> Iterator[None]:
+    """A file lock beside a SQLite file, held while it is migrated (PostgreSQL locks in the
+    migration's own transaction, see migrations/env.py)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    try:
+        with FileLock(f"{database}.migrate.lock", timeout=MIGRATE_WAIT):
+            yield
+    except Timeout:
+        raise StoreError(f"database {database}: another process has been migrating it for "
+                         f"{MIGRATE_WAIT:.0f} s") from None
 
 
 def current_revision(engine: Engine) -> str | None:

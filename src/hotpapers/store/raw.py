@@ -23,9 +23,10 @@ class RawStore:
 
 
 @contextmanager
-def open_raw(url: str) -> Iterator[RawStore]:
+def open_raw(url: str, create: bool = True) -> Iterator[RawStore]:
     """The store at `url`, closed on exit. Read-only when it is a migrated SQLite file named
-    by an absolute path; otherwise opened (created, migrated) by `connect()`, with its errors."""
+    by an absolute path; otherwise opened (created unless not `create`, migrated) by
+    `connect()`, with its errors."""
     fast = _open_read_only(url)
     if fast is not None:
         with closing(fast):
@@ -33,7 +34,7 @@ def open_raw(url: str) -> Iterator[RawStore]:
         return
     from hotpapers.store.db import connect
 
-    engine = connect(url)
+    engine = connect(url, create=create)
     try:
         with closing(engine.raw_connection()) as connection:
             sqlite = engine.dialect.name == "sqlite"

@@ -1,11 +1,15 @@
-"""The run record: what a command did, when, with what outcome, counts, cursors and errors."""
+"""The run record: what a command did, when, with what outcome, counts, cursors and errors,
+and which process did it, so that a run whose process died is marked `interrupted`."""
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
 
@@ -13,7 +17,10 @@ from hotpapers.errors import NothingToDo
 from hotpapers.secrets import scrub
 from hotpapers.store.schema import runs
 
-__all__ = ["RunLog", "last_cursors", "load_runs", "recorded_run"]
+__all__ = ["RunLog", "last_cursors", "load_runs", "mark_interrupted", "process_start",
+           "recorded_run"]
+
+UNFINISHED = ("failed", "running", "interrupted")  # a run of these is resumed
 
 
 @dataclass
@@ -34,10 +41,14 @@ class RunLog:
 def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
                  ) -> Iterator[RunLog]:
     """Record a run: `running` at the start; at the end `ok`, `partial` (errors survived),
-    `nothing` (nothing to do) or `failed` (an exception, whose message is kept)."""
+    `nothing` (nothing to do) or `failed` (an exception, whose message is kept). Runs of
+    this host whose process is gone are marked `interrupted` first."""
     with engine.begin() as conn:
+        mark_interrupted(conn)
         run_id = conn.execute(runs.insert().values(
-            command=command, started_at=clock(), status="running")).inserted_primary_key[0]
+            command=command, started_at=clock(), status="running", pid=os.getpid(),
+            host=socket.gethostname(), process_start=process_start(os.getpid()),
+        )).inserted_primary_key[0]
     def write(log: RunLog, status: str = "running", finished: bool = False) -> None:
         with engine.begin() as conn:
             conn.execute(runs.update().where(runs.c.id == run_id).values(
@@ -68,10 +79,50 @@ def load_runs(conn: Connection, limit: int = 20) -> list[dict]:
 
 def last_cursors(conn: Connection, command: str, match: dict) -> dict:
     """The cursors of the latest run of `command` whose cursors contain `match`, when that
-    run did not finish (failed, or still marked running after a crash); else {}."""
+    run did not finish (failed, interrupted, or still marked running); else {}."""
     query = select(runs.c.status, runs.c.cursors).where(runs.c.command == command).order_by(
         runs.c.id.desc())
     for status, cursors in conn.execute(query):
         if cursors and all(cursors.get(k) == v for k, v in match.items()):
-            return cursors if status in ("failed", "running") else {}
+            return cursors if status in UNFINISHED else {}
     return {}
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started, as "boot id:clock ticks after boot" (Linux /proc), so that
+    a pid used again by a later process is not taken for the first; None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        return f"{boot}:{stat.rsplit(')', 1)[1].split()[19]}"  # field 22, after the name
+    except (OSError, IndexError):
+        return None
+
+
+def _alive(pid: int, started: str | None) -> bool:
+    """Whether process `pid` still runs, and is the one that started at `started` (when
+    that was recorded and can be read now)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # it exists, under another user
+        pass
+    now = process_start(pid)
+    return started is None or now is None or now == started
+
+
+def mark_interrupted(conn: Connection) -> list[int]:
+    """Mark `interrupted` the runs still `running` on this host whose process is gone (runs
+    of other hosts, and runs recorded without a pid, cannot be judged); their ids."""
+    if os.name != "posix":
+        return []
+    query = select(runs.c.id, runs.c.pid, runs.c.process_start, runs.c.errors).where(
+        runs.c.status == "running", runs.c.host == socket.gethostname(),
+        runs.c.pid.is_not(None))
+    gone = [row for row in conn.execute(query) if not _alive(row.pid, row.process_start)]
+    for row in gone:
+        note = f"interrupted: its process (pid {row.pid}) ended before the run did"
+        conn.execute(runs.update().where(runs.c.id == row.id).values(
+            status="interrupted", errors=[*(row.errors or []), note]))
+    return [row.id for row in gone]

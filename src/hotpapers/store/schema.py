@@ -279,4 +279,8 @@ runs = Table(
     Column("counts", JSON),
     Column("cursors", JSON),
     Column("errors", JSON),
+    Column("pid", Integer, comment="the process that records the run"),
+    Column("host", String(255), comment="the host of that process"),
+    Column("process_start", String(80),
+           comment="when that process started (boot id and clock ticks), to tell a reused pid"),
 )

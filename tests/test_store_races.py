@@ -1,0 +1,45 @@
+"""Commands started together on a new store: the schema is migrated once, by one of them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+from conftest import POSTGRES
+from hotpapers.store.db import connect, current_revision
+from hotpapers.store.revision import HEAD_REVISION
+
+# each process loads everything first, then waits on its stdin so that all start together
+RACER = textwrap.dedent("""
+    import sys
+    import alembic.command, hotpapers.store.db
+    from hotpapers.cli import main
+    sys.stdin.readline()
+    main(sys.argv[1:])
+    """)
+
+
+def start_together(url: str, tmp_path, n: int) -> list[tuple[int, str]]:
+    """`hotpapers --db url init` in n processes released at once; (exit code, stderr) each."""
+    racers = [subprocess.Popen(
+        [sys.executable, "-c", RACER, "--db", url, "--config", str(tmp_path / f"c{i}.toml"),
+         "init"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True) for i in range(n)]
+    for racer in racers:
+        racer.stdin.write("go\n")
+    for racer in racers:
+        racer.stdin.flush()
+    errors = [r.communicate(timeout=120)[1] for r in racers]
+    return [(r.returncode, e) for r, e in zip(racers, errors, strict=True)]
+
+
+def test_p10_four_commands_on_a_new_store_all_succeed(db_url, tmp_path):
+    urls = [db_url] if POSTGRES else [f"sqlite:///{tmp_path / f'new{i}' / 'hp.sqlite3'}"
+                                      for i in range(2)]
+    for url in urls:
+        results = start_together(url, tmp_path, 4)
+        assert [code for code, _ in results] == [0] * 4, [e for _, e in results]
+        engine = connect(url, migrate_schema=False)
+        assert current_revision(engine) == HEAD_REVISION
+        engine.dispose()
