@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from hotpapers import secrets
 from hotpapers.cli import main
 from hotpapers.store.db import connect
 
@@ -28,6 +29,14 @@ def _cache_home(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache-home")))
         yield
+
+
+@pytest.fixture(autouse=True)
+def _forget_secrets():
+    """The secret registry is per process: a test's fake tokens must not mask the next
+    test's expected text."""
+    yield
+    secrets.clear()
 
 
 def shared_path(*parts: str) -> Path:

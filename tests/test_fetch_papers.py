@@ -300,7 +300,9 @@ def test_p8_a_bad_feed_date_is_one_line_at_the_cli(cli, httpserver, monkeypatch)
     result = cli("fetch", "papers", "--date", day.isoformat())
     assert result.code == 1
     assert "Traceback" not in result.err
-    [line] = result.err.strip().splitlines()
+    # without a terminal, progress lines come first; the error is one line, the last
+    [line] = [x for x in result.err.splitlines() if x.startswith("hotpapers: error")]
+    assert result.err.splitlines()[-1] == line
     assert "<pubDate> is not a date: 'Thu, 99 Foo 2026'" in line
 
 
