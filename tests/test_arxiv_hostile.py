@@ -17,10 +17,12 @@ from hotpapers.errors import SourceError
 from hotpapers.sources.arxiv.api import parse_feed
 from hotpapers.sources.arxiv.oai import parse_page
 from hotpapers.sources.arxiv.rss import parse_listing
+from hotpapers.sources.reddit import parse_feed as parse_reddit_feed
 
 ARXIV = FIXTURES / "arxiv"
 REAL = SHARED / "fixtures" / "real"
-PARSERS = {"api": parse_feed, "oai": parse_page, "feed": parse_listing}
+PARSERS = {"api": parse_feed, "oai": parse_page, "feed": parse_listing,
+           "reddit-feed": parse_reddit_feed}  # every XML body a source reads
 
 LAUGHS = (b'<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol0 "lol">\n'
           + b"".join(b' <!ENTITY lol%d "%s">\n' % (i, b"&lol%d;" % (i - 1) * 10)

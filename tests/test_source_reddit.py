@@ -212,7 +212,7 @@ def test_a_malformed_feed_is_a_one_line_source_error(httpserver, clock):
         "<html><body>Too Many\nRequests</body>")
     with pytest.raises(SourceError) as caught:
         list(source(httpserver, clock, credentials=False).mentions(WINDOW))
-    assert str(caught.value).startswith("reddit: r/MachineLearning feed: not XML")
+    assert str(caught.value).startswith("reddit: r/MachineLearning feed: malformed XML")
     assert "\n" not in str(caught.value)
     with pytest.raises(SourceError, match="not an Atom feed"):
         parse_feed("<rss><channel/></rss>")

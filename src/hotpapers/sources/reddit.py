@@ -27,6 +27,7 @@ from hotpapers.sources.common import (
     utc_time,
 )
 from hotpapers.sources.http import Clock
+from hotpapers.sources.safe_xml import parse_xml
 
 __all__ = ["NO_CREDENTIALS_NOTE", "RedditSource", "is_gone", "parse_feed", "parse_post"]
 
@@ -84,11 +85,9 @@ def listing_posts(body: Any, what: str) -> tuple[list[Any], str | None]:
 
 def parse_feed(xml_text: str | bytes, what: str = "reddit feed") -> list[Mention | None]:
     """The mentions of a subreddit's Atom feed, without counts (the feed has none); None for
-    an entry of the wrong shape. SourceError in one line when the body is not an Atom feed."""
-    try:
-        root = ET.fromstring(xml_text)
-    except ET.ParseError as exc:
-        raise SourceError(f"{what}: not XML ({exc})") from None
+    an entry of the wrong shape. SourceError in one line when the body is not an Atom feed
+    (or carries a DTD: it is parsed with defusedxml, as the arXiv bodies are)."""
+    root = parse_xml(xml_text.encode() if isinstance(xml_text, str) else xml_text, what)
     if root.tag != f"{_ATOM}feed":
         raise SourceError(f"{what}: not an Atom feed (root element {root.tag})")
     return [_feed_entry(entry) for entry in root.iter(f"{_ATOM}entry")]

@@ -1,6 +1,5 @@
-"""Helpers the arXiv parsers share: safe XML parsing (defusedxml, no DTDs) with a clear
-error, dates and numbers that fail as SourceError naming their element, text clean-up,
-canonical links."""
+"""Helpers the arXiv parsers share: safe XML parsing (from safe_xml), dates and numbers
+that fail as SourceError naming their element, text clean-up, canonical links."""
 
 from __future__ import annotations
 
@@ -10,31 +9,13 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
-import defusedxml.ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
-
 from hotpapers.errors import SourceError
+from hotpapers.sources.safe_xml import parse_xml
 
 __all__ = ["abs_url", "clean", "element_date", "element_int", "email_time", "iso_date",
            "iso_time", "parse_xml", "pdf_url", "text_of"]
 
 T = TypeVar("T")
-
-
-def parse_xml(body: bytes, what: str) -> ET.Element:
-    """The root element; SourceError naming the request and the reason when the body is
-    malformed, declares an encoding Python cannot read, or has a DTD (entity bombs and
-    external entities never get parsed)."""
-    try:
-        return SafeET.fromstring(body, forbid_dtd=True)
-    except ET.ParseError as exc:
-        line, column = exc.position
-        raise SourceError(f"{what}: malformed XML at line {line}, column {column}") from None
-    except DefusedXmlException:
-        raise SourceError(f"{what}: refusing XML with a DOCTYPE (a document type "
-                          "declaration) or entities") from None
-    except (LookupError, ValueError) as exc:  # unknown or multi-byte encoding declarations
-        raise SourceError(f"{what}: unreadable XML: {clean(str(exc))[:200]}") from None
 
 
 def clean(text: str | None) -> str:
