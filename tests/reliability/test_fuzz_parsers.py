@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import sqlite_only
 from hotpapers.errors import HotpapersError
 from hotpapers.legacy import parse_post
 from hotpapers.sources import hf, hn, reddit
@@ -21,8 +22,10 @@ from hotpapers.sources.x.search import parse_page as x_page
 from hotpapers.store.db import connect
 from hotpapers.stream import JetstreamIngest
 
+pytestmark = sqlite_only("its stores are SQLite files of real processes; it runs once")
+
 NOW = datetime(2026, 6, 13, tzinfo=UTC)
-EXAMPLES = 60
+EXAMPLES = 40
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)

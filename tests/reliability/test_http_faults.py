@@ -10,6 +10,10 @@ from harness.digest import compare, differences
 from harness.faults import MATRIX_SOURCES, fetch_run, time_bound
 from harness.servers import FAULTS
 
+from conftest import sqlite_only
+
+pytestmark = sqlite_only("its stores are SQLite files of real processes; it runs once")
+
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):

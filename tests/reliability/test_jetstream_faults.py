@@ -8,6 +8,10 @@ from harness.data import jetstream_events
 from harness.digest import compare, differences
 from harness.streams import stream_pass
 
+from conftest import sqlite_only
+
+pytestmark = sqlite_only("its stores are SQLite files of real processes; it runs once")
+
 EVENTS = 300
 
 

@@ -17,8 +17,8 @@ __all__ = ["BUDGET", "MATRIX_SOURCES", "WINDOW", "FaultRun", "fetch_run", "time_
 
 MATRIX_SOURCES = ["hn", "hf", "bluesky", "mastodon", "reddit"]
 WINDOW = ["--since", "2026-06-12", "--until", "2026-06-14"]
-BUDGET = {"HTTP_TIMEOUT": "1", "HTTP_RETRIES": "1", "HTTP_DEADLINE": "2",
-          "SOURCE_BUDGET": "4"}
+BUDGET = {"HTTP_TIMEOUT": "1", "HTTP_RETRIES": "1", "HTTP_DEADLINE": "1.5",
+          "SOURCE_BUDGET": "3"}
 
 
 def time_bound() -> float:

@@ -23,8 +23,8 @@ __all__ = ["SCENARIOS", "Trial", "kill_trials"]
 
 SCENARIOS = ("import-legacy", "import-arxiv-snapshot", "fetch-mentions", "stream-bluesky",
              "site-build")
-# Files of the site folder left out of its comparison (documented in the README's site
-# section): none. The build state .hotpapers-site.json is compared like any other file.
+# Files of the site folder left out of its comparison: none. The build state
+# .hotpapers-site.json (documented in the README) is compared like any other file.
 SITE_EXCLUDED: frozenset[str] = frozenset()
 
 

@@ -9,10 +9,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Finished", "Killed", "hp_env", "kill_after", "run_hp"]
+__all__ = ["Finished", "Killed", "hp_env", "kill_after", "kill_when", "run_hp"]
 
 TIMEOUT = 120.0  # no command of the suite may take longer than this
 
@@ -83,6 +84,25 @@ def kill_after(args: list[str], env: dict[str, str], delay: float,
             _kill_group(proc)
             proc.wait(timeout=30)
     return Killed(True, _wait_for_session(proc.pid))
+
+
+def kill_when(args: list[str], env: dict[str, str], ready: Callable[[], bool],
+              limit: float = 60.0) -> bool:
+    """Start `hotpapers ARGS` and SIGKILL it as soon as `ready()` (polled every 20 ms, for
+    at most `limit` seconds) is true; False when it ended or `limit` passed first."""
+    with subprocess.Popen(_command(args), env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, start_new_session=True) as proc:
+        start = time.monotonic()
+        while proc.poll() is None and time.monotonic() - start < limit:
+            if ready():
+                _kill_group(proc)
+                proc.wait(timeout=30)
+                _wait_for_session(proc.pid)
+                return True
+            time.sleep(0.02)
+        _kill_group(proc)
+        proc.wait(timeout=30)
+    return False
 
 
 def _session_alive(sid: int) -> list[int]:

@@ -148,20 +148,20 @@ class FaultServer:
             pass
 
     def _huge(self, request: _Handler) -> None:
-        """A 50 MB JSON body: an array of one long string."""
+        """A 50 MB JSON body: an object holding one long string."""
         request.close_connection = True
         chunk = b"x" * (1024 * 1024)
         try:
             request.send_response(200)
             request.send_header("Content-Type", "application/json")
-            request.send_header("Content-Length", str(HUGE + 4))
+            request.send_header("Content-Length", str(HUGE + 15))
             request.end_headers()
-            request.wfile.write(b'["')
+            request.wfile.write(b'{"padding": "')
             for _ in range(HUGE // len(chunk)):
                 if self.stopping.is_set():
                     return
                 request.wfile.write(chunk)
-            request.wfile.write(b'"]')
+            request.wfile.write(b'"}')
         except OSError:
             pass
 
