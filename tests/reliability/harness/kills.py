@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import random
 import shutil
+import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,12 +108,29 @@ class Scenario:
     def command(self, out: Path) -> list[str]:
         return [*self.args, "--out", str(out)] if self.name == "site-build" else self.args
 
+    def started(self, db: Path, out: Path) -> Callable[[], bool]:
+        """A test of whether the command got past its start-up: its run is recorded (the
+        site folder exists, for `site build`, which records no run)."""
+        if self.name == "site-build":
+            return out.exists
+        return lambda: _has_run(db)
+
     def digest(self, db: Path, out: Path) -> dict[str, Counter]:
         if self.name == "site-build":
             files = tree_digest(out) if out.exists() else {}
             return {"site": Counter(item for item in files.items()
                                     if item[0] not in SITE_EXCLUDED)}
         return store_rows(f"sqlite:///{db}")
+
+
+def _has_run(db: Path) -> bool:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute("SELECT count(*) FROM runs").fetchone()[0] > 0
+    except sqlite3.OperationalError:  # locked beyond the timeout: ask again later
+        return False
+    finally:
+        conn.close()
 
 
 def _reference(scenario: Scenario) -> tuple[dict[str, Counter], float]:
@@ -130,7 +148,7 @@ def _trial(scenario: Scenario, number: int, delay: float,
     db, out = scenario.fresh(scenario.work / f"trial-{number}")
     with scenario.servers() as settings:
         env = hp_env(scenario.work / "home", f"sqlite:///{db}", **settings)
-        killed = kill_after(scenario.command(out), env, delay)
+        killed = kill_after(scenario.command(out), env, delay, scenario.started(db, out))
         integrity = integrity_check(db)
     with scenario.servers() as settings:  # a fresh server: nothing of the killed run's
         env = hp_env(scenario.work / "home", f"sqlite:///{db}", **settings)
@@ -150,6 +168,8 @@ def kill_trials(name: str, work: Path, size: int, trials: int,
     scenario = Scenario(name, work, size, seed)
     scenario.prepare()
     reference, seconds = _reference(scenario)
+    startup = run_hp(["--help"], hp_env(work / "home", "sqlite://")).seconds
+    seconds = max(0.2, seconds - startup)  # the delays fall in the work, after start-up
     rng = random.Random(seed)
-    return reference, [_trial(scenario, n, rng.uniform(0.05, seconds), reference)
+    return reference, [_trial(scenario, n, rng.uniform(0.0, seconds), reference)
                        for n in range(trials)]

@@ -71,12 +71,18 @@ class Killed:
 
 
 def kill_after(args: list[str], env: dict[str, str], delay: float,
-               cwd: Path | None = None) -> Killed:
+               ready: Callable[[], bool] | None = None, cwd: Path | None = None) -> Killed:
     """Start `hotpapers ARGS` and SIGKILL it (the main process only, as the OOM killer
-    would) after `delay` seconds; then wait, bounded, until no process it started is left,
-    so that nothing it forked writes while the next command runs."""
+    would) `delay` seconds after `ready()` (polled every 20 ms; default: at once) became
+    true; then wait, bounded, until no process it started is left, so that nothing it
+    forked writes while the next command runs."""
     with subprocess.Popen(_command(args), env=env, cwd=cwd, stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL, start_new_session=True) as proc:
+        start = time.monotonic()
+        while ready is not None and not ready() and time.monotonic() - start < TIMEOUT:
+            if proc.poll() is not None:
+                return Killed(False, 0.0)
+            time.sleep(0.02)
         try:
             proc.wait(timeout=delay)
             return Killed(False, 0.0)
