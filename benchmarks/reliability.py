@@ -51,7 +51,10 @@ def kill_class(name: str, trials: int, seed: int, work: Path) -> Row:
     _, results = kill_trials(name, work, SIZES[name], trials, seed)
     row = Row(f"kill-{name}", len(results), sum(t.failed for t in results),
               sum(t.lost for t in results), sum(t.duplicated for t in results))
-    row.notes = f"{sum(t.killed for t in results)} killed before the end"
+    bad = [t for t in results if t.integrity != "ok" or t.code != 0]
+    row.notes = (f"{sum(t.killed for t in results)} killed before the end; "
+                 f"{len(bad)} unsound or failed reruns; processes outlived the kill by up to "
+                 f"{max((t.outlived for t in results), default=0):.2f} s")
     return row
 
 
