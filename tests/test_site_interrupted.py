@@ -103,3 +103,49 @@ def test_p16_a_killed_build_leaves_no_worker_and_the_next_build_cleans_up(cli, d
     clean = tmp_path / "clean"
     assert build(db_url, clean).wait(timeout=300) == 0
     assert contents(out) == contents(clean)
+
+
+HOLD = """
+import os, sys
+from pathlib import Path
+from hotpapers.site.output import folder_lock
+
+with folder_lock(Path(sys.argv[1])):
+    if os.fork() == 0:  # a worker: it keeps the lock it inherited until stdin closes
+        sys.stdin.read()
+        os._exit(0)
+    print("held", flush=True)
+    os._exit(0)  # the build ends abruptly; its worker lives on for a moment
+"""
+
+
+def _try_lock(folder: Path) -> bool:
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.skipif(not LINUX, reason="flock on a folder, as Linux has it")
+def test_p16_the_folder_stays_locked_until_a_killed_builds_last_worker_is_gone(tmp_path):
+    """The next build waits on this lock, so it never looks for leftover temporary files
+    while a dying worker of the killed build can still write one."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)], text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        holder.wait(timeout=30)  # the build itself is gone
+        assert not _try_lock(tmp_path)  # its worker still holds the folder
+    finally:
+        holder.stdin.close()  # the worker ends
+    deadline = time.monotonic() + 30
+    while not _try_lock(tmp_path):
+        assert time.monotonic() < deadline, "the folder stayed locked after the worker ended"
+        time.sleep(0.01)
+    assert sorted(os.listdir(tmp_path)) == []  # the lock leaves no file in the site

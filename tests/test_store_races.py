@@ -43,3 +43,32 @@ def test_p10_four_commands_on_a_new_store_all_succeed(db_url, tmp_path):
         engine = connect(url, migrate_schema=False)
         assert current_revision(engine) == HEAD_REVISION
         engine.dispose()
+
+
+def test_p10_threads_of_one_process_migrate_their_own_stores_at_once(tmp_path):
+    """Alembic keeps its migration context in module globals: two threads migrating two
+    stores at once mixed them up ("table accounts already exists", KeyError 'script')."""
+    import threading
+
+    barrier, errors = threading.Barrier(4), []
+
+    def migrate_one(i: int) -> None:
+        barrier.wait()
+        try:
+            connect(f"sqlite:///{tmp_path / f'thread{i}.sqlite3'}").dispose()
+        except Exception as exc:  # any failure is what the test looks for
+            errors.append(f"{type(exc).__name__}: {exc}")
+
+    for _ in range(3):
+        threads = [threading.Thread(target=migrate_one, args=(i,)) for i in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert errors == []
+        for i in range(4):
+            engine = connect(f"sqlite:///{tmp_path / f'thread{i}.sqlite3'}",
+                             migrate_schema=False)
+            assert current_revision(engine) == HEAD_REVISION
+            engine.dispose()
+            (tmp_path / f"thread{i}.sqlite3").unlink()

@@ -43,7 +43,7 @@ from hotpapers.site.context import (
     total_series,
 )
 from hotpapers.site.jinja import environment, prepare
-from hotpapers.site.output import Digests, Output, fingerprint
+from hotpapers.site.output import Digests, Output, fingerprint, folder_lock
 from hotpapers.store.site_data import SiteData, load_site_data
 
 if TYPE_CHECKING:
@@ -144,15 +144,22 @@ def build_site(store: RawStore, out: Path, **options) -> BuildSummary:
     return summary
 
 
-def build_from(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "static",
-               title: str = "Hot Papers", per_page: int = 10, feed_limit: int = 30,
-               workers: int | None = None) -> BuildSummary:
-    """Build the site of `data` into `out`, rendering in `workers` processes (default: one
-    per processor)."""
+def build_from(data: SiteData, out: Path, **options) -> BuildSummary:
+    """Build the site of `data` into `out` (see _build), one build at a time per folder."""
+    embeds = options.get("embeds", "static")
     if embeds not in EMBED_MODES:
         raise ValueError(f"embeds must be one of {', '.join(EMBED_MODES)}: {embeds!r}")
-    if per_page < 1:
+    if options.get("per_page", 1) < 1:
         raise ValueError("per_page must be at least 1")
+    with folder_lock(Path(out)):
+        return _build(data, Path(out), **options)
+
+
+def _build(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "static",
+           title: str = "Hot Papers", per_page: int = 10, feed_limit: int = 30,
+           workers: int | None = None) -> BuildSummary:
+    """Build the site of `data` into `out`, rendering in `workers` processes (default: one
+    per processor)."""
     started = time.perf_counter()
     out = Path(out)
     base = base_path(site_url)

@@ -13,11 +13,16 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["MANIFEST", "Digests", "Output", "fingerprint"]
+try:
+    import fcntl
+except ImportError:  # not on Windows: builds into one folder are then not serialised
+    fcntl = None
+
+__all__ = ["MANIFEST", "Digests", "Output", "fingerprint", "folder_lock"]
 
 MANIFEST = ".hotpapers-site.json"
 MANIFEST_VERSION = 1
@@ -225,6 +230,24 @@ class Output:
         manifest = {"version": MANIFEST_VERSION, "salt": self.salt, "files": self.made}
         self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
         return removed
+
+
+@contextlib.contextmanager
+def folder_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock on the output folder (flock on the folder itself) for one build,
+    waited for while another build holds it. Forked workers share it, so a killed build
+    releases it only when its last worker is gone: the next build then finds every
+    temporary file it left."""
+    root.mkdir(parents=True, exist_ok=True)
+    if fcntl is None:
+        yield
+        return
+    folder = os.open(root, os.O_RDONLY)  # the folder itself: no lock file in the site
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(folder)
 
 
 def _die_with(parent: int) -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,8 @@ __all__ = ["connect", "current_revision", "head_revision", "migrate"]
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED = ("sqlite", "postgresql")
 MIGRATE_WAIT = 600.0  # seconds a process waits for another one's migration
+# Alembic keeps the running migration's context in module globals: one at a time a process.
+_MIGRATING = threading.Lock()
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -98,11 +101,12 @@ def _alembic_config(engine: Engine) -> Config:
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the schema to `revision` (no-op when already there), one process at a time:
-    the revision is read again once the lock is held, so that only the first one migrates."""
+    """Upgrade the schema to `revision` (no-op when already there), one process (and one
+    thread) at a time: the revision is read again once the locks are held, so that only the
+    first one migrates."""
     if revision == "head" and current_revision(engine) == HEAD_REVISION:
         return
-    with _sqlite_lock(engine):
+    with _MIGRATING, _sqlite_lock(engine):
         if revision == "head" and current_revision(engine) == HEAD_REVISION:
             return
         from alembic import command
