@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
 
 from conftest import FIXTURES
 from hotpapers.pipeline import import_legacy
-from hotpapers.site.build import build_site
-from hotpapers.store.raw import RawStore
 from hotpapers.store.schema import mentions, post_entry_mentions
+from test_site import build
 
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
 WIDGETS = "https://platform.twitter.com/widgets.js"
@@ -110,15 +108,6 @@ def crafted(engine, tmp_path):
         stored = conn.execute(select(post_entry_mentions.c.embed_html)
                               .order_by(post_entry_mentions.c.post_id)).scalars().all()
     return engine, stored, tmp_path / "site"
-
-
-def build(engine, out: Path, **options):
-    connection = engine.raw_connection()
-    try:
-        placeholder = "?" if engine.dialect.name == "sqlite" else "%s"
-        return build_site(RawStore(connection, placeholder, engine.dialect.name), out, **options)
-    finally:
-        connection.close()
 
 
 def test_p13_crafted_embeds_make_no_executable_markup(crafted):
