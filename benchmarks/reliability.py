@@ -32,7 +32,7 @@ from harness.kills import SCENARIOS, kill_trials
 from harness.servers import FAULTS
 from harness.streams import stream_pass
 
-SIZES = {"import-legacy": 40, "import-arxiv-snapshot": 10000, "fetch-mentions": 0,
+SIZES = {"import-legacy": 40, "import-arxiv-snapshot": 3000, "fetch-mentions": 0,
          "stream-bluesky": 2000, "site-build": 15}
 
 
@@ -55,6 +55,10 @@ def kill_class(name: str, trials: int, seed: int, work: Path) -> Row:
     row.notes = (f"{sum(t.killed for t in results)} killed before the end; "
                  f"{len(bad)} unsound or failed reruns; processes outlived the kill by up to "
                  f"{max((t.outlived for t in results), default=0):.2f} s")
+    failed = [t for t in results if t.failed]
+    if failed:  # why the first one failed
+        row.notes += (f"; first failure: outlived {failed[0].outlived:.2f} s, "
+                      f"integrity {failed[0].integrity}, {failed[0].detail[:300]}")
     return row
 
 
