@@ -33,11 +33,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from hotpapers.jobs.stream_bluesky import JetstreamIngest
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.sources.bluesky.jetstream import to_time_us
 from hotpapers.store.db import connect
 from hotpapers.store.mentions import save_mention
-from hotpapers.stream import JetstreamIngest
 
 POST, LIKE, REPOST = "app.bsky.feed.post", "app.bsky.feed.like", "app.bsky.feed.repost"
 FOLLOW = "app.bsky.graph.follow"

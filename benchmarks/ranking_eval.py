@@ -1,8 +1,8 @@
 """Evaluate the hot ranking and print a table: each figure beside its goal, met or NOT met.
 
-Not a test and not run in CI. The data: synthetic days from `hotpapers.synthetic` (one per
+Not a test and not run in CI. The data: synthetic days from `hotpapers.jobs.synthetic` (one per
 seed; see that module for the model) and, when ../shared/corpus/legacy-posts exists, the
-real posts imported with `hotpapers.pipeline.import_legacy` into a temporary SQLite file.
+real posts imported with `hotpapers.jobs.legacy.import_legacy` into a temporary SQLite file.
 
     python benchmarks/ranking_eval.py                       # 10 seeds, 100,000 mentions
     python benchmarks/ranking_eval.py --mentions 1000000    # the issue's size: ~400 MB
@@ -44,12 +44,12 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from hotpapers.config import Settings
+from hotpapers.jobs.ranking import Method, Window, rank_papers, rules_from
+from hotpapers.jobs.snapshot import import_records
+from hotpapers.jobs.synthetic import SOURCES, generate_day
 from hotpapers.rank.hot import rank_hot
-from hotpapers.ranking import Method, Window, rank_papers, rules_from
-from hotpapers.snapshot import import_records
 from hotpapers.store.attention import account_attention, window_paper_ids
 from hotpapers.store.db import connect
-from hotpapers.synthetic import SOURCES, generate_day
 
 DAY = date(2026, 1, 5)
 TOP = 30
@@ -176,7 +176,7 @@ def agreement(folder: Path, seed: int, papers: int, settings: Settings) -> tuple
 
 
 def real_days(folder: Path, corpus: Path, settings: Settings) -> list[tuple[date, int, float]]:
-    from hotpapers.pipeline import import_legacy
+    from hotpapers.jobs.legacy import import_legacy
 
     engine = connect(f"sqlite:///{folder / 'legacy.sqlite3'}")
     now = datetime.now(UTC)

@@ -52,9 +52,9 @@ import httpx
 from fake_x_api import WINDOW_END, WINDOW_START, Counts, Day, FakeXAPI, make_day
 
 from hotpapers.config import Secrets, Settings
-from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
-from hotpapers.sources.base import Window
-from hotpapers.sources.http import Clock
+from hotpapers.http import Clock
+from hotpapers.rank.classic import PaperTweets, TweetScore, rank_classic
+from hotpapers.sources.base import Span
 from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.sources.x.search import XSource
 
@@ -82,7 +82,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
 
 
-def classic(listing: Sequence[str], tweets: Mapping[str, list[Tweet]]
+def classic(listing: Sequence[str], tweets: Mapping[str, list[TweetScore]]
             ) -> dict[str, list[Hashable]]:
     """The listed papers, best first, each with the keys of the tweets it shows."""
     inputs = [PaperTweets(paper_id=p, has_pdf=True, tweets=tweets.get(p, [])) for p in listing]
@@ -107,17 +107,17 @@ def run_ours(base_url: str, day: Day) -> tuple[dict[str, list[Hashable]], tuple[
                      transport=loopback())
     embeds = TweetEmbeds(settings, clock, transport=loopback())
     try:
-        tweets: dict[str, list[Tweet]] = {p: [] for p in day.papers}
+        tweets: dict[str, list[TweetScore]] = {p: [] for p in day.papers}
         permalinks: dict[str, str] = {}
         has_embed: set[str] = set()
-        for mention in source.mentions(Window(WINDOW_START, WINDOW_END)):
+        for mention in source.mentions(Span(WINDOW_START, WINDOW_END)):
             seen = mention.observations[-1]
             permalinks[mention.native_id] = mention.permalink or ""
             if mention.embed_html:
                 has_embed.add(mention.native_id)
             for paper in mention.paper_ids:
                 if paper in tweets:
-                    tweets[paper].append(Tweet(mention.native_id, seen.reposts or 0,
+                    tweets[paper].append(TweetScore(mention.native_id, seen.reposts or 0,
                                                seen.likes or 0))
         shown = classic(day.papers, tweets)
         # `hotpapers post` asks oEmbed only for shown tweets stored without embed HTML;
@@ -136,7 +136,7 @@ def run_original(base_url: str, day: Day) -> tuple[dict[str, list[Hashable]],
     requests = reads = 0
     window = {"start_time": WINDOW_START.strftime("%Y-%m-%dT%H:%M:%SZ"),
               "end_time": WINDOW_END.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    tweets: dict[str, list[Tweet]] = {}
+    tweets: dict[str, list[TweetScore]] = {}
     usernames: dict[str, str] = {}
     authors: dict[str, str] = {}
     unfolded = 0
@@ -173,7 +173,7 @@ def run_original(base_url: str, day: Day) -> tuple[dict[str, list[Hashable]],
                     unfolded += kinds["retweeted"] not in ids
                     continue
                 metrics = post["public_metrics"]
-                chosen.append(Tweet(post["id"], metrics["retweet_count"],
+                chosen.append(TweetScore(post["id"], metrics["retweet_count"],
                                     metrics["like_count"]))
                 authors[post["id"]] = post["author_id"]
         shown = classic(day.papers, tweets)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hotpapers.sources.http import Clock
+from hotpapers.http import Clock
 
 
 class FakeClock(Clock):

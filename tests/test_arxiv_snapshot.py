@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import shared_path
-from hotpapers.arxiv_snapshot import BATCH, import_arxiv_snapshot
 from hotpapers.config import Settings
+from hotpapers.jobs.arxiv_snapshot import BATCH, import_arxiv_snapshot
 from hotpapers.sources.arxiv.kaggle import parse_record
 from hotpapers.store.papers import load_papers
 from hotpapers.store.schema import paper_authors, papers

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import postgres_only
-from hotpapers.attention import fetch_mentions
 from hotpapers.errors import MissingCredentials, SourceError
+from hotpapers.jobs.fetch_mentions import fetch_mentions
 from hotpapers.models import Account, Mention, Observation, Paper, Version
-from hotpapers.sources.base import Refreshed, SourceReport, Window
+from hotpapers.sources.base import Refreshed, SourceReport, Span
 from hotpapers.sources.registry import Skipped
 from hotpapers.store.db import connect
 from hotpapers.store.mentions import latest_observations, load_mentions, thin_observations
@@ -22,7 +22,7 @@ from hotpapers.store.runs import load_runs, recorded_run
 from hotpapers.store.schema import mentions, observations
 
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)
-WINDOW = Window(NOW - timedelta(days=1), NOW)
+WINDOW = Span(NOW - timedelta(days=1), NOW)
 
 
 def mention(source: str, native_id: str, paper: str, likes: int = 1,
@@ -41,7 +41,7 @@ class ListSource:
         self.report = SourceReport()
         self.refreshed: list[list[str]] = []
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         for i, item in enumerate(self.items):
             if self.fail_after is not None and i == self.fail_after:
                 raise SourceError(f"{self.name}: HTTP 503 after 5 tries")
@@ -180,7 +180,7 @@ def test_thinning_keeps_recent_detail_and_the_last_observation_of_each_older_day
 @pytest.mark.parametrize("since, until", [(NOW, NOW), (NOW, NOW - timedelta(hours=1))])
 def test_an_empty_window_is_refused(since, until):
     with pytest.raises(ValueError, match="empty window"):
-        Window(since, until)
+        Span(since, until)
 
 
 def test_a_source_that_can_look_up_but_not_search_without_credentials_still_refreshes(engine):
@@ -216,7 +216,7 @@ def test_thinning_cuts_utc_days_whatever_the_servers_time_zone(db_url):
 def test_a_short_window_is_not_compared_with_long_ones(engine):
     run_stage(engine, [ListSource("hn", [mention("hn", f"h{i}", "1") for i in range(4)])])
     with recorded_run(engine, "fetch mentions", lambda: NOW) as run:
-        hour = Window(NOW - timedelta(hours=1), NOW)
+        hour = Span(NOW - timedelta(hours=1), NOW)
         fetched = fetch_mentions(engine, [ListSource("hn", [])], hour, lambda: NOW, run,
                                  refresh=False)
     assert fetched.outcomes[0].notes == []  # 4 a day is 0.17 an hour: nothing to warn about
@@ -247,7 +247,7 @@ def test_unknown_papers_are_asked_for_while_their_mentions_are_recent(engine):
 def test_p7_ids_arxiv_does_not_answer_are_named_and_recorded(engine, httpserver):
     from fakes import FakeClock
     from hotpapers.config import Settings
-    from hotpapers.fetch import arxiv_http
+    from hotpapers.jobs.fetch_papers import arxiv_http
     from hotpapers.sources.arxiv.api import ArxivApi
 
     empty = (b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:opensearch="http://a9.com/-/spec/'

@@ -23,10 +23,10 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from sqlalchemy import select, update  # noqa: E402
 
 from hotpapers.config import Settings  # noqa: E402
-from hotpapers.demo import DEMO_DAY, demo_snapshot, run_demo  # noqa: E402
-from hotpapers.pipeline import build_post  # noqa: E402
-from hotpapers.site.build import build_site  # noqa: E402
-from hotpapers.snapshot import import_records, read_snapshot  # noqa: E402
+from hotpapers.jobs.build_site import build_site  # noqa: E402
+from hotpapers.jobs.demo import DEMO_DAY, demo_snapshot, run_demo  # noqa: E402
+from hotpapers.jobs.post import build_post  # noqa: E402
+from hotpapers.jobs.snapshot import import_records, read_snapshot  # noqa: E402
 from hotpapers.store.db import connect  # noqa: E402
 from hotpapers.store.raw import open_raw  # noqa: E402
 from hotpapers.store.schema import papers, post_entries, posts  # noqa: E402
@@ -261,7 +261,7 @@ def crafted_embeds_site(tmp_path_factory):
     """The fixture posts built with `--embeds oembed`, every shown tweet but the first
     replaced by crafted embed HTML (test_site_embeds.CRAFTED)."""
     from conftest import FIXTURES
-    from hotpapers.pipeline import import_legacy
+    from hotpapers.jobs.legacy import import_legacy
     from hotpapers.store.schema import post_entry_mentions
     from test_site_embeds import CRAFTED
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
+from hotpapers.rank.classic import PaperTweets, TweetScore, rank_classic
 
 
 def paper(pid: str, *scores: tuple[int, int], pdf: bool = True) -> PaperTweets:
-    return PaperTweets(pid, pdf, [Tweet(f"{pid}-t{i}", rt, fav) for i, (rt, fav) in
+    return PaperTweets(pid, pdf, [TweetScore(f"{pid}-t{i}", rt, fav) for i, (rt, fav) in
                                   enumerate(scores)])
 
 
@@ -71,7 +71,7 @@ def test_raising_a_count_never_lowers_a_paper(papers, data):
     before = [r.paper_id for r in rank_classic(papers)]
     tweets = list(papers[target].tweets)
     old = tweets[which]
-    tweets[which] = Tweet(old.key, old.reposts + extra, old.likes)
+    tweets[which] = TweetScore(old.key, old.reposts + extra, old.likes)
     raised = [*papers[:target], PaperTweets(papers[target].paper_id, True, tweets),
               *papers[target + 1:]]
     after = [r.paper_id for r in rank_classic(raised)]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from werkzeug import Response
 
-from hotpapers.demo import DEMO_DAY, demo_snapshot
-from hotpapers.snapshot import read_snapshot
+from hotpapers.jobs.demo import DEMO_DAY, demo_snapshot
+from hotpapers.jobs.snapshot import read_snapshot
 
 C0 = "".join(chr(c) for c in range(0x20))  # all of them, \t \n \r included
 LEFT = re.compile(rb"[\x00-\x08\x0b-\x1f]")  # what no output may contain (\r neither)

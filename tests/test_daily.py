@@ -16,8 +16,8 @@ from werkzeug import Request, Response
 from conftest import FIXTURES
 from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
-from hotpapers.daily import lock_path, run_daily
 from hotpapers.errors import NothingToDo
+from hotpapers.jobs.daily import lock_path, run_daily
 from hotpapers.store.runs import load_runs, recorded_run
 
 ARXIV = FIXTURES / "arxiv"
@@ -95,7 +95,7 @@ def test_a_day_without_announcement_is_nothing_to_do(engine, loopback, tmp_path)
 def test_two_daily_processes_never_overlap(cli, db_url, tmp_path):
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         import sys
-        from hotpapers.daily import daily_lock
+        from hotpapers.jobs.daily import daily_lock
         with daily_lock({db_url!r}):
             print("locked", flush=True)
             sys.stdin.readline()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from hotpapers.demo import synthetic_snapshot
-from hotpapers.snapshot import read_snapshot
+from hotpapers.jobs.demo import synthetic_snapshot
+from hotpapers.jobs.snapshot import read_snapshot
 
 
 def synthetic_section(out: str) -> list[str]:

@@ -13,7 +13,7 @@ from conftest import FIXTURES, shared_path
 from fakes import FakeClock
 from hotpapers.config import Settings
 from hotpapers.errors import NothingToDo, SourceError
-from hotpapers.fetch import arxiv_http, fetch_papers
+from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
 from hotpapers.store.listings import load_listing
 from hotpapers.store.papers import load_papers
 from hotpapers.store.runs import load_runs, recorded_run

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from hotpapers.config import Settings
+from hotpapers.jobs.post import build_post
 from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
-from hotpapers.pipeline import build_post
 from hotpapers.render.markdown import FLAVORS, escape_text, file_name_for, render_markdown
 from hotpapers.store.listings import save_listing
 from hotpapers.store.mentions import save_mention

@@ -12,7 +12,7 @@ from werkzeug import Response
 
 from fakes import FakeClock
 from hotpapers.errors import SourceError
-from hotpapers.sources.http import PoliteClient, user_agent
+from hotpapers.http import PoliteClient, user_agent
 
 
 @pytest.fixture

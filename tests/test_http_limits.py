@@ -14,11 +14,11 @@ import pytest
 from werkzeug import Response
 
 from fakes import FakeClock
-from hotpapers.attention import fetch_mentions
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
-from hotpapers.sources.base import Window
-from hotpapers.sources.http import Clock, PoliteClient, source_http
+from hotpapers.http import Clock, PoliteClient, source_http
+from hotpapers.jobs.fetch_mentions import fetch_mentions
+from hotpapers.sources.base import Span
 from hotpapers.sources.registry import build_sources
 from hotpapers.store.db import connect
 from hotpapers.store.runs import load_runs, recorded_run
@@ -166,7 +166,7 @@ def test_p11_a_source_over_its_budget_fails_and_the_others_go_on(httpserver, db_
     sources = build_sources(["hf", "hn"], settings, Secrets(), clock)
     engine = connect(db_url)
     with recorded_run(engine, "fetch mentions", lambda: NOW) as run:
-        fetched = fetch_mentions(engine, sources, Window(NOW - timedelta(days=1), NOW),
+        fetched = fetch_mentions(engine, sources, Span(NOW - timedelta(days=1), NOW),
                                  lambda: NOW, run, refresh=False)
     with engine.connect() as conn:
         [record] = load_runs(conn, 1)

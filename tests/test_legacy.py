@@ -10,9 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
-from hotpapers.legacy import PostFormatError, parse_post
 from hotpapers.models import Paper, Post, PostEntry, ShownMention
 from hotpapers.render.lumen import file_name, render_lumen
+from hotpapers.render.lumen_parse import PostFormatError, parse_post
 
 POSTS = FIXTURES / "posts"
 

@@ -17,9 +17,9 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, NothingToDo, PublishError
 from hotpapers.publish.base import Digest, DigestPaper, Publisher
-from hotpapers.publish.bluesky import BlueskyPublisher
+from hotpapers.publish.bluesky_bot import BlueskyPublisher
 from hotpapers.publish.bots import build_thread
-from hotpapers.publish.mastodon import MastodonPublisher
+from hotpapers.publish.mastodon_bot import MastodonPublisher
 
 HANDLE = "hotpapers.bsky.social"
 PASSWORD = "abcd-efgh-ijkl-mnop"

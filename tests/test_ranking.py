@@ -11,10 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotpapers.config import Settings
-from hotpapers.legacy import parse_post
+from hotpapers.jobs.legacy import import_legacy
+from hotpapers.jobs.ranking import Method, Window, explain_paper, rank_papers, window_range
 from hotpapers.models import Account, Mention, Observation, Paper
-from hotpapers.pipeline import import_legacy
-from hotpapers.ranking import Method, Window, explain_paper, rank_papers, window_range
+from hotpapers.render.lumen_parse import parse_post
 from hotpapers.store.attention import account_attention
 from hotpapers.store.listings import save_listing
 from hotpapers.store.mentions import mark_deleted, save_mention

@@ -21,8 +21,8 @@ from conftest import FIXTURES
 from fakes import FakeClock
 from hotpapers import secrets as registry
 from hotpapers.config import Secrets, Settings
-from hotpapers.daily import run_daily
-from hotpapers.pipeline import import_legacy
+from hotpapers.jobs.daily import run_daily
+from hotpapers.jobs.legacy import import_legacy
 from hotpapers.secrets import encoded_forms
 from hotpapers.store.db import connect
 from hotpapers.store.runs import load_runs, recorded_run

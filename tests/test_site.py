@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from hotpapers.cli.common import State
 from hotpapers.cli.site import site_app
+from hotpapers.jobs.build_site import build_site
+from hotpapers.jobs.legacy import import_legacy
 from hotpapers.models import Account, Mention, Observation
-from hotpapers.pipeline import import_legacy
-from hotpapers.site.build import build_site
 from hotpapers.site.context import http_url, paper_slug, sparkline, total_series
 from hotpapers.site.output import MANIFEST
 from hotpapers.store.mentions import save_mention
@@ -379,7 +379,7 @@ PARALLEL_BUILD = """
 import sys
 from pathlib import Path
 from hotpapers.site import output
-from hotpapers.site.build import build_site
+from hotpapers.jobs.build_site import build_site
 from hotpapers.store.raw import open_raw
 url, out, site = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 output.PARALLEL_FROM = 1  # a small site: fork all the same

@@ -16,7 +16,10 @@ from sqlalchemy import select
 
 from conftest import FIXTURES, sqlite_only
 from hotpapers.config import Settings
-from hotpapers.demo import SYNTHETIC_DAY, demo_snapshot, synthetic_snapshot
+from hotpapers.jobs.demo import SYNTHETIC_DAY, demo_snapshot, synthetic_snapshot
+from hotpapers.jobs.legacy import import_legacy
+from hotpapers.jobs.post import build_post
+from hotpapers.jobs.snapshot import import_records, read_snapshot
 from hotpapers.models import (
     Account,
     Mention,
@@ -27,8 +30,6 @@ from hotpapers.models import (
     ShownMention,
     Version,
 )
-from hotpapers.pipeline import build_post, import_legacy
-from hotpapers.snapshot import import_records, read_snapshot
 from hotpapers.store import papers as store_papers
 from hotpapers.store.mentions import load_mentions, mark_deleted, mention_ids, save_mention
 from hotpapers.store.papers import load_attention, save_attention, save_paper

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import FIXTURES
-from hotpapers.pipeline import import_legacy
+from hotpapers.jobs.legacy import import_legacy
 from hotpapers.store.schema import mentions, post_entry_mentions
 from test_site import build
 

@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hotpapers.config import Settings
-from hotpapers.demo import demo_snapshot
 from hotpapers.errors import InputError
-from hotpapers.pipeline import build_post
-from hotpapers.snapshot import FORMAT, export_days, import_records, read_snapshot
+from hotpapers.jobs.demo import demo_snapshot
+from hotpapers.jobs.post import build_post
+from hotpapers.jobs.snapshot import FORMAT, export_days, import_records, read_snapshot
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from conftest import FIXTURES, shared_path
 from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
-from hotpapers.sources.base import MentionSource, Window
+from hotpapers.sources.base import MentionSource, Span
 from hotpapers.sources.bluesky.search import (
     BadPost,
     BlueskySource,
@@ -32,7 +32,7 @@ SEARCH = "/xrpc/app.bsky.feed.searchPosts"
 SESSION = "/xrpc/com.atproto.server.createSession"
 GET_POSTS = "/public/app.bsky.feed.getPosts"
 NOW = datetime(2025, 1, 21, 6, tzinfo=UTC)
-WINDOW = Window(datetime(2025, 1, 20, tzinfo=UTC), datetime(2025, 1, 21, tzinfo=UTC))
+WINDOW = Span(datetime(2025, 1, 20, tzinfo=UTC), datetime(2025, 1, 21, tzinfo=UTC))
 PASSWORD = "abcd-efgh-ijkl-mnop"
 
 ALICE = "at://did:plc:a1icea1icea1icea1icea1ic/app.bsky.feed.post/3lgaaaaaaaa2a"
@@ -263,7 +263,7 @@ def test_recorded_search_page_is_followed_by_its_cursor(httpserver, clock):
     serve_session(httpserver)
     serve_search_pages(httpserver, {**real("app.bsky.feed.searchPosts-q_redistricting.json"),
                                     "cursor": "100"}, {"posts": []})
-    window = Window(datetime(2025, 5, 19, tzinfo=UTC), datetime(2025, 5, 20, tzinfo=UTC))
+    window = Span(datetime(2025, 5, 19, tzinfo=UTC), datetime(2025, 5, 20, tzinfo=UTC))
     bsky = source(httpserver, clock, bsky_query=["redistricting"])
     assert list(bsky.mentions(window)) == []  # 25 posts read, none names an arXiv paper
     assert bsky.report.reads == 25

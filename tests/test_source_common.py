@@ -13,7 +13,7 @@ from fakes import FakeClock
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Mention
-from hotpapers.sources.base import Window
+from hotpapers.sources.base import Span
 from hotpapers.sources.common import (
     HttpSource,
     NewMentions,
@@ -26,7 +26,7 @@ from hotpapers.sources.common import (
     utc_time,
 )
 
-WINDOW = Window(datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC))
+WINDOW = Span(datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC))
 INSIDE = datetime(2026, 1, 4, 12, tzinfo=UTC)
 
 

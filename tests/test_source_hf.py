@@ -21,7 +21,7 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account
-from hotpapers.sources.base import MentionSource, Window
+from hotpapers.sources.base import MentionSource, Span
 from hotpapers.sources.hf import (
     HuggingFaceSource,
     NotArxiv,
@@ -34,8 +34,8 @@ from hotpapers.sources.hf import (
 FIXTURES = Path(__file__).with_name("fixtures") / "hf"
 REAL = ("fixtures", "real", "hf-daily-papers")
 SEEN_AT = datetime(2026, 6, 14, 9, tzinfo=UTC)
-JUNE_12 = Window(datetime(2026, 6, 12, tzinfo=UTC), datetime(2026, 6, 13, tzinfo=UTC))
-TWO_DAYS = Window(datetime(2026, 6, 12, tzinfo=UTC), datetime(2026, 6, 14, tzinfo=UTC))
+JUNE_12 = Span(datetime(2026, 6, 12, tzinfo=UTC), datetime(2026, 6, 13, tzinfo=UTC))
+TWO_DAYS = Span(datetime(2026, 6, 12, tzinfo=UTC), datetime(2026, 6, 14, tzinfo=UTC))
 
 
 def fixture(name: str):
@@ -115,7 +115,7 @@ def test_the_real_list_served_for_its_date(httpserver, clock):
 def test_window_days_are_the_utc_dates_the_window_overlaps():
     assert window_days(TWO_DAYS) == [date(2026, 6, 12), date(2026, 6, 13)]
     assert window_days(JUNE_12) == [date(2026, 6, 12)]  # until is excluded
-    evening = Window(datetime(2026, 6, 12, 18, tzinfo=UTC), datetime(2026, 6, 13, 6, tzinfo=UTC))
+    evening = Span(datetime(2026, 6, 12, 18, tzinfo=UTC), datetime(2026, 6, 13, 6, tzinfo=UTC))
     assert window_days(evening) == [date(2026, 6, 12), date(2026, 6, 13)]
     assert window_days(TWO_DAYS, today=date(2026, 6, 12)) == [date(2026, 6, 12)]
 

@@ -18,7 +18,7 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account
-from hotpapers.sources.base import MentionSource, Window
+from hotpapers.sources.base import MentionSource, Span
 from hotpapers.sources.hn import (
     HackerNewsSource,
     count_comments,
@@ -29,7 +29,7 @@ from hotpapers.sources.hn import (
 )
 
 FIXTURES = Path(__file__).with_name("fixtures") / "hn"
-DAY = Window(datetime(2026, 6, 12, tzinfo=UTC), datetime(2026, 6, 13, tzinfo=UTC))
+DAY = Span(datetime(2026, 6, 12, tzinfo=UTC), datetime(2026, 6, 13, tzinfo=UTC))
 SEEN_AT = datetime(2026, 6, 13, 1, tzinfo=UTC)
 
 
@@ -117,7 +117,7 @@ def test_a_hit_without_an_id_is_malformed():
 
 def test_window_filter_rounds_to_whole_seconds():
     assert window_filter(DAY) == "created_at_i>=1781222400,created_at_i<1781308800"
-    half = Window(datetime(2026, 6, 12, 0, 0, 0, 500000, tzinfo=UTC),
+    half = Span(datetime(2026, 6, 12, 0, 0, 0, 500000, tzinfo=UTC),
                   datetime(2026, 6, 12, 0, 0, 10, 500000, tzinfo=UTC))
     assert window_filter(half) == "created_at_i>=1781222401,created_at_i<1781222411"
 

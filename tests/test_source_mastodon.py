@@ -16,12 +16,12 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
 from hotpapers.models import Account
-from hotpapers.sources.base import MentionSource, Window
+from hotpapers.sources.base import MentionSource, Span
 from hotpapers.sources.common import html_text_and_links
 from hotpapers.sources.mastodon import MastodonSource, parse_status
 
 FIXTURES = Path(__file__).with_name("fixtures") / "mastodon"
-WINDOW = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
+WINDOW = Span(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
 TAG = "/api/v1/timelines/tag/arxiv"
 
 
@@ -81,7 +81,7 @@ def test_the_real_timeline_is_paged_by_the_last_status_id_until_an_empty_page(ht
         "/one/api/v1/timelines/tag/hoot",
         query_string="limit=40&max_id=117020593741189701").respond_with_json([])
     src = source(httpserver, clock, mastodon_tags=["hoot"])
-    window = Window(datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 8, 2, tzinfo=UTC))
+    window = Span(datetime(2026, 8, 1, tzinfo=UTC), datetime(2026, 8, 2, tzinfo=UTC))
     assert list(src.mentions(window)) == []  # in the window, but names no paper
     httpserver.check_assertions()
     assert (src.report.requests, src.report.reads) == (2, 1)

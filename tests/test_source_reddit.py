@@ -17,7 +17,7 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.models import Account
-from hotpapers.sources.base import MentionSource, Refreshed, Window
+from hotpapers.sources.base import MentionSource, Refreshed, Span
 from hotpapers.sources.reddit import (
     NO_CREDENTIALS_NOTE,
     RedditSource,
@@ -28,7 +28,7 @@ from hotpapers.sources.reddit import (
 )
 
 FIXTURES = Path(__file__).with_name("fixtures") / "reddit"
-WINDOW = Window(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
+WINDOW = Span(datetime(2026, 1, 5, tzinfo=UTC), datetime(2026, 1, 6, tzinfo=UTC))
 NEW = "/api/r/MachineLearning/new"
 TOKEN = "fake-app-only-token-0001"
 
@@ -114,7 +114,7 @@ def test_real_listings_are_paged_by_after_until_after_is_null(httpserver, clock)
         "/api/r/AskReddit/new", query_string="limit=100&raw_json=1&after=t3_48f6io"
     ).respond_with_json(real("oauth-user-spez-top-hour.empty-listing.2016-03-02.json"))
     src = source(httpserver, clock, reddit_subreddits=["AskReddit"])
-    window = Window(datetime(2016, 2, 29, tzinfo=UTC), datetime(2016, 3, 2, tzinfo=UTC))
+    window = Span(datetime(2016, 2, 29, tzinfo=UTC), datetime(2016, 3, 2, tzinfo=UTC))
     assert list(src.mentions(window)) == []  # AskReddit names no paper
     httpserver.check_assertions()
     assert (src.report.requests, src.report.reads) == (3, 100)

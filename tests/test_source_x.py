@@ -18,7 +18,7 @@ from conftest import shared_path
 from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
-from hotpapers.sources.base import MentionSource, Refreshed, Window
+from hotpapers.sources.base import MentionSource, Refreshed, Span
 from hotpapers.sources.x.embed import local_embed
 from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.sources.x.search import XSource, mention_of, page_mentions, parse_page
@@ -29,7 +29,7 @@ TOKEN = "AAAAsekret-bearer-token-9f8e7d"
 SEARCH = "/2/tweets/search/recent"
 LOOKUP = "/2/tweets"
 NOW = datetime(2026, 1, 5, 12, tzinfo=UTC)  # FakeClock's start
-WINDOW = Window(datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC))
+WINDOW = Span(datetime(2026, 1, 4, tzinfo=UTC), datetime(2026, 1, 5, tzinfo=UTC))
 NEXT = "7140dibdnow9c7btw3w29grvxfcgvpb9n9coehpk7xz5i"  # in search-recent-page1.json
 T10, T9, T7 = "2007900000000000010", "2007900000000000009", "2007900000000000007"
 ORIGINAL = "2007700000000000001"  # dave_nlp's post, retweeted by T8 and by a post on page 2
@@ -132,7 +132,7 @@ def test_parse_real_retweets_point_at_their_included_originals():
     original = page.included["1391807748346683397"]
     assert (original.likes, original.reposts, original.quotes) == (13, 6, 3)
     assert page.users["17880989"].username == "NatComm"
-    window = Window(datetime(2021, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC))
+    window = Span(datetime(2021, 1, 1, tzinfo=UTC), datetime(2022, 1, 1, tzinfo=UTC))
     assert page_mentions(page, window, NOW, set()) == ([], 0)  # no paper named
 
 
@@ -280,7 +280,7 @@ def test_window_start_older_than_7_days_is_clamped_and_noted(httpserver, clock):
     pages = serve_pages(httpserver, real("v2-tweets-search-all.empty-result_count-0."
                                          "2021-07-04.json"))
     source = make_source(httpserver, clock)
-    window = Window(datetime(2025, 12, 20, tzinfo=UTC), NOW)
+    window = Span(datetime(2025, 12, 20, tzinfo=UTC), NOW)
     assert list(source.mentions(window)) == []
     assert pages.queries[0]["start_time"] == "2025-12-29T12:01:00Z"
     assert pages.queries[0]["end_time"] == "2026-01-05T11:59:50Z"
@@ -290,7 +290,7 @@ def test_window_start_older_than_7_days_is_clamped_and_noted(httpserver, clock):
 
 def test_window_entirely_older_than_7_days_makes_no_request(httpserver, clock):
     source = make_source(httpserver, clock)
-    window = Window(datetime(2025, 12, 1, tzinfo=UTC), datetime(2025, 12, 20, tzinfo=UTC))
+    window = Span(datetime(2025, 12, 1, tzinfo=UTC), datetime(2025, 12, 20, tzinfo=UTC))
     assert list(source.mentions(window)) == []
     assert httpserver.log == [] and source.report.requests == 0
     assert source.report.notes == [

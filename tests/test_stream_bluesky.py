@@ -26,6 +26,7 @@ from hotpapers.cli.common import State
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
+from hotpapers.jobs.stream_bluesky import CURSOR, JetstreamIngest, stream_bluesky
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.sources.bluesky.jetstream import (
     BadEvent,
@@ -38,7 +39,6 @@ from hotpapers.sources.bluesky.jetstream import (
 )
 from hotpapers.store.mentions import latest_observations, save_mention
 from hotpapers.store.schema import engagements, mentions, observations, runs, source_cursors
-from hotpapers.stream import CURSOR, JetstreamIngest, stream_bluesky
 
 FIXTURES = Path(__file__).with_name("fixtures") / "jetstream"
 REAL = ("fixtures", "real", "bluesky")

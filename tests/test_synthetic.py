@@ -13,10 +13,10 @@ import pytest
 
 from hotpapers.arxiv_ids import parse
 from hotpapers.config import Settings
-from hotpapers.demo import synthetic_snapshot
-from hotpapers.ranking import Method, Window, rank_papers
-from hotpapers.snapshot import import_records, read_snapshot
-from hotpapers.synthetic import generate_day, main, write_day
+from hotpapers.jobs.demo import synthetic_snapshot
+from hotpapers.jobs.ranking import Method, Window, rank_papers
+from hotpapers.jobs.snapshot import import_records, read_snapshot
+from hotpapers.jobs.synthetic import generate_day, main, write_day
 
 DAY = date(2026, 1, 5)
 NOW = datetime(2026, 1, 9, tzinfo=UTC)
@@ -171,7 +171,7 @@ def test_the_command_writes_a_snapshot_file(tmp_path: Path, capsys):
 
 
 def test_the_bundled_demo_day_is_what_the_documented_command_writes(tmp_path: Path):
-    # python -m hotpapers.synthetic --day 2026-01-05 --seed 7 --papers 45 --out FILE
+    # python -m hotpapers.jobs.synthetic --day 2026-01-05 --seed 7 --papers 45 --out FILE
     bundled = synthetic_snapshot()
     write_day(generate_day(DAY, 7, 45), tmp_path / "again.jsonl")
     assert (tmp_path / "again.jsonl").read_bytes() == bundled.read_bytes()

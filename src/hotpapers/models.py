@@ -15,6 +15,7 @@ __all__ = [
     "Post",
     "PostEntry",
     "ShownMention",
+    "SiteData",
     "Version",
     "strip_controls",
 ]
@@ -191,3 +192,12 @@ def strip_controls(value: T) -> T:
         if new is not old:
             changes[name] = new
     return replace(value, **changes) if changes else value  # type: ignore[type-var]
+
+
+@dataclass
+class SiteData:
+    """What the static site shows: the posts of one format and the attention behind them."""
+
+    posts: list[Post] = field(default_factory=list)  # newest day first
+    mentions: dict[str, list[Mention]] = field(default_factory=dict)  # live, by row id
+    totals: dict[str, list[dict]] = field(default_factory=dict)  # paper_attention rows

@@ -31,7 +31,7 @@ def import_legacy_command(
 
     Example: hotpapers import legacy content/posts/
     """
-    from hotpapers.pipeline import import_legacy, legacy_files
+    from hotpapers.jobs.legacy import import_legacy, legacy_files
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
@@ -68,7 +68,7 @@ def import_snapshot(
 
     Example: hotpapers import snapshot 2021-01-18.jsonl
     """
-    from hotpapers.snapshot import import_records, read_snapshot
+    from hotpapers.jobs.snapshot import import_records, read_snapshot
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
@@ -92,7 +92,7 @@ def import_arxiv_snapshot_command(
 
     Example: hotpapers import arxiv-snapshot arxiv-metadata-oai-snapshot.json.gz
     """
-    from hotpapers.arxiv_snapshot import import_arxiv_snapshot
+    from hotpapers.jobs.arxiv_snapshot import import_arxiv_snapshot
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
@@ -130,7 +130,7 @@ def export_snapshot(
 
     Example: hotpapers export snapshot --date 2021-01-18 day.jsonl
     """
-    from hotpapers.snapshot import write_snapshot
+    from hotpapers.jobs.snapshot import write_snapshot
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
@@ -149,7 +149,7 @@ def legacy_verify(
 
     Example: hotpapers legacy verify content/posts/
     """
-    from hotpapers.pipeline import legacy_files, verify_legacy
+    from hotpapers.jobs.legacy import legacy_files, verify_legacy
     from hotpapers.store.db import connect
 
     state = state_of(ctx)

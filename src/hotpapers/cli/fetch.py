@@ -30,7 +30,7 @@ def fetch_papers_command(
 
     Example: hotpapers fetch papers --date 2024-03-05 --category cs --category stat.ML
     """
-    from hotpapers.fetch import arxiv_http, fetch_papers
+    from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
@@ -89,11 +89,11 @@ def fetch_mentions_command(
 
     Example: hotpapers fetch mentions --source all --since 2026-11-25T00:00Z
     """
-    from hotpapers.attention import fetch_mentions
     from hotpapers.config import Secrets
-    from hotpapers.fetch import arxiv_http
+    from hotpapers.jobs.fetch_mentions import fetch_mentions
+    from hotpapers.jobs.fetch_papers import arxiv_http
     from hotpapers.sources.arxiv.api import ArxivApi
-    from hotpapers.sources.base import Window
+    from hotpapers.sources.base import Span
     from hotpapers.sources.registry import build_sources
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
@@ -103,7 +103,7 @@ def fetch_mentions_command(
     end = parse_time(until, "--until") if until else now().replace(second=0, microsecond=0)
     start = parse_time(since, "--since") if since else end - timedelta(days=1)
     try:
-        window = Window(start, end)
+        window = Span(start, end)
     except ValueError as exc:
         raise InputError(f"--since/--until: {exc}") from None
     secrets = Secrets()

@@ -26,9 +26,9 @@ from hotpapers.cli.common import (
 )
 from hotpapers.cli.data import export_app, import_app, legacy_app
 from hotpapers.cli.fetch import fetch_app
+from hotpapers.cli.history import runs_command
 from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
-from hotpapers.cli.runs import runs_command
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import config_path, default_db_url, load_settings
@@ -123,7 +123,7 @@ def demo(
 
     Example: hotpapers demo --out /tmp/hp-demo
     """
-    from hotpapers.demo import DEMO_STEPS, run_demo
+    from hotpapers.jobs.demo import DEMO_STEPS, run_demo
 
     state = state_of(ctx)
     started = time.monotonic()
@@ -163,7 +163,7 @@ def post(
 
     Example: hotpapers post --date 2021-01-18 --out content/posts/
     """
-    from hotpapers.pipeline import build_post
+    from hotpapers.jobs.post import build_post
     from hotpapers.render.lumen import file_name, render_lumen
     from hotpapers.render.write import write_atomic
     from hotpapers.sources.x.oembed import TweetEmbeds

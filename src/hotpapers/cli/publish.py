@@ -30,7 +30,7 @@ def daily(
     Example: hotpapers daily --date 2026-11-23
     """
     from hotpapers.config import Secrets
-    from hotpapers.daily import daily_lock, run_daily
+    from hotpapers.jobs.daily import daily_lock, run_daily
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
@@ -85,8 +85,8 @@ def publish(
     from contextlib import nullcontext
 
     from hotpapers.config import Secrets
-    from hotpapers.daily import daily_lock
-    from hotpapers.publish.digest import make_digest, publish_once
+    from hotpapers.jobs.daily import daily_lock
+    from hotpapers.jobs.digest import make_digest, publish_once
     from hotpapers.publish.registry import build_publisher
     from hotpapers.store.db import connect
 

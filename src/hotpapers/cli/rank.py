@@ -13,8 +13,8 @@ from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
 from hotpapers.rank.names import Method, Window
 
 if TYPE_CHECKING:
+    from hotpapers.jobs.ranking import Ranked
     from hotpapers.rank.filters import Filters
-    from hotpapers.ranking import Ranked
 
 __all__ = ["explain", "rank"]
 
@@ -27,8 +27,8 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _filters(settings, category, exclude, primary_only, keyword, author) -> Filters:
     """The filters of settings, each replaced by its option when the option is given."""
+    from hotpapers.jobs.ranking import filters_from
     from hotpapers.rank.filters import Filters
-    from hotpapers.ranking import filters_from
 
     base = filters_from(settings)
     return Filters(tuple(category or base.categories),
@@ -102,7 +102,7 @@ def rank(
 
     Example: hotpapers rank --date 2021-01-18 --method hot --window week --json
     """
-    from hotpapers import ranking
+    from hotpapers.jobs import ranking
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
@@ -165,9 +165,9 @@ def explain(
 
     Example: hotpapers explain 2101.06189 --method hot
     """
-    from hotpapers import ranking
     from hotpapers.arxiv_ids import normalize
     from hotpapers.errors import InputError
+    from hotpapers.jobs import ranking
     from hotpapers.store.db import connect
 
     state = state_of(ctx)

@@ -41,7 +41,7 @@ def build_command(
 
     Example: hotpapers site build --out public --embeds static
     """
-    from hotpapers.site.build import build_site
+    from hotpapers.jobs.build_site import build_site
     from hotpapers.store.raw import open_raw
 
     state = state_of(ctx)

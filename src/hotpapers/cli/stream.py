@@ -34,9 +34,9 @@ def stream_bluesky_command(
 
     Example: hotpapers stream bluesky --max-events 100000
     """
-    from hotpapers.sources.http import Clock
+    from hotpapers.http import Clock
+    from hotpapers.jobs.stream_bluesky import stream_bluesky
     from hotpapers.store.db import connect
-    from hotpapers.stream import stream_bluesky
 
     state = state_of(ctx)
     engine = connect(state.db_url)

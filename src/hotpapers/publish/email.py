@@ -25,9 +25,9 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, PublishError
+from hotpapers.http import Clock
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Receipt
 from hotpapers.secrets import register
-from hotpapers.sources.http import Clock
 
 __all__ = ["EmailPublisher"]
 

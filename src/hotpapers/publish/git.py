@@ -24,8 +24,8 @@ import httpx
 from hotpapers import __version__
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, PublishError
+from hotpapers.http import Clock
 from hotpapers.publish.base import Digest, Payload, Receipt
-from hotpapers.sources.http import Clock
 
 __all__ = ["GitPublisher", "commit_message", "scrub_url_credentials"]
 

@@ -9,15 +9,15 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError
+from hotpapers.http import Clock
 from hotpapers.publish.base import Publisher
-from hotpapers.sources.http import Clock
 
 __all__ = ["TARGETS", "build_publisher"]
 
 TARGETS: dict[str, tuple[str, str]] = {
     "git": ("hotpapers.publish.git", "GitPublisher"),
-    "bluesky": ("hotpapers.publish.bluesky", "BlueskyPublisher"),
-    "mastodon": ("hotpapers.publish.mastodon", "MastodonPublisher"),
+    "bluesky": ("hotpapers.publish.bluesky_bot", "BlueskyPublisher"),
+    "mastodon": ("hotpapers.publish.mastodon_bot", "MastodonPublisher"),
     "email": ("hotpapers.publish.email", "EmailPublisher"),
     "webhook": ("hotpapers.publish.webhook", "WebhookPublisher"),
 }

@@ -17,8 +17,8 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, PublishError, SourceError
+from hotpapers.http import Clock, source_http
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Receipt
-from hotpapers.sources.http import Clock, source_http
 
 __all__ = ["WebhookPublisher", "alert_body", "send_alert"]
 

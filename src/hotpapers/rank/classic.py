@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["PaperTweets", "RankedPaper", "Tweet", "rank_classic"]
+__all__ = ["PaperTweets", "RankedPaper", "TweetScore", "rank_classic"]
 
 
 @dataclass(frozen=True)
-class Tweet:
+class TweetScore:
     """One original tweet's counts at the ranking's as-of time; `key` identifies it."""
 
     key: Hashable
@@ -29,7 +29,7 @@ class PaperTweets:
 
     paper_id: str
     has_pdf: bool
-    tweets: Sequence[Tweet] = ()
+    tweets: Sequence[TweetScore] = ()
 
 
 @dataclass

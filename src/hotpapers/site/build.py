@@ -26,10 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from hotpapers import __version__
-from hotpapers.models import Mention, Post
+from hotpapers.models import Mention, Post, SiteData
 from hotpapers.render.feeds import FeedDay, category_slugs, documents
 from hotpapers.site.context import (
     COUNTS,
@@ -44,12 +43,8 @@ from hotpapers.site.context import (
 )
 from hotpapers.site.jinja import environment, prepare
 from hotpapers.site.output import Digests, Output, fingerprint, folder_lock
-from hotpapers.store.site_data import SiteData, load_site_data
 
-if TYPE_CHECKING:
-    from hotpapers.store.raw import RawStore
-
-__all__ = ["EMBED_MODES", "BuildSummary", "build_from", "build_site"]
+__all__ = ["EMBED_MODES", "BuildSummary", "build_from"]
 
 EMBED_MODES = ("static", "oembed")
 HERE = Path(__file__).parent
@@ -135,13 +130,6 @@ def _category_index(posts: list[Post], categories: list[str]
             index[category].append((i, positions))
     return index
 
-
-def build_site(store: RawStore, out: Path, **options) -> BuildSummary:
-    """Build the site into `out` from the store; returns what was written."""
-    started = time.perf_counter()
-    summary = build_from(load_site_data(store, options.pop("fmt", "lumen")), out, **options)
-    summary.seconds = time.perf_counter() - started
-    return summary
 
 
 def build_from(data: SiteData, out: Path, **options) -> BuildSummary:

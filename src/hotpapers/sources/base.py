@@ -10,11 +10,11 @@ from typing import Protocol, runtime_checkable
 
 from hotpapers.models import Mention
 
-__all__ = ["MentionSource", "Refreshed", "SourceReport", "Window"]
+__all__ = ["MentionSource", "Refreshed", "SourceReport", "Span"]
 
 
 @dataclass(frozen=True)
-class Window:
+class Span:
     """A half-open UTC time interval [since, until)."""
 
     since: datetime
@@ -61,6 +61,6 @@ class MentionSource(Protocol):
     name: str
     report: SourceReport
 
-    def mentions(self, window: Window) -> Iterator[Mention]: ...
+    def mentions(self, window: Span) -> Iterator[Mention]: ...
 
     def refresh(self, native_ids: Sequence[str]) -> Refreshed: ...

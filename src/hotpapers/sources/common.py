@@ -11,10 +11,10 @@ from typing import Any, Literal
 import httpx
 
 from hotpapers.errors import SourceError
+from hotpapers.http import Clock, source_http
 from hotpapers.models import Mention
 from hotpapers.secrets import scrub
-from hotpapers.sources.base import Refreshed, SourceReport, Window
-from hotpapers.sources.http import Clock, source_http
+from hotpapers.sources.base import Refreshed, SourceReport, Span
 
 __all__ = [
     "HttpSource", "NewMentions", "count", "first_line", "html_text_and_links", "json_body",
@@ -72,7 +72,7 @@ class NewMentions:
     """The mentions of one run worth yielding: each names a paper, was created in the window
     and was not kept before. A None among those read is counted in `malformed`."""
 
-    def __init__(self, window: Window) -> None:
+    def __init__(self, window: Span) -> None:
         self.window = window
         self.seen: set[str] = set()
         self.malformed = 0

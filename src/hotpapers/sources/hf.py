@@ -12,10 +12,10 @@ import httpx
 from hotpapers.arxiv_ids import normalize
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
+from hotpapers.http import Clock
 from hotpapers.models import Account, Mention, Observation
-from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.base import Refreshed, Span
 from hotpapers.sources.common import HttpSource, count, json_body, plural, utc_time
-from hotpapers.sources.http import Clock
 
 __all__ = [
     "HuggingFaceSource", "NotArxiv", "parse_daily_papers", "parse_entry", "parse_paper",
@@ -31,7 +31,7 @@ class NotArxiv(ValueError):
     """A daily-papers entry whose id is not an arXiv id."""
 
 
-def window_days(window: Window, today: date | None = None) -> list[date]:
+def window_days(window: Span, today: date | None = None) -> list[date]:
     """The UTC dates d whose day [d, d+1) overlaps the window, none after `today`."""
     first = window.since.astimezone(UTC).date()
     last = (window.until.astimezone(UTC) - timedelta(microseconds=1)).date()
@@ -117,7 +117,7 @@ class HuggingFaceSource(HttpSource):
         self.base = settings.hf_api_url.rstrip("/")
         self._seen: set[str] = set()
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         """The papers listed on each UTC day overlapping the window (a day partly in the
         window counts whole: its entries carry the day, not a time), each once per run."""
         bad = not_arxiv = 0

@@ -15,11 +15,11 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
+from hotpapers.http import Clock
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.base import Refreshed, Span
 from hotpapers.sources.common import HttpSource, count, json_body, parse_time, plural
-from hotpapers.sources.http import Clock
 
 __all__ = [
     "HackerNewsSource", "SearchPage", "count_comments", "parse_hit", "parse_item",
@@ -55,7 +55,7 @@ def _epoch(when: datetime) -> int:
     return math.ceil(when.timestamp())
 
 
-def window_filter(window: Window) -> str:
+def window_filter(window: Span) -> str:
     """Algolia's numericFilters for the half-open window."""
     return f"created_at_i>={_epoch(window.since)},created_at_i<{_epoch(window.until)}"
 
@@ -175,7 +175,7 @@ class HackerNewsSource(HttpSource):
         self.base = settings.hn_api_url.rstrip("/")
         self._seen: set[str] = set()
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         """Each story of the window naming a paper, once per run, newest first."""
         params = {"query": QUERY, "tags": "story", "numericFilters": window_filter(window),
                   "hitsPerPage": HITS_PER_PAGE}

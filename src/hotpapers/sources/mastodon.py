@@ -13,9 +13,10 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import SourceError
+from hotpapers.http import Clock
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.base import Refreshed, Span
 from hotpapers.sources.common import (
     HttpSource,
     NewMentions,
@@ -24,7 +25,6 @@ from hotpapers.sources.common import (
     json_body,
     parse_time,
 )
-from hotpapers.sources.http import Clock
 
 __all__ = ["MastodonSource", "parse_status"]
 
@@ -129,7 +129,7 @@ class MastodonSource(HttpSource):
         self.home = self.instances[0] if token and self.instances else None
         self.auth = {"Authorization": f"Bearer {token}"} if token else {}
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         """Each status created in the window that names a paper, once per URI across
         instances, tags and search."""
         keep = NewMentions(window)
@@ -187,14 +187,14 @@ class MastodonSource(HttpSource):
         mention.native_id = uri  # as stored, whatever form the server gives back
         return mention
 
-    def _mention(self, status: Any, window: Window) -> Mention | None:
+    def _mention(self, status: Any, window: Span) -> Mention | None:
         """The status's mention, or None when it has the wrong shape."""
         try:
             return parse_status(status, self.clock.now())
         except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
-    def _tag_pages(self, base: str, tag: str, window: Window) -> Iterator[list[Any]]:
+    def _tag_pages(self, base: str, tag: str, window: Span) -> Iterator[list[Any]]:
         """Pages of a hashtag timeline, newest first, down to the first page entirely older
         than the window."""
         url = f"{base}/api/v1/timelines/tag/{quote(tag.lstrip('#'), safe='')}"
@@ -215,7 +215,7 @@ class MastodonSource(HttpSource):
             max_id = following
         self.report.notes.append(f"{what}: stopped after {MAX_PAGES} pages")
 
-    def _search_pages(self, base: str, window: Window) -> Iterator[list[Any]]:
+    def _search_pages(self, base: str, window: Span) -> Iterator[list[Any]]:
         """Pages of the instance's status search for arxiv.org, by offset."""
         url = f"{base}/api/v2/search"
         what = f"mastodon: {base} search"

@@ -14,10 +14,11 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
+from hotpapers.http import Clock
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
 from hotpapers.secrets import register
-from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.base import Refreshed, Span
 from hotpapers.sources.common import (
     HttpSource,
     NewMentions,
@@ -26,7 +27,6 @@ from hotpapers.sources.common import (
     json_body,
     utc_time,
 )
-from hotpapers.sources.http import Clock
 from hotpapers.sources.safe_xml import parse_xml
 
 __all__ = ["NO_CREDENTIALS_NOTE", "RedditSource", "is_gone", "parse_feed", "parse_post"]
@@ -134,7 +134,7 @@ class RedditSource(HttpSource):
         super().__init__(settings, clock, transport)
         self.settings = settings
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         """Each post created in the window that names a paper, once."""
         keep = NewMentions(window)
         try:
@@ -204,7 +204,7 @@ class RedditSource(HttpSource):
             self._token = token
         return {"Authorization": f"bearer {self._token}"}
 
-    def _api_pages(self, sub: str, window: Window) -> Iterator[list[Mention | None]]:
+    def _api_pages(self, sub: str, window: Span) -> Iterator[list[Mention | None]]:
         """Pages of r/SUB/new through the API, newest first, down to the window's start."""
         url = f"{self._api}/r/{quote(sub, safe='')}/new"
         what = f"reddit: r/{sub}"
@@ -221,7 +221,7 @@ class RedditSource(HttpSource):
             after = following
         self.report.notes.append(f"{what}: stopped after {MAX_PAGES} pages")
 
-    def _feed_pages(self, sub: str, window: Window) -> Iterator[list[Mention | None]]:
+    def _feed_pages(self, sub: str, window: Span) -> Iterator[list[Mention | None]]:
         """Pages of the public feed r/SUB/new/.rss, paged by the last entry's id."""
         url = f"{self.settings.reddit_feed_url.rstrip('/')}/r/{quote(sub, safe='')}/new/.rss"
         what = f"reddit: r/{sub} feed"

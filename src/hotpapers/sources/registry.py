@@ -10,8 +10,8 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials
+from hotpapers.http import Clock
 from hotpapers.sources.base import MentionSource
-from hotpapers.sources.http import Clock
 
 __all__ = ["SOURCES", "Skipped", "build_source", "build_sources"]
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from hotpapers.models import (
     Post,
     PostEntry,
     ShownMention,
+    SiteData,
     Version,
 )
 from hotpapers.store.columns import SCALARS
@@ -32,13 +32,6 @@ _ATTENTION = ("paper_id", "source", "observed_at", "likes", "reposts", "quotes",
 _SHOWN = ("SELECT e.paper_id FROM post_entries e JOIN posts p ON p.id = e.post_id "
           "WHERE p.format = {0}")
 _LINKED = f"SELECT mention_id FROM mention_papers WHERE paper_id IN ({_SHOWN})"
-
-
-@dataclass
-class SiteData:
-    posts: list[Post] = field(default_factory=list)  # newest day first
-    mentions: dict[str, list[Mention]] = field(default_factory=dict)  # live, by row id
-    totals: dict[str, list[dict]] = field(default_factory=dict)  # paper_attention rows
 
 
 def _utc(value: Any) -> datetime | None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError
-from hotpapers.sources.http import Clock
+from hotpapers.http import Clock
+from hotpapers.jobs.stream_bluesky import stream_bluesky
 from hotpapers.store.db import connect
-from hotpapers.stream import stream_bluesky
 
 from .digest import store_rows
 from .servers import Jetstream

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from hotpapers import arxiv_ids
 from hotpapers.errors import SourceError
+from hotpapers.http import PoliteClient
 from hotpapers.models import Paper, Version
 from hotpapers.sources.arxiv.common import (
     abs_url,
@@ -19,7 +20,6 @@ from hotpapers.sources.arxiv.common import (
     pdf_url,
     text_of,
 )
-from hotpapers.sources.http import PoliteClient
 
 __all__ = ["ApiPage", "ArxivApi", "parse_feed", "some_ids", "unanswered"]
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from hotpapers.errors import SourceError
+from hotpapers.http import PoliteClient
 from hotpapers.models import Paper, Version
 from hotpapers.sources.arxiv.common import (
     abs_url,
@@ -22,7 +23,6 @@ from hotpapers.sources.arxiv.common import (
     parse_xml,
     pdf_url,
 )
-from hotpapers.sources.http import PoliteClient
 
 __all__ = ["OaiHarvest", "OaiPage", "OaiRecord", "parse_page"]
 

@@ -11,13 +11,13 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
+from hotpapers.http import Clock
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
 from hotpapers.secrets import register
-from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.base import Refreshed, Span
 from hotpapers.sources.bluesky.records import post_links, post_permalink
 from hotpapers.sources.common import HttpSource, count, json_body, one_line, utc_time
-from hotpapers.sources.http import Clock
 
 __all__ = ["BadPost", "BlueskySource", "post_mention", "read_post", "view_links"]
 
@@ -204,13 +204,13 @@ class BlueskySource(HttpSource):
 
     # -- search
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         """Each post of the window that names a paper, once per run, over every query of
         `settings.bsky_query`. MissingCredentials at once without a handle and password."""
         handle, password = self._credentials()
         return self._mentions(window, handle, password)
 
-    def _mentions(self, window: Window, handle: str, password: str) -> Iterator[Mention]:
+    def _mentions(self, window: Span, handle: str, password: str) -> Iterator[Mention]:
         malformed = 0
         try:
             token = self._sign_in(handle, password)
@@ -231,7 +231,7 @@ class BlueskySource(HttpSource):
                 self.report.notes.append(
                     f"bluesky: skipped {malformed} malformed post(s) in search results")
 
-    def _search(self, query: str, window: Window, token: str) -> Iterator[Any]:
+    def _search(self, query: str, window: Span, token: str) -> Iterator[Any]:
         """The post views of one query, page after page until no cursor (or no posts)."""
         url = self._xrpc(self.settings.bsky_api_url, "app.bsky.feed.searchPosts")
         what = f"bluesky: search {query!r}"

@@ -7,8 +7,8 @@ import httpx
 
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
+from hotpapers.http import Clock, source_http
 from hotpapers.sources.common import json_body
-from hotpapers.sources.http import Clock, source_http
 
 __all__ = ["TweetEmbeds"]
 

@@ -12,11 +12,11 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, SourceError
+from hotpapers.http import Clock
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
-from hotpapers.sources.base import Refreshed, Window
+from hotpapers.sources.base import Refreshed, Span
 from hotpapers.sources.common import HttpSource, count, first_line, json_body, plural, utc_time
-from hotpapers.sources.http import Clock
 from hotpapers.sources.x.embed import local_embed
 
 __all__ = [
@@ -237,7 +237,7 @@ def mention_of(tweet: Tweet, users: Mapping[str, User], observed_at: datetime) -
     )
 
 
-def page_mentions(page: Page, window: Window, observed_at: datetime, seen: set[str]
+def page_mentions(page: Page, window: Span, observed_at: datetime, seen: set[str]
                   ) -> tuple[list[Mention], int]:
     """The mentions of a search page and the count of posts left out for having no date.
 
@@ -327,7 +327,7 @@ class XSource(HttpSource):
 
     # -- mentions -----------------------------------------------------------------------
 
-    def _search_range(self, window: Window) -> tuple[datetime, datetime] | None:
+    def _search_range(self, window: Span) -> tuple[datetime, datetime] | None:
         """The [start, end) that recent search may be asked, whole seconds, or None when
         none of the window can be read; notes what the 7-day limit leaves out."""
         now = self.clock.now().astimezone(UTC).replace(microsecond=0)
@@ -346,7 +346,7 @@ class XSource(HttpSource):
             until.replace(microsecond=0) + timedelta(seconds=1)
         return start, end
 
-    def mentions(self, window: Window) -> Iterator[Mention]:
+    def mentions(self, window: Span) -> Iterator[Mention]:
         """Posts created in the window that name a paper, newest first, each once a run."""
         bounds = self._search_range(window)
         if bounds is None:

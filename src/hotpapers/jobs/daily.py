@@ -17,11 +17,11 @@ from sqlalchemy.engine import make_url
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import HotpapersError, NothingToDo
-from hotpapers.publish.digest import Published, make_digest, publish_once
+from hotpapers.http import Clock
+from hotpapers.jobs.digest import Published, make_digest, publish_once
 from hotpapers.publish.registry import build_publisher
 from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
-from hotpapers.sources.base import Window
-from hotpapers.sources.http import Clock
+from hotpapers.sources.base import Span
 from hotpapers.store.listings import load_listing
 from hotpapers.store.runs import RunLog
 
@@ -70,7 +70,7 @@ def daily_lock(db_url: str, wait: float = 0.0) -> Iterator[Path]:
 
 def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: RunLog,
                   result: DailyResult, transport, http_clock) -> None:
-    from hotpapers.fetch import arxiv_http, fetch_papers
+    from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
 
     try:
         fetched = fetch_papers(engine, arxiv_http(settings, http_clock, transport), day,
@@ -90,8 +90,8 @@ def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: Run
 def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secrets, clock,
                     run: RunLog, result: DailyResult, transport, http_clock,
                     note: Callable[[str], None] = lambda _: None) -> None:
-    from hotpapers.attention import fetch_mentions
-    from hotpapers.fetch import arxiv_http
+    from hotpapers.jobs.fetch_mentions import fetch_mentions
+    from hotpapers.jobs.fetch_papers import arxiv_http
     from hotpapers.sources.arxiv.api import ArxivApi
     from hotpapers.sources.registry import build_sources
 
@@ -104,7 +104,7 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
     if settings.fetch_missing_papers:
         papers = ArxivApi(arxiv_http(settings, http_clock, transport),
                           settings.arxiv_api_url).papers
-    fetched = fetch_mentions(engine, sources, Window(since, until), clock, run, papers=papers,
+    fetched = fetch_mentions(engine, sources, Span(since, until), clock, run, papers=papers,
                              holidays=settings.arxiv_holidays,
                              detail_days=settings.observation_detail_days, scrub=secrets.scrub,
                              done=lambda outcome: note(outcome.summary()))

@@ -16,7 +16,7 @@ from hotpapers.models import Mention, Paper
 from hotpapers.secrets import scrub as scrub_secrets
 from hotpapers.sources.arxiv.api import some_ids, unanswered
 from hotpapers.sources.arxiv.schedule import listing_date
-from hotpapers.sources.base import MentionSource, Window
+from hotpapers.sources.base import MentionSource, Span
 from hotpapers.sources.registry import Skipped
 from hotpapers.store.mentions import (
     mark_deleted,
@@ -82,7 +82,7 @@ class SourceOutcome:
 class MentionsFetched:
     """What a run of the stage did, source by source."""
 
-    window: Window
+    window: Span
     outcomes: list[SourceOutcome] = field(default_factory=list)
     papers_fetched: int = 0
     papers_asked: int = 0
@@ -115,7 +115,7 @@ def _store(engine: Engine, batch: Sequence[Mention], now: datetime) -> None:
             save_mention(conn, mention, now)
 
 
-def _read(engine: Engine, source: MentionSource, window: Window, clock: Callable[[], datetime],
+def _read(engine: Engine, source: MentionSource, window: Span, clock: Callable[[], datetime],
           outcome: SourceOutcome) -> set[str]:
     """Store the source's mentions for the window in batches, and what was read before a
     failure too; returns their native ids."""
@@ -143,7 +143,7 @@ def _read(engine: Engine, source: MentionSource, window: Window, clock: Callable
     return seen
 
 
-def _refresh(engine: Engine, source: MentionSource, window: Window, seen: set[str],
+def _refresh(engine: Engine, source: MentionSource, window: Span, seen: set[str],
              clock: Callable[[], datetime], outcome: SourceOutcome) -> None:
     """Look up again the stored mentions of the window that this run did not see."""
     with engine.connect() as conn:
@@ -187,7 +187,7 @@ def _usual_rates(engine: Engine, runs: int = 5) -> dict[str, float]:
     return {name: sum(found) / len(found) for name, found in rates.items()}
 
 
-def _one_source(engine: Engine, source: MentionSource, window: Window,
+def _one_source(engine: Engine, source: MentionSource, window: Span,
                 clock: Callable[[], datetime], refresh: bool, usual_rate: float
                 ) -> SourceOutcome:
     outcome = SourceOutcome(source.name)
@@ -244,7 +244,7 @@ def _record_missing(fetched: MentionsFetched, run: RunLog) -> None:
 
 
 def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
-                   window: Window, clock: Callable[[], datetime], run: RunLog, *,
+                   window: Span, clock: Callable[[], datetime], run: RunLog, *,
                    refresh: bool = True,
                    papers: Callable[[list[str]], Iterable[Paper]] | None = None,
                    holidays: Sequence = (), detail_days: int = 7,

@@ -10,8 +10,10 @@ from sqlalchemy import select, update
 from conftest import FIXTURES
 from fakes import FakeClock
 from hotpapers.config import Settings
+from hotpapers.jobs.legacy import import_legacy
+from hotpapers.jobs.post import build_post
+from hotpapers.jobs.ranking import classic_ranking
 from hotpapers.models import Account, Mention, Observation, Paper
-from hotpapers.pipeline import build_post, classic_ranking, import_legacy
 from hotpapers.render.lumen import render_lumen
 from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.store.listings import save_listing

@@ -22,6 +22,7 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import InputError, MissingCredentials, PublishError, SourceError
+from hotpapers.http import Clock, PoliteClient, source_http
 from hotpapers.publish.base import Digest, Payload, Receipt
 from hotpapers.publish.bots import (
     build_thread,
@@ -30,7 +31,6 @@ from hotpapers.publish.bots import (
     one_line,
     payload_items,
 )
-from hotpapers.sources.http import Clock, PoliteClient, source_http
 
 __all__ = ["MastodonPublisher", "fits", "idempotency_key", "mastodon_length", "thread_statuses"]
 

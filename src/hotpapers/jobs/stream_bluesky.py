@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from sqlalchemy import Engine
 
 from hotpapers.errors import InputError, SourceError
+from hotpapers.http import Clock, user_agent
 from hotpapers.models import Mention
 from hotpapers.sources.bluesky.jetstream import (
     COLLECTIONS,
@@ -31,10 +32,9 @@ from hotpapers.sources.bluesky.jetstream import (
     head_time_us,
     to_time_us,
 )
-from hotpapers.sources.http import Clock, user_agent
 from hotpapers.store.mentions import mark_deleted, save_mention
 from hotpapers.store.runs import RunLog, recorded_run
-from hotpapers.store.stream import (
+from hotpapers.store.stream_state import (
     add_engagements,
     engaged_accounts,
     load_cursor,

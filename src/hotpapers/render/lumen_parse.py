@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from hotpapers import arxiv_ids
 from hotpapers.errors import InputError
 from hotpapers.models import Mention, Paper, Post, PostEntry, ShownMention
+from hotpapers.render.embed_reader import parse_tweet_embed
 from hotpapers.render.lumen import FRONT_MATTER, SOCIAL_IMAGE, STAMP
-from hotpapers.sources.x_oembed import parse_tweet_embed
 
 __all__ = ["LegacyPost", "PostFormatError", "parse_post"]
 

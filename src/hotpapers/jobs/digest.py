@@ -10,10 +10,10 @@ from datetime import date, datetime
 from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
+from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.models import Paper
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
 from hotpapers.rank.hot import RankedRow
-from hotpapers.ranking import Method, Window, rank_papers
 from hotpapers.render.links import paper_url
 from hotpapers.store.publications import load_publication, save_publication
 
@@ -40,7 +40,7 @@ def make_digest(conn: Connection, day: date, settings: Settings, now: datetime,
     """The day's digest; builds the day's post, and with `keep` stores it as published
     when it was not yet (a published day keeps its as-of time and renders the same
     bytes). A dry run passes keep=False and changes nothing."""
-    from hotpapers.pipeline import build_post
+    from hotpapers.jobs.post import build_post
     from hotpapers.render.lumen import file_name, render_lumen
 
     post = build_post(conn, day, settings, now, keep=keep, embed=embed)

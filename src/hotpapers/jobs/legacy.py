@@ -1,4 +1,5 @@
-"""The jobs the CLI runs, stage by stage: import, rank, build a day's post, the demo."""
+"""`import legacy` and `legacy verify`: the original Hot Papers posts into the store, each in
+its own transaction, and rendered again to check they come out byte for byte."""
 
 from __future__ import annotations
 
@@ -11,17 +12,12 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers.config import Settings
-from hotpapers.errors import HotpapersError, InputError, NothingToDo, SourceError
-from hotpapers.legacy import LegacyPost, parse_post
-from hotpapers.models import Post, PostEntry, ShownMention
-from hotpapers.rank.classic import PaperTweets, Tweet, rank_classic
-from hotpapers.render.lumen import render_lumen, tweet_embed
+from hotpapers.errors import HotpapersError, InputError
+from hotpapers.jobs.post import build_post
+from hotpapers.render.lumen import render_lumen
+from hotpapers.render.lumen_parse import LegacyPost, parse_post
 from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import (
-    latest_observations,
-    load_embeds,
-    mention_ids,
-    save_embed,
     save_mention,
 )
 from hotpapers.store.papers import load_papers, save_attention, save_paper
@@ -29,19 +25,12 @@ from hotpapers.store.posts import (
     RankingRow,
     StoredRanking,
     load_post,
-    load_ranking,
     post_generated_at,
     save_post,
     save_ranking,
 )
 
-__all__ = [
-    "FileResult", "build_post", "classic_ranking", "fill_embeds", "import_legacy", "legacy_files",
-    "store_legacy_post", "verify_legacy",
-]
-
-
-DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
+__all__ = ["FileResult", "import_legacy", "legacy_files", "store_legacy_post", "verify_legacy"]
 
 
 @dataclass
@@ -145,74 +134,3 @@ def verify_legacy(engine: Engine, files: Iterable[Path], settings: Settings, now
     return results
 
 
-def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: datetime
-                    ) -> tuple[StoredRanking, dict[str, list[tuple[str, str]]]]:
-    """The day's classic ranking and the tweets shown per paper: the stored ranking of a
-    published or imported day, else computed from the day's listing and mentions."""
-    stored = load_ranking(conn, day, "classic")
-    if stored is not None:
-        return stored, {}
-    listing = [paper_id for paper_id, kind in load_listing(conn, day) if kind in DAY_PAPERS]
-    if not listing:
-        raise NothingToDo(f"no papers stored for {day}: fetch or import that day first")
-    papers = load_papers(conn, listing)
-    attention = latest_observations(conn, listing, settings.classic_sources, as_of)
-    inputs = [PaperTweets(paper_id=p, has_pdf=bool(papers[p].pdf_url), tweets=[
-        Tweet(key, o.reposts or 0, o.likes or 0) for key, o in attention[p]])
-        for p in listing]
-    ranked = rank_classic(inputs, settings.classic_paper_threshold,
-                          settings.classic_tweet_threshold, settings.classic_max_tweets)
-    rows = [RankingRow(r.paper_id, r.score, r.parts) for r in ranked]
-    ranking = StoredRanking(day=day, method="classic", as_of=as_of, rows=rows,
-                            settings={"sources": settings.classic_sources})
-    return ranking, {r.paper_id: r.shown for r in ranked}
-
-
-def fill_embeds(conn: Connection, embeds: dict[tuple[str, str], tuple[str | None, str | None]],
-                fetch: Callable[[str], str | None], warn: Callable[[str], None]) -> None:
-    """Fetch the embed HTML of the X posts in `embeds` that have none yet, and cache it in
-    the store. The first failure is reported through `warn` and ends the fetching: the
-    posts left get the bare blockquote that X's widget expands."""
-    for (source, native_id), (permalink, html) in embeds.items():
-        if html is not None or source != "x" or not permalink:
-            continue
-        try:
-            html = fetch(permalink)
-        except SourceError as exc:
-            warn(f"tweet embeds: {exc}; the remaining tweets are shown as bare links")
-            return
-        if html is not None:
-            html = save_embed(conn, (source, native_id), html)
-            embeds[(source, native_id)] = (permalink, html)
-
-
-def build_post(conn: Connection, day: date, settings: Settings, now: datetime,
-               keep: bool = False, embed: Callable[[str], str | None] | None = None,
-               warn: Callable[[str], None] = lambda _: None) -> Post:
-    """The day's lumen post: as stored when the day was published (same as-of, same
-    bytes), else ranked now; with `keep`, that post is stored as the day's published one.
-    `embed` fetches the embed HTML of a tweet URL for shown tweets that have none."""
-    stored = load_post(conn, day, "lumen")
-    if stored is not None:
-        return stored
-    ranking, shown = classic_ranking(conn, day, settings, now)
-    papers = load_papers(conn, [r.paper_id for r in ranking.rows])
-    embeds = load_embeds(conn, [key for keys in shown.values() for key in keys])
-    if embed is not None:
-        fill_embeds(conn, embeds, embed, warn)
-    entries = []
-    for row in ranking.rows:
-        tweets = []
-        for source, native_id in shown.get(row.paper_id, []):
-            permalink, html = embeds[(source, native_id)]
-            mention = ShownMention(native_id, html, permalink, source)
-            mention.embed_html = tweet_embed(mention)  # kept as published
-            tweets.append(mention)
-        entries.append(PostEntry(paper=papers[row.paper_id], reposts=row.parts["reposts"],
-                                 likes=row.parts["likes"], written_at=now, shown=tweets))
-    post = Post(day=day, generated_at=now, entries=entries)
-    if keep:
-        ranking_id = save_ranking(conn, ranking, now)
-        keys = [m.key for e in entries for m in e.shown]
-        save_post(conn, post, "lumen", mention_ids(conn, keys), ranking_id)
-    return post

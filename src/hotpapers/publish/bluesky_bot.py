@@ -24,6 +24,7 @@ import httpx
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials, PublishError, SourceError
+from hotpapers.http import Clock, PoliteClient, source_http
 from hotpapers.publish.base import Digest, Payload, Receipt
 from hotpapers.publish.bots import (
     BotPost,
@@ -36,7 +37,6 @@ from hotpapers.publish.bots import (
     shorten,
 )
 from hotpapers.secrets import register
-from hotpapers.sources.http import Clock, PoliteClient, source_http
 
 __all__ = ["BlueskyPublisher", "fits", "record_key", "thread_records"]
 

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import NothingToDo, SourceError
+from hotpapers.http import MB, Clock, PoliteClient, user_agent
 from hotpapers.models import Paper
 from hotpapers.sources.arxiv.api import ArxivApi, some_ids, unanswered
 from hotpapers.sources.arxiv.listing import (
@@ -33,7 +34,6 @@ from hotpapers.sources.arxiv.schedule import (
     latest_listing_date,
     submission_window,
 )
-from hotpapers.sources.http import MB, Clock, PoliteClient, user_agent
 from hotpapers.store.listings import (
     clear_listing,
     count_staged,

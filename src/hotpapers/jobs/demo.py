@@ -1,6 +1,6 @@
 """`hotpapers demo`: the whole job, offline, on the bundled day (2021-01-18), then the
 hot and trending rankings and an explanation on the bundled synthetic day (2026-01-05),
-a generated multi-source day (see hotpapers.synthetic) clearly labelled synthetic."""
+a generated multi-source day (see hotpapers.jobs.synthetic) clearly labelled synthetic."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from importlib import resources
 from pathlib import Path
 
 from hotpapers.config import Settings
-from hotpapers.pipeline import build_post
-from hotpapers.ranking import Method, Ranked, Window, explain_paper, rank_papers
+from hotpapers.jobs.post import build_post
+from hotpapers.jobs.ranking import Method, Ranked, Window, explain_paper, rank_papers
+from hotpapers.jobs.snapshot import import_records, read_snapshot
 from hotpapers.render.lumen import file_name, render_lumen
 from hotpapers.render.write import write_atomic
-from hotpapers.snapshot import import_records, read_snapshot
 from hotpapers.store.db import connect
 
 __all__ = ["DEMO_DAY", "DEMO_STEPS", "SYNTHETIC_DAY", "DemoResult", "SyntheticShow",
            "demo_snapshot", "run_demo", "synthetic_snapshot"]
 
 DEMO_DAY = date(2021, 1, 18)
-SYNTHETIC_DAY = date(2026, 1, 5)  # hotpapers.synthetic --day 2026-01-05 --seed 7 --papers 45
+SYNTHETIC_DAY = date(2026, 1, 5)  # hotpapers.jobs.synthetic --day 2026-01-05 --seed 7 --papers 45
 DEMO_STEPS = 7
 SHOWN = 5
 
@@ -118,7 +118,7 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     path = write_atomic(out / "posts" / file_name(post, settings.post_filename),
                         render_lumen(post))
     step("post written")
-    from hotpapers.site.build import build_site
+    from hotpapers.jobs.build_site import build_site
     from hotpapers.store.raw import open_raw
 
     with open_raw(f"sqlite:///{database.resolve()}") as store:

@@ -11,17 +11,22 @@ from sqlalchemy import Connection
 from hotpapers.config import Settings
 from hotpapers.errors import InputError, NothingToDo
 from hotpapers.models import Paper
+from hotpapers.rank.classic import PaperTweets, TweetScore, rank_classic
 from hotpapers.rank.filters import Filters
 from hotpapers.rank.hot import HotRules, RankedRow, rank_hot, rank_trending
 from hotpapers.rank.names import Method, Window
 from hotpapers.sources.arxiv.schedule import listing_dates
 from hotpapers.store.attention import account_attention, published_totals, window_paper_ids
+from hotpapers.store.listings import load_listing
+from hotpapers.store.mentions import latest_observations
 from hotpapers.store.papers import load_papers
+from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
 
-__all__ = ["Method", "Ranked", "Window", "explain_paper", "filters_from", "rank_papers",
-           "rules_from", "window_range"]
+__all__ = ["Method", "Ranked", "Window", "classic_ranking", "explain_paper", "filters_from",
+           "rank_papers", "rules_from", "window_range"]
 
 
+DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
 DAYS = {Window.day: 1, Window.week: 7, Window.month: 30}
 
 
@@ -65,12 +70,33 @@ class Ranked:
         return window_range(self.day, self.window)[0]
 
 
+def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: datetime
+                    ) -> tuple[StoredRanking, dict[str, list[tuple[str, str]]]]:
+    """The day's classic ranking and the tweets shown per paper: the stored ranking of a
+    published or imported day, else computed from the day's listing and mentions."""
+    stored = load_ranking(conn, day, "classic")
+    if stored is not None:
+        return stored, {}
+    listing = [paper_id for paper_id, kind in load_listing(conn, day) if kind in DAY_PAPERS]
+    if not listing:
+        raise NothingToDo(f"no papers stored for {day}: fetch or import that day first")
+    papers = load_papers(conn, listing)
+    attention = latest_observations(conn, listing, settings.classic_sources, as_of)
+    inputs = [PaperTweets(paper_id=p, has_pdf=bool(papers[p].pdf_url), tweets=[
+        TweetScore(key, o.reposts or 0, o.likes or 0) for key, o in attention[p]])
+        for p in listing]
+    ranked = rank_classic(inputs, settings.classic_paper_threshold,
+                          settings.classic_tweet_threshold, settings.classic_max_tweets)
+    rows = [RankingRow(r.paper_id, r.score, r.parts) for r in ranked]
+    ranking = StoredRanking(day=day, method="classic", as_of=as_of, rows=rows,
+                            settings={"sources": settings.classic_sources})
+    return ranking, {r.paper_id: r.shown for r in ranked}
+
+
 def _classic_rows(conn: Connection, day: date, window: Window, settings: Settings,
                   as_of: datetime) -> tuple[list[RankedRow], datetime]:
     """The classic rows of each listing day in the window (a published or imported day as
     it was published), pooled and ordered by score; ties keep day order."""
-    from hotpapers.pipeline import classic_ranking
-
     start, end = window_range(day, window)
     days = [end] if window is Window.day else listing_dates(start, end, settings.arxiv_holidays)
     rows: list[RankedRow] = []
