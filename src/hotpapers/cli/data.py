@@ -68,15 +68,11 @@ def import_snapshot(
 
     Example: hotpapers import snapshot 2021-01-18.jsonl
     """
-    from hotpapers.jobs.snapshot import import_records, read_snapshot
+    from hotpapers.jobs.snapshot import import_snapshot
     from hotpapers.store.db import connect
-    from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
-    records = read_snapshot(path)
-    engine = connect(state.db_url)
-    with recorded_run(engine, "import snapshot", now) as run, engine.begin() as conn:
-        run.counts = counts = import_records(conn, records, now(), origin=str(path))
+    counts = import_snapshot(connect(state.db_url), path, now)
     state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
 
 
@@ -135,8 +131,7 @@ def export_snapshot(
 
     state = state_of(ctx)
     engine = connect(state.db_url, create=False)  # read-only: an existing store
-    with engine.connect() as conn:
-        count = write_snapshot(conn, [parse_day(day)], path)
+    count = write_snapshot(engine, [parse_day(day)], path)
     state.say(f"Done: {count} records written to {path}")
 
 

@@ -69,14 +69,11 @@ def runs_command(
 
     Example: hotpapers runs --limit 5 --json
     """
+    from hotpapers.jobs.recent_runs import recent_runs
     from hotpapers.store.db import connect
-    from hotpapers.store.runs import load_runs, mark_interrupted
 
     state = state_of(ctx)
-    engine = connect(state.db_url, create=False)  # an existing store only
-    with engine.begin() as conn:
-        mark_interrupted(conn)
-        listed = load_runs(conn, limit)
+    listed = recent_runs(connect(state.db_url, create=False), limit)  # an existing store only
     if as_json:
         print(json.dumps([_plain(run) for run in listed], indent=2, ensure_ascii=False))
         return

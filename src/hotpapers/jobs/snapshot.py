@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, fields
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers.errors import InputError, NothingToDo
@@ -30,6 +30,7 @@ from hotpapers.models import (
     Version,
     strip_controls,
 )
+from hotpapers.render.write import write_atomic
 from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import load_mentions, mention_ids, save_mention
 from hotpapers.store.papers import load_attention, load_papers, save_attention, save_paper
@@ -41,6 +42,7 @@ from hotpapers.store.posts import (
     save_post,
     save_ranking,
 )
+from hotpapers.store.runs import recorded_run
 
 __all__ = ["FORMAT", "VERSION", "export_days", "import_records", "read_snapshot", "write_snapshot"]
 
@@ -216,14 +218,23 @@ def read_snapshot(path: Path) -> list[tuple[int, dict]]:
     return records
 
 
-def write_snapshot(conn: Connection, days: Iterable[date], path: Path) -> int:
-    """Write the days' records to `path` atomically (.gz compresses); returns the count."""
-    from hotpapers.render.write import write_atomic
-
-    lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
-             for r in export_days(conn, days)]
+def write_snapshot(engine: Engine, days: Iterable[date], path: Path) -> int:
+    """Write the days' records to `path` atomically (.gz compresses); returns the count. The
+    store is read first, and the file written once the reading is over."""
+    with engine.connect() as conn:
+        lines = [json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
+                 for r in export_days(conn, days)]
     if len(lines) == 1:
         raise NothingToDo(f"nothing stored for {', '.join(d.isoformat() for d in days)}")
     data = "".join(lines).encode("utf-8")
     write_atomic(path, gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
     return len(lines)
+
+
+def import_snapshot(engine: Engine, path: Path, clock: Callable[[], datetime]) -> dict[str, int]:
+    """Read the snapshot at `path`, then store it in one transaction (all or nothing),
+    recorded as a run; returns counts by record type."""
+    records = read_snapshot(path)
+    with recorded_run(engine, "import snapshot", clock) as run, engine.begin() as conn:
+        run.counts = counts = import_records(conn, records, clock(), origin=str(path))
+    return counts
