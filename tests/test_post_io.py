@@ -149,3 +149,4 @@ def test_a_kept_digest_reads_its_ranking_back_as_stored(engine):
     again = make_digest(engine, DAY, settings, T2 + timedelta(days=3))
     assert digest == again  # a published day: same as-of, same post, same papers
     assert [p.score for p in digest.papers] == [100.0, 60.0]
+    assert all(isinstance(p.score, float) for p in digest.papers)  # as the store gives them
