@@ -25,7 +25,7 @@ from sqlalchemy import select, update  # noqa: E402
 from hotpapers.config import Settings  # noqa: E402
 from hotpapers.jobs.build_site import build_site  # noqa: E402
 from hotpapers.jobs.demo import DEMO_DAY, demo_snapshot, run_demo  # noqa: E402
-from hotpapers.jobs.post import build_post  # noqa: E402
+from hotpapers.jobs.post import write_post  # noqa: E402
 from hotpapers.jobs.snapshot import import_records, read_snapshot  # noqa: E402
 from hotpapers.store.db import connect  # noqa: E402
 from hotpapers.store.raw import open_raw  # noqa: E402
@@ -214,8 +214,8 @@ def hostile_site(tmp_path_factory):
     try:
         with engine.begin() as conn:
             import_records(conn, read_snapshot(demo_snapshot()), NOW)
+        post = write_post(engine, DEMO_DAY, Settings(), NOW, keep=True)
         with engine.begin() as conn:
-            post = build_post(conn, DEMO_DAY, Settings(), NOW, keep=True)
             paper_id = post.entries[0].paper.id
             conn.execute(update(papers).where(papers.c.id == paper_id)
                          .values(title=HOSTILE_TITLE, abstract=HOSTILE_ABSTRACT))

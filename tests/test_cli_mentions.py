@@ -60,12 +60,16 @@ def test_all_sources_complete_with_partial_results_when_one_is_down(cli, sources
     assert run["counts"]["x"]["skipped"] and run["counts"]["hn"]["mentions"] == 5
 
 
-def test_the_only_source_asked_for_without_credentials_is_refused(cli, monkeypatch):
+def test_the_only_source_asked_for_without_credentials_is_refused(cli, monkeypatch, db_url):
     monkeypatch.delenv("HOTPAPERS_X_BEARER_TOKEN", raising=False)
     result = cli("fetch", "mentions", "--source", "x")
     assert result.code == 2
     assert result.err.strip().splitlines() == [result.err.strip()]
     assert "HOTPAPERS_X_BEARER_TOKEN" in result.err
+    engine = connect(db_url)
+    with engine.connect() as conn:  # refused while setting up: before any run is recorded
+        assert load_runs(conn, 1) == []
+    engine.dispose()
 
 
 def test_every_source_failing_exits_1(cli, sources_env):

@@ -18,6 +18,8 @@ from fakes import FakeClock
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import NothingToDo
 from hotpapers.jobs.daily import lock_path, run_daily
+from hotpapers.sources.arxiv.schedule import announcement_time
+from hotpapers.store.db import connect
 from hotpapers.store.runs import load_runs, recorded_run
 
 ARXIV = FIXTURES / "arxiv"
@@ -90,6 +92,30 @@ def test_a_second_run_renders_the_same_post(engine, loopback, tmp_path):
 def test_a_day_without_announcement_is_nothing_to_do(engine, loopback, tmp_path):
     with pytest.raises(NothingToDo, match="no listing that day"):
         daily(engine, settings_for(loopback, tmp_path), day=date(2024, 3, 3))  # a Sunday
+
+
+def test_daily_fetches_mentions_as_fetch_mentions_does(cli, loopback, tmp_path, monkeypatch):
+    """Both run one MentionFetch: over the same window and sources, the same lines."""
+    engine = connect(f"sqlite:///{tmp_path / 'daily.sqlite3'}")
+    try:
+        result = daily(engine, settings_for(loopback, tmp_path))
+    finally:
+        engine.dispose()
+    for name, value in {"HN_API_URL": loopback.url_for("/hn"),
+                        "HF_API_URL": loopback.url_for("/hf"),
+                        "MENTION_SOURCES": '["hn", "hf"]', "SOURCE_INTERVAL": "0",
+                        "HTTP_RETRIES": "0", "FETCH_MISSING_PAPERS": "false"}.items():
+        monkeypatch.setenv(f"HOTPAPERS_{name}", value)
+    since = announcement_time(TUESDAY)  # where daily's window starts; it ends at NOW
+    fetched = cli("fetch", "mentions", "--source", "all", "--since", since.isoformat(),
+                  "--until", NOW.isoformat())
+    lines = fetched.out.strip().splitlines()
+    assert lines[-1].startswith("Done: 2024-03-05 01:00 to 2024-03-05 12:00 UTC; ")
+    assert lines[:-1] == result.mentions
+    assert [line.split(":")[0] for line in result.mentions] == ["hn", "hf"]
+    errors = [line.split("hotpapers: error: ")[1] for line in fetched.err.splitlines()
+              if "hotpapers: error: " in line]
+    assert errors == result.failures and errors[0].startswith("hf: ")
 
 
 def test_two_daily_processes_never_overlap(cli, db_url, tmp_path):

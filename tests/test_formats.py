@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from hotpapers.config import Settings
-from hotpapers.jobs.post import build_post
+from hotpapers.jobs.post import write_post
 from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
 from hotpapers.render.markdown import FLAVORS, escape_text, file_name_for, render_markdown
 from hotpapers.store.listings import save_listing
@@ -82,8 +82,7 @@ def live_day(engine) -> None:
 @pytest.fixture
 def live_post(engine) -> Post:
     live_day(engine)
-    with engine.begin() as conn:
-        return build_post(conn, DAY, Settings(), AS_OF)
+    return write_post(engine, DAY, Settings(), AS_OF)
 
 
 # -- helpers -------------------------------------------------------------------------------

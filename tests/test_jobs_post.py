@@ -11,7 +11,7 @@ from conftest import FIXTURES
 from fakes import FakeClock
 from hotpapers.config import Settings
 from hotpapers.jobs.legacy import import_legacy
-from hotpapers.jobs.post import build_post
+from hotpapers.jobs.post import write_post
 from hotpapers.jobs.ranking import classic_ranking
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.render.lumen import render_lumen
@@ -27,8 +27,7 @@ LANTERNS = POSTS / "2024-03-04---Hot-Papers.md"
 
 
 def rendered(engine, day: date) -> str:
-    with engine.begin() as conn:
-        return render_lumen(build_post(conn, day, Settings(), NOW))
+    return render_lumen(write_post(engine, day, Settings(), NOW))
 
 
 def dump(engine) -> dict:
@@ -143,9 +142,8 @@ def test_classic_counts_the_configured_sources(engine):
 
 def test_a_published_day_keeps_its_as_of_and_bytes(engine):
     live_day(engine)
-    with engine.begin() as conn:
-        first = render_lumen(build_post(conn, DAY, Settings(), T1 + timedelta(hours=1),
-                                        keep=True))
+    first = render_lumen(write_post(engine, DAY, Settings(), T1 + timedelta(hours=1),
+                                    keep=True))
     with engine.begin() as conn:
         save_mention(conn, tweet("6", ["2405.00002"], (T2, 1000, 1000)), NOW)
     assert rendered(engine, DAY) == first
@@ -174,8 +172,7 @@ def test_corpus_through_one_database(engine, corpus_dir, seed_post):
 
 def test_a_preview_does_not_publish_the_day(engine):
     live_day(engine)
-    with engine.begin() as conn:
-        preview = render_lumen(build_post(conn, DAY, Settings(), T1 + timedelta(hours=1)))
+    preview = render_lumen(write_post(engine, DAY, Settings(), T1 + timedelta(hours=1)))
     assert "- retweets: 50, favorites: 50" in preview
     assert "- retweets: 230, favorites: 230" in rendered(engine, DAY)  # counts as of T2...
     # ...since NOW is after T2 and nothing was kept by the preview
@@ -183,8 +180,7 @@ def test_a_preview_does_not_publish_the_day(engine):
 
 def test_classic_posts_can_show_other_sources(engine):
     live_day(engine)
-    with engine.begin() as conn:
-        post = build_post(conn, DAY, Settings(classic_sources=["bluesky"]), T2, keep=True)
+    post = write_post(engine, DAY, Settings(classic_sources=["bluesky"]), T2, keep=True)
     assert [(m.source, m.native_id) for m in post.entries[0].shown] == [("bluesky", "4")]
     assert rendered(engine, DAY) == render_lumen(post)
 
@@ -250,8 +246,7 @@ def test_shown_tweets_get_their_oembed_once_and_it_is_cached(engine, httpserver)
     settings = Settings(x_oembed_url=httpserver.url_for("/oembed"), source_interval=0,
                         http_retries=0)
     embed = TweetEmbeds(settings, clock=FakeClock()).embed
-    with engine.begin() as conn:
-        post = build_post(conn, DAY, settings, T2, embed=embed)
+    post = write_post(engine, DAY, settings, T2, embed=embed)
     shown = {m.native_id: m.embed_html for e in post.entries for m in e.shown}
     assert shown["1"] == oembed_html("1")
     assert shown["2"].startswith('<blockquote class="twitter-tweet"><a href=')  # 404: bare
@@ -260,8 +255,7 @@ def test_shown_tweets_get_their_oembed_once_and_it_is_cached(engine, httpserver)
     assert cached == {("x", "1"): ("https://twitter.com/u1/status/1", oembed_html("1")),
                       ("x", "2"): ("https://twitter.com/u2/status/2", None)}
     asked = len(httpserver.log)
-    with engine.begin() as conn:
-        build_post(conn, DAY, settings, T2, embed=embed)
+    write_post(engine, DAY, settings, T2, embed=embed)
     assert len(httpserver.log) == asked + 2  # only the tweets without an embed are asked again
 
 
@@ -271,10 +265,9 @@ def test_an_oembed_failure_warns_once_and_leaves_bare_links(engine, httpserver):
     settings = Settings(x_oembed_url=httpserver.url_for("/oembed"), source_interval=0,
                         http_retries=0)
     warnings: list[str] = []
-    with engine.begin() as conn:
-        post = build_post(conn, DAY, settings, T2,
-                          embed=TweetEmbeds(settings, clock=FakeClock()).embed,
-                          warn=warnings.append)
+    post = write_post(engine, DAY, settings, T2,
+                      embed=TweetEmbeds(settings, clock=FakeClock()).embed,
+                      warn=warnings.append)
     assert len(httpserver.log) == 1 and len(warnings) == 1
     assert "HTTP 500" in warnings[0]
     assert all(m.embed_html.startswith('<blockquote class="twitter-tweet"><a href=')
@@ -283,8 +276,8 @@ def test_an_oembed_failure_warns_once_and_leaves_bare_links(engine, httpserver):
 
 def test_a_tweet_deleted_after_publishing_leaves_the_post(engine):
     live_day(engine)
+    before = render_lumen(write_post(engine, DAY, Settings(), T2, keep=True))
     with engine.begin() as conn:
-        before = render_lumen(build_post(conn, DAY, Settings(), T2, keep=True))
         assert mark_deleted(conn, "x", ["1"], T2) == 1
     after = rendered(engine, DAY)
     assert "https://twitter.com/u1/status/1" in before

@@ -18,7 +18,7 @@ from conftest import FIXTURES, sqlite_only
 from hotpapers.config import Settings
 from hotpapers.jobs.demo import SYNTHETIC_DAY, demo_snapshot, synthetic_snapshot
 from hotpapers.jobs.legacy import import_legacy
-from hotpapers.jobs.post import build_post
+from hotpapers.jobs.post import write_post
 from hotpapers.jobs.snapshot import import_records, read_snapshot
 from hotpapers.models import (
     Account,
@@ -152,8 +152,8 @@ def fill(engine) -> None:
     with engine.begin() as conn:
         import_records(conn, read_snapshot(demo_snapshot()), NOW)
         import_records(conn, read_snapshot(synthetic_snapshot()), NOW)
-        build_post(conn, SYNTHETIC_DAY, Settings(), datetime(2026, 1, 7, 21, tzinfo=UTC),
-                   keep=True)
+    write_post(engine, SYNTHETIC_DAY, Settings(), datetime(2026, 1, 7, 21, tzinfo=UTC),
+               keep=True)
     results = import_legacy(engine, sorted((FIXTURES / "posts").glob("*.md")), NOW)
     assert [r.error for r in results] == [None, None, None]
 

@@ -11,7 +11,7 @@ import pytest
 from hotpapers.config import Settings
 from hotpapers.errors import InputError
 from hotpapers.jobs.demo import demo_snapshot
-from hotpapers.jobs.post import build_post
+from hotpapers.jobs.post import render_post, write_post
 from hotpapers.jobs.snapshot import FORMAT, export_days, import_records, read_snapshot
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -23,7 +23,7 @@ def test_bundled_day_holds_the_seed_post_facts(engine):
     assert kinds.count("paper") == 8 and kinds.count("post") == 1
     with engine.begin() as conn:
         import_records(conn, records, NOW)
-        post = build_post(conn, date(2021, 1, 18), Settings(), NOW)
+    post = write_post(engine, date(2021, 1, 18), Settings(), NOW)
     first = post.entries[0]
     assert first.paper.id == "2101.06046"
     assert first.paper.title == "Counterfactual Generative Networks"
@@ -33,11 +33,10 @@ def test_bundled_day_holds_the_seed_post_facts(engine):
 
 
 def test_bundled_day_is_the_seed_post(engine, seed_post):
-    from hotpapers.render.lumen import render_lumen
-
     with engine.begin() as conn:
         import_records(conn, read_snapshot(demo_snapshot()), NOW)
-        text = render_lumen(build_post(conn, date(2021, 1, 18), Settings(), NOW))
+    text = render_post(write_post(engine, date(2021, 1, 18), Settings(), NOW), "lumen",
+                       Settings()).text
     assert text.encode() == seed_post.read_bytes()
 
 

@@ -90,11 +90,8 @@ def fetch_mentions_command(
     Example: hotpapers fetch mentions --source all --since 2026-11-25T00:00Z
     """
     from hotpapers.config import Secrets
-    from hotpapers.jobs.fetch_mentions import fetch_mentions
-    from hotpapers.jobs.fetch_papers import arxiv_http
-    from hotpapers.sources.arxiv.api import ArxivApi
+    from hotpapers.jobs.fetch_mentions import MentionFetch
     from hotpapers.sources.base import Span
-    from hotpapers.sources.registry import build_sources
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
@@ -106,18 +103,11 @@ def fetch_mentions_command(
         window = Span(start, end)
     except ValueError as exc:
         raise InputError(f"--since/--until: {exc}") from None
-    secrets = Secrets()
-    sources = build_sources(source, settings, secrets)
-    papers = None
-    if settings.fetch_missing_papers:
-        api = ArxivApi(arxiv_http(settings), settings.arxiv_api_url)
-        papers = api.papers
+    fetch = MentionFetch.setup(source, settings, Secrets())
     engine = connect(state.db_url)
     with recorded_run(engine, "fetch mentions", now) as run:
-        fetched = fetch_mentions(
-            engine, sources, window, now, run, refresh=refresh, papers=papers,
-            holidays=settings.arxiv_holidays, detail_days=settings.observation_detail_days,
-            done=lambda outcome: _source_done(state, outcome.summary()), scrub=secrets.scrub)
+        fetched = fetch.run(engine, window, now, run, refresh=refresh,
+                            done=lambda outcome: _source_done(state, outcome.summary()))
     state.say(f"Done: {window.since:%Y-%m-%d %H:%M} to {window.until:%Y-%m-%d %H:%M} UTC; "
               f"{fetched.papers_line()}; "
               f"{fetched.thinned} old observations thinned")

@@ -163,32 +163,25 @@ def post(
 
     Example: hotpapers post --date 2021-01-18 --out content/posts/
     """
-    from hotpapers.jobs.post import build_post
-    from hotpapers.render.lumen import file_name, render_lumen
+    from hotpapers.jobs.post import render_post, tweet_embeds, write_post
     from hotpapers.render.write import write_atomic
-    from hotpapers.sources.x.oembed import TweetEmbeds
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings
     the_day = parse_day(day)
-    engine = connect(state.db_url, create=False)  # read-only: an existing store
-    embed = TweetEmbeds(settings).embed if settings.x_oembed_url else None
-    with engine.begin() as conn:  # writing the post to a file publishes the day
-        the_post = build_post(conn, the_day, settings, now(), keep=out is not None,
-                              embed=embed, warn=lambda m: err.print(f"hotpapers: warning: {m}"))
-    if fmt is PostFormat.lumen:
-        text, name = render_lumen(the_post), file_name(the_post, settings.post_filename)
-    else:
-        from hotpapers.render.markdown import file_name_for, render_markdown
-
-        text, name = render_markdown(the_post, fmt.value), file_name_for(the_post, fmt.value)
+    engine = connect(state.db_url, create=False)  # an existing store: not created here
+    # writing the post to a file publishes the day; a preview changes nothing but embeds
+    the_post = write_post(engine, the_day, settings, now(), keep=out is not None,
+                          embed=tweet_embeds(settings),
+                          warn=lambda m: err.print(f"hotpapers: warning: {m}"))
+    rendered = render_post(the_post, fmt.value, settings)
     if out is None:
-        sys.stdout.write(text)
+        sys.stdout.write(rendered.text)
         return
     folder = Path(out).is_dir() or out.endswith(("/", os.sep))
-    target = Path(out) / name if folder else Path(out)
-    write_atomic(target, text)
+    target = Path(out) / rendered.name if folder else Path(out)
+    write_atomic(target, rendered.text)
     state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
 
 

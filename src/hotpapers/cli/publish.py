@@ -82,11 +82,8 @@ def publish(
 
     Example: hotpapers publish --date 2021-01-18 --to git --checkout ~/blog --dry-run
     """
-    from contextlib import nullcontext
-
     from hotpapers.config import Secrets
-    from hotpapers.jobs.daily import daily_lock
-    from hotpapers.jobs.digest import make_digest, publish_once
+    from hotpapers.jobs.daily import publish_day
     from hotpapers.publish.registry import build_publisher
     from hotpapers.store.db import connect
 
@@ -97,10 +94,8 @@ def publish(
     the_day = parse_day(day)
     publisher = build_publisher(to, settings, Secrets(), preview=dry_run)
     engine = connect(state.db_url)
-    with daily_lock(state.db_url, wait=60) if not dry_run else nullcontext():
-        with engine.begin() as conn:  # a dry run builds the digest and changes nothing
-            digest = make_digest(conn, the_day, settings, now(), keep=not dry_run)
-        result = publish_once(engine, digest, publisher, now, dry_run=dry_run, force=force)
+    result = publish_day(engine, state.db_url, the_day, settings, publisher, now,
+                         dry_run=dry_run, force=force)
     if dry_run:
         for payload in result.payloads:
             out.print(f"--- {payload.target}: {payload.summary}", soft_wrap=True)

@@ -1,11 +1,12 @@
 """The daily job: fetch a day's papers and its mentions, rank, write the post, publish to
-the configured targets; one run at a time (a file lock), safe to run again (a published
-day keeps its as-of time and is not published twice)."""
+the configured targets; one run at a time (a file lock, which `publish` of one day to one
+target takes too), safe to run again (a published day keeps its as-of time and is not
+published twice)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -19,13 +20,15 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.errors import HotpapersError, NothingToDo
 from hotpapers.http import Clock
 from hotpapers.jobs.digest import Published, make_digest, publish_once
+from hotpapers.jobs.fetch_mentions import MentionFetch
+from hotpapers.publish.base import Publisher
 from hotpapers.publish.registry import build_publisher
 from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
 from hotpapers.sources.base import Span
 from hotpapers.store.listings import load_listing
 from hotpapers.store.runs import RunLog
 
-__all__ = ["DailyResult", "daily_lock", "run_daily"]
+__all__ = ["DailyResult", "daily_lock", "publish_day", "run_daily"]
 
 
 @dataclass
@@ -68,6 +71,17 @@ def daily_lock(db_url: str, wait: float = 0.0) -> Iterator[Path]:
         lock.release()
 
 
+def publish_day(engine: Engine, db_url: str, day: date, settings: Settings,
+                publisher: Publisher, clock: Callable[[], datetime], *, dry_run: bool = False,
+                force: bool = False) -> Published:
+    """Make the day's digest and publish it to `publisher` once (see publish_once), holding
+    the daily lock of `db_url` (waiting up to a minute for a daily run). A dry run takes no
+    lock, builds the digest and changes nothing."""
+    with daily_lock(db_url, wait=60) if not dry_run else nullcontext():
+        digest = make_digest(engine, day, settings, clock(), keep=not dry_run)
+        return publish_once(engine, digest, publisher, clock, dry_run=dry_run, force=force)
+
+
 def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: RunLog,
                   result: DailyResult, transport, http_clock) -> None:
     from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
@@ -90,30 +104,19 @@ def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: Run
 def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secrets, clock,
                     run: RunLog, result: DailyResult, transport, http_clock,
                     note: Callable[[str], None] = lambda _: None) -> None:
-    from hotpapers.jobs.fetch_mentions import fetch_mentions
-    from hotpapers.jobs.fetch_papers import arxiv_http
-    from hotpapers.sources.arxiv.api import ArxivApi
-    from hotpapers.sources.registry import build_sources
-
     since = announcement_time(day, settings.arxiv_holidays)
     until = clock()
     if since is None or since >= until:
         return
-    sources = build_sources(["all"], settings, secrets, http_clock, transport)
-    papers = None
-    if settings.fetch_missing_papers:
-        papers = ArxivApi(arxiv_http(settings, http_clock, transport),
-                          settings.arxiv_api_url).papers
-    fetched = fetch_mentions(engine, sources, Span(since, until), clock, run, papers=papers,
-                             holidays=settings.arxiv_holidays,
-                             detail_days=settings.observation_detail_days, scrub=secrets.scrub,
-                             done=lambda outcome: note(outcome.summary()))
+    fetch = MentionFetch.setup(["all"], settings, secrets, http_clock, transport)
+    fetched = fetch.run(engine, Span(since, until), clock, run,
+                        done=lambda outcome: note(outcome.summary()))
     for outcome in fetched.outcomes:
         result.mentions.append(outcome.summary())
         if outcome.error:
             result.failures.append(outcome.named_error)
         result.warnings += [f"{outcome.name}: {n}" for n in outcome.notes if "warning" in n]
-    if papers is not None:
+    if fetch.papers is not None:
         result.mentions.append(f"arXiv: {fetched.papers_line()}")
 
 
@@ -150,8 +153,7 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
         _fetch_mentions(engine, day, settings, secrets, clock, run, result, transport,
                         http_clock, note)
         step("mentions fetched")
-    with engine.begin() as conn:
-        digest = make_digest(conn, day, settings, clock())
+    digest = make_digest(engine, day, settings, clock())
     result.listed = len(digest.papers)
     folder = Path(settings.posts_dir) if settings.posts_dir else \
         Path(platformdirs.user_data_dir("hotpapers")) / "posts"

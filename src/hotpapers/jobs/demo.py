@@ -12,10 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from hotpapers.config import Settings
-from hotpapers.jobs.post import build_post
+from hotpapers.jobs.post import render_post, write_post
 from hotpapers.jobs.ranking import Method, Ranked, Window, explain_paper, rank_papers
 from hotpapers.jobs.snapshot import import_records, read_snapshot
-from hotpapers.render.lumen import file_name, render_lumen
 from hotpapers.render.write import write_atomic
 from hotpapers.store.db import connect
 
@@ -112,11 +111,10 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     with engine.begin() as conn:
         import_records(conn, read_snapshot(demo_snapshot()), now)
     step("bundled day loaded")
-    with engine.begin() as conn:
-        post = build_post(conn, DEMO_DAY, settings, now, keep=True)
+    post = write_post(engine, DEMO_DAY, settings, now, keep=True)
     step("day ranked (classic, from the published totals)")
-    path = write_atomic(out / "posts" / file_name(post, settings.post_filename),
-                        render_lumen(post))
+    rendered = render_post(post, "lumen", settings)
+    path = write_atomic(out / "posts" / rendered.name, rendered.text)
     step("post written")
     from hotpapers.jobs.build_site import build_site
     from hotpapers.store.raw import open_raw

@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine
 
 from hotpapers.config import Settings
+from hotpapers.jobs.post import make_post, render_post
 from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.models import Paper
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
@@ -35,18 +36,23 @@ def _url(paper: Paper, settings: Settings) -> str:
     return paper.abs_url or f"https://arxiv.org/abs/{paper.id}"
 
 
-def make_digest(conn: Connection, day: date, settings: Settings, now: datetime,
-                embed: Callable[[str], str | None] | None = None, keep: bool = True) -> Digest:
-    """The day's digest; builds the day's post, and with `keep` stores it as published
-    when it was not yet (a published day keeps its as-of time and renders the same
-    bytes). A dry run passes keep=False and changes nothing."""
-    from hotpapers.jobs.post import build_post
-    from hotpapers.render.lumen import file_name, render_lumen
-
-    post = build_post(conn, day, settings, now, keep=keep, embed=embed)
+def make_digest(engine: Engine, day: date, settings: Settings, now: datetime,
+                embed: Callable[[str], str | None] | None = None, keep: bool = True,
+                warn: Callable[[str], None] = lambda _: None) -> Digest:
+    """The day's digest; builds the day's post (see make_post: embeds are fetched with no
+    transaction open), and with `keep` stores it as published when it was not yet (a
+    published day keeps its as-of time and renders the same bytes). A dry run passes
+    keep=False and changes nothing. The day is ranked once: a classic digest lists the
+    post's ranking."""
+    made = make_post(engine, day, settings, now, keep=keep, embed=embed, warn=warn)
+    post = made.post
     method = Method(settings.daily_method)
-    # the post's time for every method: a published day's digest ranks the same again
-    ranked = rank_papers(conn, day, method, Window.day, settings, post.generated_at)
+    # a preview's ranking is in no store: reuse it; a kept one is read back as stored
+    known = made.ranking if method is Method.classic and not made.kept else None
+    with engine.connect() as conn:
+        # the post's time for every method: a published day's digest ranks the same again
+        ranked = rank_papers(conn, day, method, Window.day, settings, post.generated_at,
+                             classic=known)
     papers = tuple(
         DigestPaper(rank=i, id=row.paper_id, title=ranked.papers[row.paper_id].title,
                     authors=tuple(ranked.papers[row.paper_id].authors),
@@ -55,10 +61,10 @@ def make_digest(conn: Connection, day: date, settings: Settings, now: datetime,
                     summary=_summary(method, row))
         for i, row in enumerate(ranked.rows, start=1))
     day_url = f"{settings.site_url.rstrip('/')}/{day.isoformat()}/" if settings.site_url else None
+    rendered = render_post(post, "lumen", settings)
     return Digest(day=day, title=f"Hot Papers {day.isoformat()}", method=method.value,
-                  generated_at=post.generated_at, papers=papers,
-                  post_name=file_name(post, settings.post_filename),
-                  post_text=render_lumen(post), url=day_url)
+                  generated_at=post.generated_at, papers=papers, post_name=rendered.name,
+                  post_text=rendered.text, url=day_url)
 
 
 class Published:

@@ -9,15 +9,19 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import httpx
 from sqlalchemy import Engine
 
+from hotpapers.config import Secrets, Settings
 from hotpapers.errors import MissingCredentials
+from hotpapers.http import Clock
+from hotpapers.jobs.fetch_papers import arxiv_http
 from hotpapers.models import Mention, Paper
 from hotpapers.secrets import scrub as scrub_secrets
-from hotpapers.sources.arxiv.api import some_ids, unanswered
+from hotpapers.sources.arxiv.api import ArxivApi, some_ids, unanswered
 from hotpapers.sources.arxiv.schedule import listing_date
 from hotpapers.sources.base import MentionSource, Span
-from hotpapers.sources.registry import Skipped
+from hotpapers.sources.registry import Skipped, build_sources
 from hotpapers.store.mentions import (
     mark_deleted,
     save_mention,
@@ -28,7 +32,8 @@ from hotpapers.store.mentions import (
 from hotpapers.store.papers import save_paper
 from hotpapers.store.runs import RunLog, load_runs
 
-__all__ = ["MentionsFetched", "SourceOutcome", "fetch_mentions", "fetch_unknown_papers"]
+__all__ = ["MentionFetch", "MentionsFetched", "SourceOutcome", "fetch_mentions",
+           "fetch_unknown_papers"]
 
 COMMAND = "fetch mentions"
 BATCH = 200
@@ -282,3 +287,38 @@ def fetch_mentions(engine: Engine, sources: Sequence[MentionSource | Skipped],
         fetched.thinned = thin_observations(conn, clock(), detail_days)
     run.counts["observations thinned"] = fetched.thinned
     return fetched
+
+
+@dataclass
+class MentionFetch:
+    """A mention fetch as `fetch mentions` and `daily` run it: the sources asked for, set up
+    from settings and secrets, and (with fetch_missing_papers) arXiv's lookup of the
+    papers they name that the store lacks. Setting up refuses bad input (an unknown
+    source; the only source asked for lacking its credentials) before anything runs."""
+
+    settings: Settings
+    secrets: Secrets
+    sources: list[MentionSource | Skipped]
+    papers: Callable[[list[str]], Iterable[Paper]] | None = None
+
+    @classmethod
+    def setup(cls, names: list[str], settings: Settings, secrets: Secrets,
+              http_clock: Clock | None = None, transport: httpx.BaseTransport | None = None
+              ) -> MentionFetch:
+        """The sources called `names` ("all": the mention_sources setting); `http_clock`
+        and `transport` pace and carry their requests (tests pass fakes and loopback)."""
+        sources = build_sources(names, settings, secrets, http_clock, transport)
+        papers = None
+        if settings.fetch_missing_papers:
+            papers = ArxivApi(arxiv_http(settings, http_clock, transport),
+                              settings.arxiv_api_url).papers
+        return cls(settings, secrets, sources, papers)
+
+    def run(self, engine: Engine, window: Span, clock: Callable[[], datetime], run: RunLog,
+            *, refresh: bool = True,
+            done: Callable[[SourceOutcome], None] = lambda _: None) -> MentionsFetched:
+        """Fetch the mentions of `window` into the store (see fetch_mentions)."""
+        return fetch_mentions(engine, self.sources, window, clock, run, refresh=refresh,
+                              papers=self.papers, holidays=self.settings.arxiv_holidays,
+                              detail_days=self.settings.observation_detail_days,
+                              done=done, scrub=self.secrets.scrub)

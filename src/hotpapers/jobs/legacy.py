@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError
-from hotpapers.jobs.post import build_post
+from hotpapers.jobs.post import render_post, write_post
 from hotpapers.render.lumen import render_lumen
 from hotpapers.render.lumen_parse import LegacyPost, parse_post
 from hotpapers.store.listings import load_listing, save_listing
@@ -127,8 +127,8 @@ def verify_legacy(engine: Engine, files: Iterable[Path], settings: Settings, now
     for path in files:
         (result,) = import_legacy(engine, [path], now)
         if result.error is None:
-            with engine.begin() as conn:
-                result.rendered = render_lumen(build_post(conn, result.day, settings, now))
+            post = write_post(engine, result.day, settings, now)
+            result.rendered = render_post(post, "lumen", settings).text
         results.append(result)
         progress(path)
     return results

@@ -94,16 +94,19 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
 
 
 def _classic_rows(conn: Connection, day: date, window: Window, settings: Settings,
-                  as_of: datetime) -> tuple[list[RankedRow], datetime]:
+                  as_of: datetime, known: StoredRanking | None = None
+                  ) -> tuple[list[RankedRow], datetime]:
     """The classic rows of each listing day in the window (a published or imported day as
-    it was published), pooled and ordered by score; ties keep day order."""
+    it was published, `known` for its day), pooled and ordered by score; ties keep day
+    order."""
     start, end = window_range(day, window)
     days = [end] if window is Window.day else listing_dates(start, end, settings.arxiv_holidays)
     rows: list[RankedRow] = []
     stamps = []
     for one in days:
         try:
-            ranking, _ = classic_ranking(conn, one, settings, as_of)
+            ranking = (known if known is not None and known.day == one
+                       else classic_ranking(conn, one, settings, as_of)[0])
         except NothingToDo:
             if window is Window.day:
                 raise
@@ -121,14 +124,15 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
 
 def rank_papers(conn: Connection, day: date, method: Method, window: Window,
                 settings: Settings, as_of: datetime, filters: Filters | None = None,
-                limits: bool = True) -> Ranked:
+                limits: bool = True, classic: StoredRanking | None = None) -> Ranked:
     """Rank the window's papers, then keep those the filters pass: a filter narrows the
     list and never moves a score (every paper is measured against the whole window).
     Thresholds and top-N come from settings unless `limits` is off (explain ranks
-    everything to place one paper)."""
+    everything to place one paper). `classic` is a classic ranking of one day that the
+    caller made already (a preview post's): that day is not ranked again."""
     filters = filters if filters is not None else filters_from(settings)
     if method is Method.classic:
-        rows, as_of = _classic_rows(conn, day, window, settings, as_of)
+        rows, as_of = _classic_rows(conn, day, window, settings, as_of, classic)
     else:
         start, end = window_range(day, window)
         ids = window_paper_ids(conn, start, end)
