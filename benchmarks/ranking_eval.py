@@ -47,7 +47,7 @@ from hotpapers.config import Settings
 from hotpapers.jobs.ranking import Method, Window, rank_papers, rules_from
 from hotpapers.jobs.snapshot import import_records
 from hotpapers.jobs.synthetic import SOURCES, generate_day
-from hotpapers.rank.hot import rank_hot
+from hotpapers.rank.hot import rank_hot, source_sums
 from hotpapers.store.attention import account_attention, window_paper_ids
 from hotpapers.store.db import connect
 
@@ -157,9 +157,9 @@ def outage(folder: Path, seed: int, papers: int, settings: Settings) -> dict[str
     ids, attention = Day(folder, f"clean-{seed}", generate_day(DAY, seed, papers)) \
         .attention(settings)
     rules = rules_from(settings)
-    full = [r.paper_id for r in rank_hot(ids, attention, rules, max_papers=TOP)]
+    full = [r.paper_id for r in rank_hot(ids, source_sums(attention, rules), rules)[:TOP]]
     return {source: top_tau(full, [r.paper_id for r in rank_hot(
-        ids, [a for a in attention if a.source != source], rules, max_papers=TOP)])
+        ids, source_sums([a for a in attention if a.source != source], rules), rules)[:TOP]])
         for source in SOURCES}
 
 

@@ -53,17 +53,17 @@ from fake_x_api import WINDOW_END, WINDOW_START, Counts, Day, FakeXAPI, make_day
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.http import Clock
-from hotpapers.rank.classic import PaperTweets, TweetScore, rank_classic
+from hotpapers.rank.classic import ClassicRules, TweetScore, rank_classic
 from hotpapers.sources.base import Span
 from hotpapers.sources.x.oembed import TweetEmbeds
 from hotpapers.sources.x.search import XSource
 
 DEFAULTS = Settings.model_fields
-CLASSIC = {
-    "paper_threshold": DEFAULTS["classic_paper_threshold"].default,
-    "tweet_threshold": DEFAULTS["classic_tweet_threshold"].default,
-    "max_tweets": DEFAULTS["classic_max_tweets"].default,
-}
+CLASSIC = ClassicRules(
+    paper_threshold=DEFAULTS["classic_paper_threshold"].default,
+    tweet_threshold=DEFAULTS["classic_tweet_threshold"].default,
+    max_tweets=DEFAULTS["classic_max_tweets"].default,
+)
 REQUESTS_GOAL = 0.25  # ours/original, at most
 READS_GOAL = 1.0
 TOKEN = "bench"
@@ -85,8 +85,8 @@ class Outcome:
 def classic(listing: Sequence[str], tweets: Mapping[str, list[TweetScore]]
             ) -> dict[str, list[Hashable]]:
     """The listed papers, best first, each with the keys of the tweets it shows."""
-    inputs = [PaperTweets(paper_id=p, has_pdf=True, tweets=tweets.get(p, [])) for p in listing]
-    return {r.paper_id: list(r.shown) for r in rank_classic(inputs, **CLASSIC)}
+    ranked = rank_classic(listing, tweets, CLASSIC, with_pdf=set(listing))
+    return {r.paper_id: list(r.parts.shown) for r in ranked}
 
 
 def loopback() -> httpx.HTTPTransport:

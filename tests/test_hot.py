@@ -9,9 +9,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotpapers.rank.hot import AccountAttention, rank_hot, rank_trending
+from hotpapers.rank.hot import AccountAttention, HotRules, source_sums
+from hotpapers.rank.hot import rank_hot as rank_sums
+from hotpapers.rank.hot import rank_trending as trending_sums
+from hotpapers.rank.select import Limits, select
 
 AS_OF = datetime(2026, 11, 26, 12, tzinfo=UTC)
+RULES = HotRules()
 PAPERS = [f"2611.{i:05d}" for i in range(6)]
 SOURCES = ("x", "bluesky", "hn")
 
@@ -22,6 +26,14 @@ attention_rows = st.lists(st.builds(
     posts=st.integers(1, 5), likes=counts, reposts=counts, quotes=counts, replies=counts,
     points=counts), max_size=30).map(
     lambda rows: list({(r.paper_id, r.source, r.account): r for r in rows}.values()))
+
+
+def rank_hot(papers, rows, rules: HotRules = RULES, top_accounts: int = 5):
+    return rank_sums(papers, source_sums(rows, rules, top_accounts), rules)
+
+
+def rank_trending(papers, rows, as_of, rules: HotRules = RULES):
+    return trending_sums(papers, source_sums(rows, rules), rules, as_of=as_of)
 
 
 def scores(rows) -> dict[str, float]:
@@ -41,8 +53,8 @@ def test_adding_a_like_never_lowers_a_papers_score(rows, data):
 @given(attention_rows, st.sampled_from(SOURCES))
 def test_removing_a_source_never_raises_another_sources_normalised_score(rows, dropped):
     def normalised(rows):
-        return {(r.paper_id, s): part["normalised"]
-                for r in rank_hot(PAPERS, rows) for s, part in r.parts["sources"].items()}
+        return {(r.paper_id, s): part.normalised
+                for r in rank_hot(PAPERS, rows) for s, part in r.parts.sources.items()}
     before = normalised(rows)
     after = normalised([r for r in rows if r.source != dropped])
     for key, value in after.items():
@@ -69,14 +81,14 @@ def test_many_people_beat_one_inflated_post():
                  for i in range(12)]
     ranked = rank_hot(PAPERS, inflated + discussed)
     assert [r.paper_id for r in ranked] == [PAPERS[1], PAPERS[0]]
-    assert ranked[1].parts["sources"]["x"]["reposts_capped"] == 12268 - 3 * (15 + 1)
+    assert ranked[1].parts.sources["x"].reposts_capped == 12268 - 3 * (15 + 1)
 
 
 def test_one_account_posting_twice_is_one_person():
     one = [AccountAttention(PAPERS[0], "x", "a", posts=2, likes=10)]
     [row] = rank_hot(PAPERS, one)
-    assert row.parts["sources"]["x"]["people"] == 1
-    assert row.parts["sources"]["x"]["posts"] == 2
+    assert row.parts.sources["x"].people == 1 and row.parts.people == 1
+    assert row.parts.sources["x"].posts == 2
 
 
 def test_new_accounts_count_less():
@@ -86,7 +98,7 @@ def test_new_accounts_count_less():
     old = replace(young, paper_id=PAPERS[1], account_created_at=posted - timedelta(days=900))
     ranked = rank_hot(PAPERS, [young, old])
     assert [r.paper_id for r in ranked] == [PAPERS[1], PAPERS[0]]
-    assert ranked[1].parts["sources"]["x"]["new_accounts"] == 1
+    assert ranked[1].parts.sources["x"].new_accounts == 1
 
 
 def test_a_big_source_does_not_drown_a_small_one():
@@ -102,9 +114,9 @@ def test_a_big_source_does_not_drown_a_small_one():
 def test_thresholds_show_fewer_rather_than_weak_papers():
     rows = [AccountAttention(p, "x", f"a{i}", likes=10 ** i) for i, p in enumerate(PAPERS)]
     everything = rank_hot(PAPERS, rows)
-    strong = rank_hot(PAPERS, rows, min_score=everything[2].score)
+    strong = select(everything, Limits(min_score=everything[2].score))
     assert [r.paper_id for r in strong] == [r.paper_id for r in everything[:3]]
-    assert len(rank_hot(PAPERS, rows, max_papers=2)) == 2
+    assert len(select(everything, Limits(max_papers=2))) == 2
 
 
 def test_ties_keep_listing_order():
@@ -121,18 +133,18 @@ def test_trending_prefers_fresh_attention():
     trending = rank_trending(PAPERS, old + fresh, AS_OF)
     assert hot == [PAPERS[0], PAPERS[1]]
     assert [r.paper_id for r in trending] == [PAPERS[1], PAPERS[0]]
-    assert trending[0].parts["hours"] == 2.0
+    assert trending[0].parts.hours == 2.0
 
 
 def test_top_accounts_are_the_most_valuable_ties_in_input_order():
     rows = [AccountAttention(PAPERS[0], "x", name, likes=likes)
             for name, likes in (("a", 1), ("b", 50), ("c", 1), ("d", 50), ("e", 7), ("f", 0))]
     [row] = rank_hot(PAPERS, rows, top_accounts=3)
-    assert [a["account"] for a in row.parts["sources"]["x"]["top_accounts"]] == ["b", "d", "e"]
+    assert [a.account for a in row.parts.sources["x"].top_accounts] == ["b", "d", "e"]
 
 
 def test_attention_about_papers_not_listed_is_ignored():
     rows = [AccountAttention("9912.00001", "x", "a", likes=10**6),
             AccountAttention(PAPERS[0], "x", "b", likes=1)]
     assert [r.paper_id for r in rank_hot(PAPERS, rows)] == [PAPERS[0]]
-    assert rank_hot(PAPERS[:1], rows)[0].parts["sources"]["x"]["scale"] == 1.0
+    assert rank_hot(PAPERS[:1], rows)[0].parts.sources["x"].scale == 1.0

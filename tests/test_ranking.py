@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hotpapers.config import Settings
+from hotpapers.jobs.digest import _summary
 from hotpapers.jobs.legacy import import_legacy
 from hotpapers.jobs.ranking import Method, Window, explain_paper, rank_papers, window_range
 from hotpapers.models import Account, Mention, Observation, Paper
@@ -102,8 +103,8 @@ def test_hot_counts_people_and_breadth_not_inflated_reposts(week):
     order = [r.paper_id for r in ranked.rows]
     assert order.index("2611.10001") < order.index("2611.10002")
     assert "2611.10004" not in order  # no attention counted by the as-of time
-    first = ranked.rows[order.index("2611.10001")].parts["sources"]
-    assert first["x"]["people"] == 2 and first["x"]["posts"] == 3
+    first = ranked.rows[order.index("2611.10001")].parts.sources
+    assert first["x"].people == 2 and first["x"].posts == 3
     assert set(first) == {"x", "bluesky"}
 
 
@@ -134,7 +135,7 @@ def test_the_threshold_shows_fewer_papers_rather_than_weak_ones(week):
 def test_trending_ranks_by_momentum(week):
     with week.connect() as conn:
         ranked = rank_papers(conn, DAY, Method.trending, Window.week, Settings(), AS_OF)
-    assert ranked.rows and all(r.parts["hours"] > 0 for r in ranked.rows)
+    assert ranked.rows and all(r.parts.hours > 0 for r in ranked.rows)
     assert [r.score for r in ranked.rows] == sorted((r.score for r in ranked.rows),
                                                     reverse=True)
 
@@ -185,7 +186,35 @@ def test_explain_a_paper_nobody_discussed(week):
     with week.connect() as conn:
         found = explain_paper(conn, "2611.10004", None, Method.hot, Window.day, Settings(),
                               AS_OF)
-    assert found["rank"] is None and not found["listed"] and found["score"] == 0.0
+    assert found.rank is None and not found.listed and found.score == 0.0
+    assert found.to_json()["parts"] == {} and found.to_json()["of"] == found.of > 0
+
+
+@pytest.mark.parametrize("method", [Method.hot, Method.trending, Method.classic])
+def test_explain_says_listed_for_exactly_the_papers_the_ranking_lists(week, method):
+    settings = Settings(hot_min_score=0, hot_max_papers=2, trending_min_score=0,
+                        trending_max_papers=1)
+    with week.connect() as conn:
+        shown = rank_papers(conn, DAY, method, Window.day, settings, AS_OF)
+        every = rank_papers(conn, DAY, method, Window.day, settings, AS_OF, limits=False)
+        found = [explain_paper(conn, r.paper_id, DAY, method, Window.day, settings, AS_OF)
+                 for r in every.rows]
+    assert len(every.rows) > len(shown.rows) or method is Method.classic
+    assert [f.paper.id for f in found if f.listed] == [r.paper_id for r in shown.rows]
+    assert [f.row for f in found] == every.rows  # the same typed parts the ranking has
+    assert [f.rank for f in found] == list(range(1, len(every.rows) + 1))
+
+
+def test_the_digest_summary_reads_the_typed_parts(week):
+    with week.connect() as conn:
+        hot = rank_papers(conn, DAY, Method.hot, Window.day, Settings(hot_min_score=0), AS_OF)
+        classic = rank_papers(conn, DAY, Method.classic, Window.day, Settings(), AS_OF)
+    row = next(r for r in hot.rows if r.paper_id == "2611.10001")
+    assert _summary(Method.hot, row) == "3 people on bluesky, x"
+    top = classic.rows[0]
+    assert _summary(Method.classic, top) == (f"retweets: {top.parts.reposts}, "
+                                             f"favorites: {top.parts.likes}")
+    assert top.parts.day == DAY and top.parts.tweets_shown is not None
 
 
 def test_classic_on_every_imported_real_day_lists_the_posts_papers_in_order(engine,

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 __all__ = [
     "Account",
     "AccountAttention",
+    "AccountValue",
     "Mention",
     "Observation",
     "Paper",
@@ -16,6 +17,7 @@ __all__ = [
     "PostEntry",
     "ShownMention",
     "SiteData",
+    "SourceSums",
     "Version",
     "strip_controls",
 ]
@@ -153,6 +155,31 @@ class AccountAttention:
     first_at: datetime | None = None
     account_created_at: datetime | None = None
     handle: str | None = None
+
+
+@dataclass(frozen=True)
+class AccountValue:
+    """One account's value to a paper on a source: what it adds to the source's raw sum."""
+
+    account: str
+    posts: int
+    value: float
+
+
+@dataclass(frozen=True)
+class SourceSums:
+    """The attention one paper has on one source, summed over the accounts that posted
+    about it (hotpapers.rank.hot.source_sums): what the hot and trending rankers read."""
+
+    paper_id: str
+    source: str
+    raw: float  # sum of the accounts' values, in input order
+    people: int
+    posts: int
+    reposts_capped: int  # reposts left out by the repost cap
+    new_accounts: int  # accounts created shortly before they posted
+    first_at: datetime | None = None  # the earliest post (None: no time known)
+    top_accounts: tuple[AccountValue, ...] = ()  # the most valuable, ties in input order
 
 
 def _strip_text(text: str) -> str:

@@ -11,9 +11,10 @@ from rich.table import Table
 
 from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
 from hotpapers.rank.names import Method, Window
+from hotpapers.rank.rows import HotParts, SourcePart, TrendingParts
 
 if TYPE_CHECKING:
-    from hotpapers.jobs.ranking import Ranked
+    from hotpapers.jobs.ranking import Explanation, Ranked
     from hotpapers.rank.filters import Filters
 
 __all__ = ["explain", "rank"]
@@ -48,8 +49,8 @@ def _json(ranked: Ranked) -> dict:
         "as_of": ranked.as_of.isoformat(), "filters": ranked.filters.describe(),
         "papers": [{"rank": i, "id": r.paper_id, "title": ranked.papers[r.paper_id].title,
                     "score": _number(r.score),
-                    **({"parts": r.parts} if ranked.method != Method.classic
-                       else r.parts)}
+                    **({"parts": r.parts.to_json()} if ranked.method != Method.classic
+                       else r.parts.to_json())}
                    for i, r in enumerate(ranked.rows, start=1)],
     }
 
@@ -65,10 +66,9 @@ def _table(ranked: Ranked) -> Table:
         table.add_column(column, justify="right" if column in ("#", "score") else "left")
     for i, r in enumerate(ranked.rows, start=1):
         if classic:
-            cells = (str(r.parts.get("reposts", "")), str(r.parts.get("likes", "")))
+            cells = (str(r.parts.reposts), str(r.parts.likes))
         else:
-            sources = r.parts.get("sources", {})
-            cells = (str(sum(s["people"] for s in sources.values())), ", ".join(sources))
+            cells = (str(r.parts.people), ", ".join(r.parts.sources))
         table.add_row(str(i), r.paper_id, f"{r.score:g}", *cells,
                       ranked.papers[r.paper_id].title)
     return table
@@ -121,32 +121,35 @@ def rank(
     state.say(f"Done: {len(ranked.rows)} papers ranked")
 
 
-def _explanation_lines(found: dict) -> list[str]:
-    head = (f"{found['id']} {found['title']}\n{found['method']}, {found['window']} "
-            f"{found['from']} to {found['day']}, as of {found['as_of']}")
-    if found["rank"] is None:
+def _source_lines(name: str, part: SourcePart) -> list[str]:
+    damping = [f"{part.reposts_capped} reposts over the cap"] * bool(part.reposts_capped) + [
+        f"{part.new_accounts} new accounts"] * bool(part.new_accounts)
+    lines = [f"  {name}: {part.people} people, {part.posts} posts, raw {part.raw:g} / "
+             f"yardstick {part.scale:g} -> ln(1+x) = {part.normalised:g} x weight "
+             f"{part.weight:g} = {part.contribution:g}"
+             + (f"; damped: {', '.join(damping)}" if damping else "")]
+    return lines + [f"      {a.account}: {a.posts} posts, value {a.value:g}"
+                    for a in part.top_accounts]
+
+
+def _explanation_lines(found: Explanation) -> list[str]:
+    head = (f"{found.paper.id} {found.paper.title}\n{found.method.value}, "
+            f"{found.window.value} {found.start.isoformat()} to {found.day.isoformat()}, "
+            f"as of {found.as_of.isoformat()}")
+    if found.row is None:
         return [head, "not ranked: no attention counted for it in this window"]
-    lines = [head, f"rank {found['rank']} of {found['of']}, score {found['score']:g}"
-             f"{'' if found['listed'] else ' (below the thresholds: not listed)'}"]
-    parts = found["parts"]
-    if found["method"] == "trending":
-        lines.append(f"hot {parts['hot']:g} / ({parts['hours']:g} h since the first mention "
-                     f"+ 2) ^ {parts['gravity']:g}")
-    for source, part in parts.get("sources", {}).items():
-        damping = [f"{part['reposts_capped']} reposts over the cap"] * bool(
-            part["reposts_capped"]) + [f"{part['new_accounts']} new accounts"] * bool(
-            part["new_accounts"])
-        lines.append(f"  {source}: {part['people']} people, {part['posts']} posts, raw "
-                     f"{part['raw']:g} / yardstick {part['scale']:g} -> ln(1+x) = "
-                     f"{part['normalised']:g} x weight {part['weight']:g} = "
-                     f"{part['contribution']:g}"
-                     + (f"; damped: {', '.join(damping)}" if damping else ""))
-        for account in part["top_accounts"]:
-            lines.append(f"      {account['account']}: {account['posts']} posts, "
-                         f"value {account['value']:g}")
-    if found["method"] == "classic":
-        lines.append(f"  retweets {parts.get('reposts')}, favorites {parts.get('likes')}, "
-                     f"tweets shown {parts.get('tweets_shown')}")
+    lines = [head, f"rank {found.rank} of {found.of}, score {found.score:g}"
+             f"{'' if found.listed else ' (below the thresholds: not listed)'}"]
+    parts = found.row.parts
+    if isinstance(parts, TrendingParts):
+        lines.append(f"hot {parts.hot:g} / ({parts.hours:g} h since the first mention "
+                     f"+ 2) ^ {parts.gravity:g}")
+    if isinstance(parts, HotParts):
+        for name, part in parts.sources.items():
+            lines += _source_lines(name, part)
+    else:
+        lines.append(f"  retweets {parts.reposts}, favorites {parts.likes}, "
+                     f"tweets shown {parts.tweets_shown}")
     return lines
 
 
@@ -181,6 +184,6 @@ def explain(
         found = ranking.explain_paper(conn, paper_id, the_day, method,
                                       window, state.settings, now())
     if as_json:
-        print(json.dumps(found, indent=2, ensure_ascii=False))
+        print(json.dumps(found.to_json(), indent=2, ensure_ascii=False))
         return
     out.print("\n".join(_explanation_lines(found)), soft_wrap=True)

@@ -13,7 +13,14 @@ from pathlib import Path
 
 from hotpapers.config import Settings
 from hotpapers.jobs.post import render_post, write_post
-from hotpapers.jobs.ranking import Method, Ranked, Window, explain_paper, rank_papers
+from hotpapers.jobs.ranking import (
+    Explanation,
+    Method,
+    Ranked,
+    Window,
+    explain_paper,
+    rank_papers,
+)
 from hotpapers.jobs.snapshot import import_records, read_snapshot
 from hotpapers.render.write import write_atomic
 from hotpapers.store.db import connect
@@ -35,9 +42,9 @@ class SyntheticShow:
     header: dict
     hot: Ranked
     trending: Ranked
-    explanation: dict | None
+    explanation: Explanation | None
 
-    def lines(self, explained: Callable[[dict], list[str]]) -> list[str]:
+    def lines(self, explained: Callable[[Explanation], list[str]]) -> list[str]:
         """The demo's text: the top papers of each ranking and, through `explained` (which
         renders an explanation as `hotpapers explain` does), the hot #1; each heading says
         synthetic."""
@@ -48,10 +55,9 @@ class SyntheticShow:
         for ranked in (self.hot, self.trending):
             lines.append(f"  synthetic {ranked.method.value}, top {len(ranked.rows)}:")
             for i, row in enumerate(ranked.rows, start=1):
-                sources = row.parts.get("sources", {})
-                people = sum(part["people"] for part in sources.values())
-                lines.append(f"  {i:>3}. {row.paper_id}  {row.score:<11.6g} {people:>3} "
-                             f"people on {', '.join(sources)}: "
+                parts = row.parts  # HotParts: hot and trending rows
+                lines.append(f"  {i:>3}. {row.paper_id}  {row.score:<11.6g} "
+                             f"{parts.people:>3} people on {', '.join(parts.sources)}: "
                              f"{ranked.papers[row.paper_id].title}")
         if self.explanation is not None:
             lines.append("  synthetic hot #1, explained:")

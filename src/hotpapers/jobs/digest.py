@@ -14,7 +14,7 @@ from hotpapers.jobs.post import make_post, render_post
 from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.models import Paper
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
-from hotpapers.rank.hot import RankedRow
+from hotpapers.rank.rows import ClassicParts, RankedRow
 from hotpapers.render.links import paper_url
 from hotpapers.store.publications import load_publication, save_publication
 
@@ -23,11 +23,9 @@ __all__ = ["Published", "make_digest", "publish_once"]
 
 def _summary(method: Method, row: RankedRow) -> str:
     parts = row.parts
-    if method is Method.classic:
-        return f"retweets: {parts.get('reposts', 0)}, favorites: {parts.get('likes', 0)}"
-    sources = parts.get("sources", {})
-    people = sum(s.get("people", 0) for s in sources.values())
-    return f"{people} people on {', '.join(sources) or 'no source'}"
+    if isinstance(parts, ClassicParts):
+        return f"retweets: {parts.reposts}, favorites: {parts.likes}"
+    return f"{parts.people} people on {', '.join(parts.sources) or 'no source'}"
 
 
 def _url(paper: Paper, settings: Settings) -> str:

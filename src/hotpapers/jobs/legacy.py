@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotpapers.config import Settings
 from hotpapers.errors import HotpapersError, InputError
 from hotpapers.jobs.post import render_post, write_post
+from hotpapers.rank.rows import ClassicParts
 from hotpapers.render.lumen import render_lumen
 from hotpapers.render.lumen_parse import LegacyPost, parse_post
 from hotpapers.store.listings import load_listing, save_listing
@@ -67,8 +68,8 @@ def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> da
         save_listing(conn, post.day, [(e.paper.id, "new") for e in post.entries])
     ids = {(m.source, m.native_id): save_mention(conn, m, now, verbatim=True)
            for m in legacy.mentions}
-    rows = [RankingRow(e.paper.id, e.reposts + e.likes, {"reposts": e.reposts, "likes": e.likes})
-            for e in post.entries]
+    rows = [RankingRow(e.paper.id, e.reposts + e.likes,
+                       ClassicParts(e.reposts, e.likes).to_json()) for e in post.entries]
     ranking = StoredRanking(day=post.day, method="classic", as_of=post.generated_at, rows=rows,
                             settings={"imported": True, "source": "legacy"})
     save_post(conn, post, "lumen", ids, save_ranking(conn, ranking, now))

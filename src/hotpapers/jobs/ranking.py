@@ -3,7 +3,7 @@ trending) under the output filters, and the explanation of one paper's score."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection
@@ -11,10 +11,12 @@ from sqlalchemy import Connection
 from hotpapers.config import Settings
 from hotpapers.errors import InputError, NothingToDo
 from hotpapers.models import Paper
-from hotpapers.rank.classic import PaperTweets, TweetScore, rank_classic
+from hotpapers.rank.classic import ClassicRules, TweetScore, rank_classic
 from hotpapers.rank.filters import Filters
-from hotpapers.rank.hot import HotRules, RankedRow, rank_hot, rank_trending
+from hotpapers.rank.hot import HotRules, rank_hot, rank_trending, source_sums
 from hotpapers.rank.names import Method, Window
+from hotpapers.rank.rows import ClassicParts, RankedRow
+from hotpapers.rank.select import Limits, listed, select
 from hotpapers.sources.arxiv.schedule import listing_dates
 from hotpapers.store.attention import account_attention, published_totals, window_paper_ids
 from hotpapers.store.listings import load_listing
@@ -22,8 +24,8 @@ from hotpapers.store.mentions import latest_observations
 from hotpapers.store.papers import load_papers
 from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
 
-__all__ = ["Method", "Ranked", "Window", "classic_ranking", "explain_paper", "filters_from",
-           "rank_papers", "rules_from", "window_range"]
+__all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "explain_paper",
+           "filters_from", "limits_from", "rank_papers", "rules_from", "window_range"]
 
 
 DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
@@ -51,6 +53,16 @@ def rules_from(settings: Settings) -> HotRules:
                     new_account_weight=settings.hot_new_account_weight,
                     scale_quantile=settings.hot_scale_quantile,
                     gravity=settings.trending_gravity)
+
+
+def limits_from(settings: Settings, method: Method) -> Limits:
+    """What a method lists (settings `hot_*`, `trending_*`); classic's thresholds are its
+    ranker's own rules, so its rankings list every row."""
+    if method is Method.hot:
+        return Limits(settings.hot_min_score, settings.hot_max_papers)
+    if method is Method.trending:
+        return Limits(settings.trending_min_score, settings.trending_max_papers)
+    return Limits()
 
 
 @dataclass
@@ -82,15 +94,16 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
         raise NothingToDo(f"no papers stored for {day}: fetch or import that day first")
     papers = load_papers(conn, listing)
     attention = latest_observations(conn, listing, settings.classic_sources, as_of)
-    inputs = [PaperTweets(paper_id=p, has_pdf=bool(papers[p].pdf_url), tweets=[
-        TweetScore(key, o.reposts or 0, o.likes or 0) for key, o in attention[p]])
-        for p in listing]
-    ranked = rank_classic(inputs, settings.classic_paper_threshold,
-                          settings.classic_tweet_threshold, settings.classic_max_tweets)
-    rows = [RankingRow(r.paper_id, r.score, r.parts) for r in ranked]
+    tweets = {p: [TweetScore(key, o.reposts or 0, o.likes or 0) for key, o in attention[p]]
+              for p in listing}
+    rules = ClassicRules(settings.classic_paper_threshold, settings.classic_tweet_threshold,
+                         settings.classic_max_tweets)
+    ranked = rank_classic(listing, tweets, rules,
+                          with_pdf={p for p in listing if papers[p].pdf_url})
+    rows = [RankingRow(r.paper_id, r.score, r.parts.to_json()) for r in ranked]
     ranking = StoredRanking(day=day, method="classic", as_of=as_of, rows=rows,
                             settings={"sources": settings.classic_sources})
-    return ranking, {r.paper_id: r.shown for r in ranked}
+    return ranking, {r.paper_id: list(r.parts.shown) for r in ranked}
 
 
 def _classic_rows(conn: Connection, day: date, window: Window, settings: Settings,
@@ -112,7 +125,8 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
                 raise
             continue
         stamps.append(ranking.as_of)
-        rows += [RankedRow(r.paper_id, r.score, {**r.parts, "day": one.isoformat()})
+        rows += [RankedRow(r.paper_id, r.score,
+                           replace(ClassicParts.from_dict(r.parts), day=one))
                  for r in ranking.rows]
     if not stamps:
         raise NothingToDo(f"no papers stored for {start} to {end}: fetch or import them first")
@@ -120,6 +134,22 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
     seen: set[str] = set()  # a paper new one day and cross-listed later is listed once
     rows = [r for r in rows if not (r.paper_id in seen or seen.add(r.paper_id))]
     return rows, max(stamps)
+
+
+def _hot_rows(conn: Connection, day: date, method: Method, window: Window,
+              settings: Settings, as_of: datetime) -> list[RankedRow]:
+    """The window's papers by hot or trending score, from their per-source sums."""
+    start, end = window_range(day, window)
+    ids = window_paper_ids(conn, start, end)
+    if not ids:
+        raise NothingToDo(f"no papers stored for {start} to {end}: fetch them first")
+    attention = (account_attention(conn, start, end, as_of, settings.hot_repost_ratio)
+                 + published_totals(conn, start, end, as_of))
+    rules = rules_from(settings)
+    sums = source_sums(attention, rules)
+    if method is Method.hot:
+        return rank_hot(ids, sums, rules)
+    return rank_trending(ids, sums, rules, as_of=as_of)
 
 
 def rank_papers(conn: Connection, day: date, method: Method, window: Window,
@@ -134,29 +164,48 @@ def rank_papers(conn: Connection, day: date, method: Method, window: Window,
     if method is Method.classic:
         rows, as_of = _classic_rows(conn, day, window, settings, as_of, classic)
     else:
-        start, end = window_range(day, window)
-        ids = window_paper_ids(conn, start, end)
-        if not ids:
-            raise NothingToDo(f"no papers stored for {start} to {end}: fetch them first")
-        attention = (account_attention(conn, start, end, as_of, settings.hot_repost_ratio)
-                     + published_totals(conn, start, end, as_of))
-        rules = rules_from(settings)
-        rows = (rank_hot(ids, attention, rules) if method is Method.hot
-                else rank_trending(ids, attention, as_of, rules))
+        rows = _hot_rows(conn, day, method, window, settings, as_of)
     papers = load_papers(conn, [r.paper_id for r in rows]) if filters.active else {}
     if filters.active:
         rows = [r for r in rows if filters.matches(papers[r.paper_id])]
-    if limits and method is not Method.classic:
-        hot = method is Method.hot
-        floor = settings.hot_min_score if hot else settings.trending_min_score
-        cap = settings.hot_max_papers if hot else settings.trending_max_papers
-        rows = [r for r in rows if r.score >= floor][:cap]
+    if limits:
+        rows = select(rows, limits_from(settings, method))
     shown = papers or load_papers(conn, [r.paper_id for r in rows])
     return Ranked(day, method, window, as_of, rows, shown, filters)
 
 
+@dataclass
+class Explanation:
+    """Why a paper ranks where it does in a ranking of every paper of the window: its place
+    (None: no attention counted), whether the thresholds list it, and its row."""
+
+    paper: Paper
+    method: Method
+    window: Window
+    day: date
+    start: date
+    as_of: datetime
+    rank: int | None
+    of: int
+    listed: bool
+    row: RankedRow | None
+
+    @property
+    def score(self) -> float:
+        return self.row.score if self.row is not None else 0.0
+
+    def to_json(self) -> dict:
+        return {
+            "id": self.paper.id, "title": self.paper.title, "method": self.method.value,
+            "window": self.window.value, "day": self.day.isoformat(),
+            "from": self.start.isoformat(), "as_of": self.as_of.isoformat(),
+            "rank": self.rank, "of": self.of, "listed": self.listed, "score": self.score,
+            "parts": self.row.parts.to_json() if self.row is not None else {},
+        }
+
+
 def explain_paper(conn: Connection, paper_id: str, day: date | None, method: Method,
-                  window: Window, settings: Settings, as_of: datetime) -> dict:
+                  window: Window, settings: Settings, as_of: datetime) -> Explanation:
     """Why `paper_id` ranks where it does: its place among all the window's papers, its
     score and the parts of it (per source: people, posts, raw value, the yardstick it was
     divided by, dampings; the top accounts), and whether the thresholds list it."""
@@ -169,16 +218,6 @@ def explain_paper(conn: Connection, paper_id: str, day: date | None, method: Met
     ranked = rank_papers(conn, day, method, window, settings, as_of, Filters(), limits=False)
     place = next((i for i, r in enumerate(ranked.rows, 1) if r.paper_id == paper_id), None)
     row = ranked.rows[place - 1] if place else None
-    listed = row is not None
-    if row is not None and method is not Method.classic:
-        hot = method is Method.hot
-        floor = settings.hot_min_score if hot else settings.trending_min_score
-        cap = settings.hot_max_papers if hot else settings.trending_max_papers
-        listed = row.score >= floor and (cap is None or place <= cap)
-    return {
-        "id": paper_id, "title": paper.title, "method": method.value,
-        "window": window.value, "day": day.isoformat(),
-        "from": ranked.start.isoformat(), "as_of": ranked.as_of.isoformat(),
-        "rank": place, "of": len(ranked.rows), "listed": listed,
-        "score": row.score if row else 0.0, "parts": row.parts if row else {},
-    }
+    return Explanation(
+        paper, method, window, day, ranked.start, ranked.as_of, place, len(ranked.rows),
+        row is not None and listed(place, row, limits_from(settings, method)), row)

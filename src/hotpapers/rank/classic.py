@@ -4,10 +4,12 @@ each scoring >= 25."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Hashable, Mapping, Sequence
+from dataclasses import dataclass
 
-__all__ = ["PaperTweets", "RankedPaper", "TweetScore", "rank_classic"]
+from hotpapers.rank.rows import ClassicParts, RankedRow
+
+__all__ = ["ClassicRules", "TweetScore", "rank_classic"]
 
 
 @dataclass(frozen=True)
@@ -23,26 +25,14 @@ class TweetScore:
         return self.reposts + self.likes
 
 
-@dataclass
-class PaperTweets:
-    """A paper of the day, in crawl order, with its tweets in crawl order."""
+@dataclass(frozen=True)
+class ClassicRules:
+    """The original's thresholds (settings `classic_*`): the lowest paper score listed, the
+    lowest tweet score shown, and how many tweets a paper shows at most."""
 
-    paper_id: str
-    has_pdf: bool
-    tweets: Sequence[TweetScore] = ()
-
-
-@dataclass
-class RankedPaper:
-    paper_id: str
-    score: int
-    reposts: int
-    likes: int
-    shown: list[Hashable] = field(default_factory=list)  # tweet keys, best first
-
-    @property
-    def parts(self) -> dict:
-        return {"reposts": self.reposts, "likes": self.likes, "tweets_shown": len(self.shown)}
+    paper_threshold: int = 50
+    tweet_threshold: int = 25
+    max_tweets: int = 10
 
 
 def _descending(items: Sequence, key) -> list:
@@ -50,24 +40,20 @@ def _descending(items: Sequence, key) -> list:
     return list(reversed(sorted(items, key=key)))
 
 
-def rank_classic(
-    papers: Sequence[PaperTweets],
-    paper_threshold: int = 50,
-    tweet_threshold: int = 25,
-    max_tweets: int = 10,
-) -> list[RankedPaper]:
-    """Listed papers, best first, each with the tweets its block shows."""
+def rank_classic(papers: Sequence[str], tweets: Mapping[str, Sequence[TweetScore]],
+                 rules: ClassicRules, *, with_pdf: Collection[str]) -> list[RankedRow]:
+    """The listed papers of `papers` (in crawl order), best first, each with the keys of the
+    tweets its block shows in its parts. `tweets` holds each paper's tweets in crawl order
+    (a paper without an entry has none); `with_pdf` the papers that have a PDF link."""
     ranked = []
-    for paper in papers:
-        score = sum(t.score for t in paper.tweets)
-        if score < paper_threshold or not paper.has_pdf:
+    for paper_id in papers:
+        found = tweets.get(paper_id, ())
+        score = sum(t.score for t in found)
+        if score < rules.paper_threshold or paper_id not in with_pdf:
             continue
-        best = _descending(paper.tweets, key=lambda t: t.score)[:max_tweets]
-        ranked.append(RankedPaper(
-            paper_id=paper.paper_id,
-            score=score,
-            reposts=sum(t.reposts for t in paper.tweets),
-            likes=sum(t.likes for t in paper.tweets),
-            shown=[t.key for t in best if t.score >= tweet_threshold],
-        ))
+        best = _descending(found, key=lambda t: t.score)[:rules.max_tweets]
+        shown = tuple(t.key for t in best if t.score >= rules.tweet_threshold)
+        ranked.append(RankedRow(paper_id, score, ClassicParts(
+            reposts=sum(t.reposts for t in found), likes=sum(t.likes for t in found),
+            tweets_shown=len(shown), shown=shown)))
     return _descending(ranked, key=lambda r: r.score)

@@ -1,19 +1,24 @@
 """The "hot" and "trending" rankings: attention from several sources, counting people
 rather than clicks, each source normalised against its own distribution. Pure functions;
-docs/ranking.md gives the formula and its reasons."""
+docs/ranking.md gives the formula and its reasons. Both read per-(paper, source) sums
+(`source_sums` makes them from per-account attention)."""
 
 from __future__ import annotations
 
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from hotpapers.models import AccountAttention
+from hotpapers.models import AccountAttention, AccountValue, SourceSums
+from hotpapers.rank.rows import HotParts, RankedRow, SourcePart, TrendingParts
 
-__all__ = ["AccountAttention", "HotRules", "RankedRow", "rank_hot", "rank_trending"]
+__all__ = ["AccountAttention", "HotRules", "SourceSums", "rank_hot", "rank_trending",
+           "source_sums"]
+
+TOP_ACCOUNTS = 5  # accounts an explanation names per source
 
 
 @dataclass(frozen=True)
@@ -28,15 +33,6 @@ class HotRules:
     new_account_weight: float = 0.25
     scale_quantile: float = 0.9
     gravity: float = 1.8
-
-
-@dataclass
-class RankedRow:
-    """A ranked paper: its score and the parts that explain it."""
-
-    paper_id: str
-    score: float
-    parts: dict
 
 
 def kept_reposts(a: AccountAttention, rules: HotRules) -> int:
@@ -86,32 +82,60 @@ def _leave_one_out_scales(raw: Mapping[str, float], q: float) -> dict[str, float
     return scales
 
 
-def _source_parts(attention: Sequence[AccountAttention], rules: HotRules
-                  ) -> dict[str, dict[str, dict]]:
-    """source -> paper -> raw value, people, posts and damping facts."""
-    parts: dict[str, dict[str, dict]] = defaultdict(dict)
-    for a in attention:
-        by_paper = parts[a.source]
-        part = by_paper.get(a.paper_id)
-        if part is None:
-            part = by_paper[a.paper_id] = {"raw": 0.0, "people": 0, "posts": 0,
-                                           "reposts_capped": 0, "new_accounts": 0,
-                                           "accounts": []}
+class _Sum:
+    """The running sums of one (paper, source) while `source_sums` reads its accounts."""
+
+    def __init__(self) -> None:
+        self.raw, self.people, self.posts, self.capped, self.new = 0.0, 0, 0, 0, 0
+        self.first_at: datetime | None = None
+        self.accounts: list[AccountValue] = []
+
+    def add(self, a: AccountAttention, rules: HotRules) -> None:
         weight = author_weight(a, rules)
         value = weight * (1.0 + math.log1p(engagement(a, rules)))  # person_value
-        part["raw"] += value
-        part["people"] += 1
-        part["posts"] += a.posts
-        part["reposts_capped"] += a.reposts - kept_reposts(a, rules)
-        part["new_accounts"] += weight < 1.0
-        part["accounts"].append((value, a.handle or a.account, a.posts))
-    return parts
+        self.raw += value
+        self.people += 1
+        self.posts += a.posts
+        self.capped += a.reposts - kept_reposts(a, rules)
+        self.new += weight < 1.0
+        self.accounts.append(AccountValue(a.handle or a.account, a.posts, value))
+        if a.first_at is not None and (self.first_at is None or a.first_at < self.first_at):
+            self.first_at = a.first_at
 
 
-def rank_hot(papers: Sequence[str], attention: Sequence[AccountAttention],
-             rules: HotRules = HotRules(), min_score: float = 0.0,
-             max_papers: int | None = None, top_accounts: int = 5) -> list[RankedRow]:
-    """Papers (given in listing order) by hot score, best first; ties keep listing order.
+def source_sums(attention: Iterable[AccountAttention], rules: HotRules,
+                top_accounts: int = TOP_ACCOUNTS) -> list[SourceSums]:
+    """Per (paper, source), in order of first appearance: the sum of the accounts' values
+    (summed in input order), people, posts, dampings, the earliest post and the
+    `top_accounts` most valuable accounts (ties in input order)."""
+    sums: dict[tuple[str, str], _Sum] = {}
+    for a in attention:
+        key = (a.paper_id, a.source)
+        found = sums.get(key)
+        if found is None:
+            found = sums[key] = _Sum()
+        found.add(a, rules)
+    return [SourceSums(paper, source, s.raw, s.people, s.posts, s.capped, s.new, s.first_at,
+                       tuple(heapq.nsmallest(top_accounts, s.accounts, key=lambda a: -a.value)))
+            for (paper, source), s in sums.items()]
+
+
+def _part(sums: SourceSums, scale: float, normalised: float, weight: float,
+          contribution: float) -> SourcePart:
+    """The explanation of one source's contribution, rounded as shown."""
+    return SourcePart(
+        raw=round(sums.raw, 4), people=sums.people, posts=sums.posts,
+        reposts_capped=sums.reposts_capped, new_accounts=sums.new_accounts,
+        scale=round(scale, 4), normalised=round(normalised, 4), weight=weight,
+        contribution=round(contribution, 4),
+        top_accounts=tuple(AccountValue(a.account, a.posts, round(a.value, 4))
+                           for a in sums.top_accounts))
+
+
+def rank_hot(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules
+             ) -> list[RankedRow]:
+    """Papers (given in listing order) with attention, by hot score, best first; ties keep
+    listing order. `sums` holds one entry per (paper, source); others' papers are ignored.
 
     Per source, a paper's raw value sums, over the distinct accounts that posted about
     it, weight * (1 + ln(1 + engagement)); it is divided by the `scale_quantile` of the
@@ -119,48 +143,42 @@ def rank_hot(papers: Sequence[str], attention: Sequence[AccountAttention],
     weighted by the source."""
     known = list(dict.fromkeys(papers))
     wanted = set(known)
-    per_source = _source_parts([a for a in attention if a.paper_id in wanted], rules)
+    per_source: dict[str, list[SourceSums]] = defaultdict(list)
+    for one in sums:
+        if one.paper_id in wanted:
+            per_source[one.source].append(one)
     scores = dict.fromkeys(known, 0.0)
-    explained: dict[str, dict] = {p: {"sources": {}} for p in known}
-    for source, by_paper in sorted(per_source.items()):
-        scales = _leave_one_out_scales({p: part["raw"] for p, part in by_paper.items()},
+    explained: dict[str, dict[str, SourcePart]] = {p: {} for p in known}
+    for source, group in sorted(per_source.items()):
+        scales = _leave_one_out_scales({s.paper_id: s.raw for s in group},
                                        rules.scale_quantile)
         weight = rules.source_weights.get(source, 1.0)
-        for paper, part in by_paper.items():
-            normalised = math.log1p(part["raw"] / scales[paper])
+        for one in group:
+            normalised = math.log1p(one.raw / scales[one.paper_id])
             contribution = weight * normalised
-            scores[paper] += contribution
-            best = heapq.nsmallest(top_accounts, part.pop("accounts"), key=lambda t: -t[0])
-            explained[paper]["sources"][source] = {
-                **part, "raw": round(part["raw"], 4), "scale": round(scales[paper], 4),
-                "normalised": round(normalised, 4), "weight": weight,
-                "contribution": round(contribution, 4),
-                "top_accounts": [{"account": name, "posts": posts, "value": round(v, 4)}
-                                 for v, name, posts in best]}
+            scores[one.paper_id] += contribution
+            explained[one.paper_id][source] = _part(one, scales[one.paper_id], normalised,
+                                                    weight, contribution)
     rounded = {p: round(score, 6) for p, score in scores.items()}
     order = sorted(known, key=lambda p: -rounded[p])  # stable: ties keep listing order
-    rows = [RankedRow(p, rounded[p], explained[p]) for p in order
-            if rounded[p] > 0 and rounded[p] >= min_score]
-    return rows[:max_papers] if max_papers is not None else rows
+    return [RankedRow(p, rounded[p], HotParts(explained[p])) for p in order if rounded[p] > 0]
 
 
-def rank_trending(papers: Sequence[str], attention: Sequence[AccountAttention],
-                  as_of: datetime, rules: HotRules = HotRules(), min_score: float = 0.0,
-                  max_papers: int | None = None) -> list[RankedRow]:
+def rank_trending(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules, *,
+                  as_of: datetime) -> list[RankedRow]:
     """Papers by momentum: hot score / (hours since the first mention + 2) ** gravity, the
     gravity of Hacker News's front page, so fresh attention beats old attention."""
     first: dict[str, datetime] = {}
-    for a in attention:
-        if a.first_at is not None and (a.paper_id not in first or a.first_at < first[a.paper_id]):
-            first[a.paper_id] = a.first_at
+    for one in sums:
+        if one.first_at is not None and (one.paper_id not in first
+                                         or one.first_at < first[one.paper_id]):
+            first[one.paper_id] = one.first_at
     rows = []
-    for row in rank_hot(papers, attention, rules):
+    for row in rank_hot(papers, sums, rules):
         since = first.get(row.paper_id)
         hours = max((as_of - since).total_seconds() / 3600, 0.0) if since else 0.0
         score = row.score / (hours + 2.0) ** rules.gravity
-        rows.append(RankedRow(row.paper_id, round(score, 9),
-                              {**row.parts, "hot": row.score, "hours": round(hours, 2),
-                               "gravity": rules.gravity}))
+        rows.append(RankedRow(row.paper_id, round(score, 9), TrendingParts(
+            row.parts.sources, hot=row.score, hours=round(hours, 2), gravity=rules.gravity)))
     rows.sort(key=lambda r: -r.score)
-    rows = [r for r in rows if r.score >= min_score]
-    return rows[:max_papers] if max_papers is not None else rows
+    return rows
