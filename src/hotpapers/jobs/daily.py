@@ -21,8 +21,11 @@ from hotpapers.errors import HotpapersError, NothingToDo
 from hotpapers.http import Clock
 from hotpapers.jobs.digest import Published, make_digest, publish_once
 from hotpapers.jobs.fetch_mentions import MentionFetch
+from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
 from hotpapers.publish.base import Publisher
 from hotpapers.publish.registry import build_publisher
+from hotpapers.publish.webhook import send_alert
+from hotpapers.render.write import write_atomic
 from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
 from hotpapers.sources.base import Span
 from hotpapers.store.listings import load_listing
@@ -84,8 +87,6 @@ def publish_day(engine: Engine, db_url: str, day: date, settings: Settings,
 
 def _fetch_papers(engine: Engine, day: date, settings: Settings, clock, run: RunLog,
                   result: DailyResult, transport, http_clock) -> None:
-    from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
-
     try:
         fetched = fetch_papers(engine, arxiv_http(settings, http_clock, transport), day,
                                settings, clock(), run)
@@ -123,8 +124,6 @@ def _fetch_mentions(engine: Engine, day: date, settings: Settings, secrets: Secr
 def _alert(settings: Settings, secrets: Secrets, result: DailyResult, http_clock,
            transport) -> None:
     """Tell HOTPAPERS_ALERT_WEBHOOK_URL (when set) what went wrong or looked wrong."""
-    from hotpapers.publish.webhook import send_alert
-
     problems = [*result.failures, *result.warnings]
     if problems:
         text = f"hotpapers daily {result.day}: " + "; ".join(problems)
@@ -142,7 +141,6 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
     the other targets still get the digest. `http_clock` paces and times the requests
     (tests pass a fake one). `step` is told each of the 4 stages done, `note` each source
     and target done."""
-    from hotpapers.render.write import write_atomic
 
     day = day or latest_listing_date(clock(), settings.arxiv_holidays)
     result = DailyResult(day)

@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 
 from hotpapers.config import Settings
+from hotpapers.jobs.build_site import build_site
 from hotpapers.jobs.post import render_post, write_post
 from hotpapers.jobs.ranking import (
     Explanation,
@@ -24,6 +25,7 @@ from hotpapers.jobs.ranking import (
 from hotpapers.jobs.snapshot import import_records, read_snapshot
 from hotpapers.render.write import write_atomic
 from hotpapers.store.db import connect
+from hotpapers.store.raw import open_raw
 
 __all__ = ["DEMO_DAY", "DEMO_STEPS", "SYNTHETIC_DAY", "DemoResult", "SyntheticShow",
            "demo_snapshot", "run_demo", "synthetic_snapshot"]
@@ -122,8 +124,6 @@ def run_demo(out: Path, settings: Settings, now: datetime, step=lambda _: None) 
     rendered = render_post(post, "lumen", settings)
     path = write_atomic(out / "posts" / rendered.name, rendered.text)
     step("post written")
-    from hotpapers.jobs.build_site import build_site
-    from hotpapers.store.raw import open_raw
 
     with open_raw(f"sqlite:///{database.resolve()}") as store:
         build_site(store, out / "site", site_url=settings.site_url)

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from filelock import FileLock, Timeout
 from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -92,7 +93,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def _alembic_config(engine: Engine) -> Config:
-    from alembic.config import Config
+    from alembic.config import Config  # lazy: Alembic loads only to migrate (test_startup)
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -109,7 +110,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     with _MIGRATING, _sqlite_lock(engine):
         if revision == "head" and current_revision(engine) == HEAD_REVISION:
             return
-        from alembic import command
+        from alembic import command  # lazy: only to migrate (test_startup)
 
         command.upgrade(_alembic_config(engine), revision)
 
@@ -122,8 +123,6 @@ def _sqlite_lock(engine: Engine) -> Iterator[None]:
     if engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
         yield
         return
-    from filelock import FileLock, Timeout
-
     try:
         with FileLock(f"{database}.migrate.lock", timeout=MIGRATE_WAIT):
             yield
@@ -142,6 +141,6 @@ def current_revision(engine: Engine) -> str | None:
 
 def head_revision() -> str | None:
     """The newest revision among the migration scripts, as Alembic sees it."""
-    from alembic.script import ScriptDirectory
+    from alembic.script import ScriptDirectory  # lazy: only to migrate (test_startup)
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()

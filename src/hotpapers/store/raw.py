@@ -32,6 +32,7 @@ def open_raw(url: str, create: bool = True) -> Iterator[RawStore]:
         with closing(fast):
             yield RawStore(fast, "?", "sqlite")
         return
+    # lazy: an up-to-date SQLite file is read without importing SQLAlchemy (test_startup)
     from hotpapers.store.db import connect
 
     engine = connect(url, create=create)
