@@ -105,6 +105,34 @@ def twins(root: Path) -> list[str]:
                   if len(layers) > 1)
 
 
+def transactions_outside_jobs(root: Path) -> list[str]:
+    """Calls that open a transaction or a read on an engine (`engine.begin()`,
+    `engine.connect()`), found outside jobs/ and store/."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = module_name(path, root)
+        if layer_of(module) in ("jobs", "store"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("begin", "connect")
+                    and "engine" in ast.unparse(node.func.value).lower()):
+                found.append(f"{module}:{node.lineno}: {ast.unparse(node.func)}()")
+    return found
+
+
+def test_only_jobs_open_transactions() -> None:
+    """The CLI (and the web app) call a job; the job opens the transaction."""
+    assert transactions_outside_jobs(PACKAGE) == []
+
+
+def test_a_transaction_opened_by_the_cli_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"cli/main.py": "def post(engine):\n"
+                            "    with engine.begin() as conn:\n        pass\n",
+                            "jobs/post.py": "def post(engine):\n    engine.connect()\n"})
+    assert transactions_outside_jobs(root) == ["hotpapers.cli.main:2: engine.begin()"]
+
+
 def test_every_import_follows_the_layer_rules() -> None:
     assert violations(PACKAGE) == []
 

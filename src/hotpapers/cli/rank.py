@@ -110,9 +110,7 @@ def rank(
     filters = _filters(settings, category, exclude_category, primary_only, keyword, author)
     the_day = parse_day(day)
     engine = connect(state.db_url, create=False)  # read-only: an existing store
-    with engine.connect() as conn:
-        ranked = ranking.rank_papers(conn, the_day, method,
-                                     window, settings, now(), filters)
+    ranked = ranking.rank_stored(engine, the_day, method, window, settings, now(), filters)
     if as_json:
         print(json.dumps(_json(ranked), indent=2, ensure_ascii=False))
         return
@@ -180,9 +178,8 @@ def explain(
         raise InputError(f"{arxiv_id}: {exc}") from None
     the_day = parse_day(day) if day else None
     engine = connect(state.db_url, create=False)  # read-only: an existing store
-    with engine.connect() as conn:
-        found = ranking.explain_paper(conn, paper_id, the_day, method,
-                                      window, state.settings, now())
+    found = ranking.explain_stored(engine, paper_id, the_day, method, window,
+                                   state.settings, now())
     if as_json:
         print(json.dumps(found.to_json(), indent=2, ensure_ascii=False))
         return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import InputError, NothingToDo
@@ -25,7 +25,8 @@ from hotpapers.store.papers import load_papers
 from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
 
 __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "explain_paper",
-           "filters_from", "limits_from", "rank_papers", "rules_from", "window_range"]
+           "explain_stored", "filters_from", "limits_from", "rank_papers", "rank_stored",
+           "rules_from", "window_range"]
 
 
 DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
@@ -221,3 +222,17 @@ def explain_paper(conn: Connection, paper_id: str, day: date | None, method: Met
     return Explanation(
         paper, method, window, day, ranked.start, ranked.as_of, place, len(ranked.rows),
         row is not None and listed(place, row, limits_from(settings, method)), row)
+
+
+def rank_stored(engine: Engine, day: date, method: Method, window: Window,
+                settings: Settings, as_of: datetime, filters: Filters | None = None) -> Ranked:
+    """`rank_papers` in a read of its own, for the command line and the web app."""
+    with engine.connect() as conn:
+        return rank_papers(conn, day, method, window, settings, as_of, filters)
+
+
+def explain_stored(engine: Engine, paper_id: str, day: date | None, method: Method,
+                   window: Window, settings: Settings, as_of: datetime) -> Explanation:
+    """`explain_paper` in a read of its own."""
+    with engine.connect() as conn:
+        return explain_paper(conn, paper_id, day, method, window, settings, as_of)
