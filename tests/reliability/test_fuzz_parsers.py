@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import sqlite_only
 from hotpapers.errors import HotpapersError
-from hotpapers.jobs.stream_bluesky import JetstreamIngest
+from hotpapers.jobs.jetstream_ingest import JetstreamIngest
 from hotpapers.render.lumen_parse import parse_post
 from hotpapers.sources import hf, hn, reddit
 from hotpapers.sources.arxiv import api, oai, rss
