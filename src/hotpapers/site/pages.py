@@ -45,11 +45,12 @@ class SiteBuild:
     root: str  # site_url without its trailing slash: the feeds' and sitemap's origin
     per_page: int
     feed_limit: int
-    categories: list[str] = field(default_factory=list)
-    days: list[DayView] = field(default_factory=list)
-    papers: dict[str, PaperView] = field(default_factory=dict)
-    digest: Digests = field(default_factory=Digests)
-    feed_items: dict = field(default_factory=dict)  # a paper's feed item, once per day, rank
+    # made from the data here, once:
+    categories: list[str] = field(init=False)  # those of the posts' papers, sorted
+    days: list[DayView] = field(init=False)  # newest first, as the posts
+    papers: dict[str, PaperView] = field(init=False)  # the latest post's view of each
+    digest: Digests = field(init=False, default_factory=Digests)
+    feed_items: dict = field(init=False, default_factory=dict)  # shared by the feeds
 
     def __post_init__(self) -> None:
         posts = self.data.posts
@@ -57,7 +58,7 @@ class SiteBuild:
         known = set(self.categories)
         by_key = {(m.source, m.native_id): m for ms in self.data.mentions.values() for m in ms}
         self.days = [day_view(p, self.base, known, by_key, self.site["embeds"]) for p in posts]
-        # Papers: the latest post's view of each, and the days it was on.
+        self.papers = {}  # and the days each was on
         for post, day in zip(posts, self.days, strict=True):
             for entry, view in zip(post.entries, day.papers, strict=True):
                 if entry.paper.id not in self.papers:
