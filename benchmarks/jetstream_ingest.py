@@ -33,7 +33,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hotpapers.jobs.stream_bluesky import JetstreamIngest
+from hotpapers.jobs.jetstream_ingest import JetstreamIngest
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.sources.bluesky.jetstream import to_time_us
 from hotpapers.store.db import connect

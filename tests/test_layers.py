@@ -12,7 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hotpapers"
 
 # Modules at the package root: plain data and shared basics, used by every layer.
-BASICS = {"hotpapers", "models", "arxiv_ids", "resolve", "errors", "config", "http", "secrets"}
+BASICS = {"hotpapers", "models", "arxiv_ids", "resolve", "errors", "config", "config_checks",
+          "config_paths", "http", "secrets"}
 LAYERS = {"sources", "store", "rank", "render", "site", "jobs", "publish", "web", "cli"}
 
 # What each layer may import besides itself. Everything not listed is forbidden.

@@ -21,7 +21,8 @@ from hotpapers.errors import MissingCredentials, SourceError
 from hotpapers.sources.base import MentionSource, Refreshed, Span
 from hotpapers.sources.x.embed import local_embed
 from hotpapers.sources.x.oembed import TweetEmbeds
-from hotpapers.sources.x.search import XSource, mention_of, page_mentions, parse_page
+from hotpapers.sources.x.search import XSource
+from hotpapers.sources.x.tweets import mention_of, page_mentions, parse_page
 
 REAL = ("fixtures", "real", "twitter")
 MINE = Path(__file__).with_name("fixtures") / "x"

@@ -26,7 +26,8 @@ from hotpapers.cli.common import State
 from hotpapers.cli.stream import stream_app
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
-from hotpapers.jobs.stream_bluesky import CURSOR, JetstreamIngest, stream_bluesky
+from hotpapers.jobs.jetstream_ingest import CURSOR, JetstreamIngest
+from hotpapers.jobs.stream_bluesky import stream_bluesky
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.sources.bluesky.jetstream import (
     BadEvent,

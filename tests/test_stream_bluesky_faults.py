@@ -23,7 +23,8 @@ from websockets.exceptions import ConnectionClosed
 
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
-from hotpapers.jobs.stream_bluesky import CURSOR, JetstreamIngest, stream_bluesky
+from hotpapers.jobs.jetstream_ingest import CURSOR, JetstreamIngest
+from hotpapers.jobs.stream_bluesky import stream_bluesky
 from hotpapers.sources.bluesky.jetstream import from_time_us
 from hotpapers.store.schema import mentions, observations, runs
 from hotpapers.store.stream_state import save_cursor

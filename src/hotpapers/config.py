@@ -4,15 +4,11 @@ environment variables; secrets only ever come from the environment."""
 from __future__ import annotations
 
 import json
-import os
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-import platformdirs
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_core import PydanticCustomError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +17,14 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotpapers.config_checks import (
+    check_post_filename,
+    db_password,
+    known_names,
+    validation_message,
+    variable_message,
+)
+from hotpapers.config_paths import config_path, default_config_path, default_db_url
 from hotpapers.errors import InputError
 from hotpapers.secrets import register, scrub
 
@@ -29,7 +33,6 @@ __all__ = [
     "default_db_url", "load_settings", "render_config",
 ]
 
-APP_NAME = "hotpapers"
 # the names settings may use; tests/test_config_checks.py keeps them equal to the registries'
 MENTION_SOURCES = ("x", "bluesky", "hn", "hf", "mastodon", "reddit")
 TARGETS = ("git", "bluesky", "mastodon", "email", "webhook")
@@ -276,23 +279,17 @@ class Settings(BaseSettings):
     @field_validator("post_filename")
     @classmethod
     def _one_date_placeholder(cls, value: str) -> str:
-        try:
-            name = value.format(date="2021-01-18")
-        except (KeyError, IndexError, ValueError):
-            raise ValueError("only the placeholder {date} may appear") from None
-        if "{date}" not in value or "/" in name:
-            raise ValueError("must contain {date} and no '/'")
-        return value
+        return check_post_filename(value)
 
     @field_validator("classic_sources", "mention_sources", "hot_source_weights")
     @classmethod
     def _known_sources(cls, value: list[str] | dict[str, float]) -> list[str] | dict[str, float]:
-        return _known(value, MENTION_SOURCES, "source")
+        return known_names(value, MENTION_SOURCES, "source")
 
     @field_validator("daily_targets")
     @classmethod
     def _known_targets(cls, value: list[str]) -> list[str]:
-        return _known(value, TARGETS, "target")
+        return known_names(value, TARGETS, "target")
 
     @classmethod
     def settings_customise_sources(
@@ -304,17 +301,6 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
-
-
-def _known(names, known: tuple[str, ...], kind: str):
-    """`names` (a list, or a table's keys) when each is one of `known`; else a validation
-    error naming the first unknown one and the known ones."""
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise PydanticCustomError("unknown_name", "{name} is not a {kind} (known: {known})",
-                                  {"name": repr(unknown[0]), "kind": kind,
-                                   "known": ", ".join(known)})
-    return names
 
 
 class Secrets(BaseSettings):
@@ -337,7 +323,7 @@ class Secrets(BaseSettings):
         try:
             super().__init__(**values)
         except SettingsError as exc:  # a list that is not JSON; the value is not shown
-            raise InputError(_variable_error(exc, None)) from None
+            raise InputError(variable_message(exc, None, Secrets.model_fields)) from None
 
     def model_post_init(self, __context: Any) -> None:
         """Register every secret (and its encoded forms) in the one registry, so that
@@ -354,25 +340,6 @@ class Secrets(BaseSettings):
         """`text` with every registered secret and its encoded forms replaced by `***`
         (for error messages, notes and run records, whatever a server echoed back)."""
         return scrub(text)
-
-
-def default_config_path() -> Path:
-    """Where `hotpapers init` writes the config and where it is read from by default."""
-    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
-
-
-def default_db_url() -> str:
-    """A SQLite file in the user data directory."""
-    path = Path(platformdirs.user_data_dir(APP_NAME)) / "hotpapers.sqlite3"
-    return f"sqlite:///{path}"
-
-
-def config_path(config_file: Path | None = None) -> tuple[Path, bool]:
-    """The config file: `config_file`, else $HOTPAPERS_CONFIG, else the default path; and
-    whether it was named (a named file must exist, except for `init`, which writes it)."""
-    explicit = config_file or (Path(os.environ["HOTPAPERS_CONFIG"]).expanduser()
-                               if os.environ.get("HOTPAPERS_CONFIG") else None)
-    return (explicit or default_config_path()), explicit is not None
 
 
 def load_settings(config_file: Path | None = None, *, missing_ok: bool = False,
@@ -393,49 +360,13 @@ def load_settings(config_file: Path | None = None, *, missing_ok: bool = False,
     try:
         settings = FileSettings(**values)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        variable = f"HOTPAPERS_{where.upper()}"
-        origin = variable if variable in os.environ else str(path)
-        if where in Secrets.model_fields:
-            raise InputError(f"{path}: {where}: secrets are read only from the environment "
-                             f"(set {variable}), never from a file") from None
-        raise InputError(f"{origin}: {where}: {first['msg']}") from None
+        raise InputError(validation_message(exc, path, Secrets.model_fields)) from None
     except SettingsError as exc:  # a variable that does not parse (lists, tables: JSON)
-        raise InputError(_variable_error(exc, path)) from None
+        raise InputError(variable_message(exc, path, Settings.model_fields)) from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
-    _register_db_password(settings.db)
+    register(db_password(settings.db))  # a password in the database URL is a secret too
     return settings
-
-
-def _register_db_password(url: str | None) -> None:
-    """A password in the database URL is a configured secret too."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        password = make_url(url).password if url else None
-    except (ArgumentError, ValueError):
-        return
-    register(str(password) if password else None)
-
-
-def _variable_error(exc: SettingsError, path: Path | None) -> str:
-    """One line naming the environment variable whose value is not JSON, with an example
-    (never the value: it may be a secret)."""
-    found = re.search(r'field "(\w+)" from source "EnvSettingsSource"', str(exc))
-    fields = {**Settings.model_fields, **Secrets.model_fields}
-    if found is None or found[1] not in fields:
-        return f"{path or 'environment'}: {exc}"
-    name = found[1]
-    default = fields[name].default
-    if isinstance(default, dict):
-        kind, example = "table", json.dumps(default or {"hn": 0.5})
-    else:
-        kind, example = "list", json.dumps(default or ["a", "b"])
-    return (f"HOTPAPERS_{name.upper()}: not valid JSON ({kind} values in environment "
-            f"variables are JSON, e.g. '{example}')")
 
 
 def _toml_value(value: Any) -> str:

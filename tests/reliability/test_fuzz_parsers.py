@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 from conftest import sqlite_only
 from hotpapers.errors import HotpapersError
-from hotpapers.jobs.stream_bluesky import JetstreamIngest
+from hotpapers.jobs.jetstream_ingest import JetstreamIngest
 from hotpapers.render.lumen_parse import parse_post
 from hotpapers.sources import hf, hn, reddit
 from hotpapers.sources.arxiv import api, oai, rss
 from hotpapers.sources.arxiv.kaggle import read_lines
-from hotpapers.sources.x.search import parse_page as x_page
+from hotpapers.sources.x.tweets import parse_page as x_page
 from hotpapers.store.db import connect
 
 pytestmark = sqlite_only("its stores are SQLite files of real processes; it runs once")

@@ -69,59 +69,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from hotpapers.jobs.snapshot import FORMAT, VERSION
-from hotpapers.sources.arxiv.schedule import announcement_time, submission_window
+from hotpapers.jobs.synthetic_papers import GENERATOR, ML, PRIMARY, iso, make_papers
+from hotpapers.sources.arxiv.schedule import announcement_time
 
 __all__ = ["CRAWL_HOURS", "SOURCES", "generate_day", "main", "write_day"]
 
 SOURCES = ("x", "bluesky", "mastodon", "hn", "reddit", "hf")
 CRAWL_HOURS = (6, 20, 44, 68)  # observation times, hours after the announcement
-# The generator's name as its records carry it: it stayed when the module moved to jobs/, so
-# the bundled day, and everything rendered from it, kept its bytes.
-GENERATOR = "hotpapers.synthetic"
 NOTE = f"synthetic data made by {GENERATOR}: no paper, person or post here is real"
-_ML = ("cs.LG", "cs.CV", "cs.CL", "cs.AI", "stat.ML", "cs.RO")
-_PRIMARY = {  # category: (weight, topic factor, related categories for cross-lists)
-    "cs.LG": (18, 1.6, ("stat.ML", "cs.AI", "cs.CV", "cs.CL")),
-    "cs.CV": (14, 1.4, ("cs.LG", "cs.AI", "eess.IV")), "cs.CL": (12, 1.6, ("cs.LG", "cs.AI")),
-    "cs.AI": (6, 1.3, ("cs.LG", "cs.CL", "cs.MA")), "cs.RO": (4, 1.0, ("cs.LG", "cs.SY")),
-    "stat.ML": (3, 1.0, ("cs.LG", "math.ST")), "cs.CR": (3, 0.8, ("cs.LG", "cs.SE")),
-    "cs.SE": (2, 0.8, ("cs.LG", "cs.PL")), "quant-ph": (5, 0.6, ("cond-mat.str-el", "cs.ET")),
-    "astro-ph.GA": (3, 0.5, ("astro-ph.CO",)), "astro-ph.CO": (2, 0.5, ("gr-qc", "hep-ph")),
-    "cond-mat.mes-hall": (2, 0.4, ("cond-mat.str-el",)), "hep-th": (3, 0.4, ("gr-qc",)),
-    "hep-ph": (3, 0.4, ("hep-ex", "astro-ph.CO")), "gr-qc": (2, 0.4, ("astro-ph.HE",)),
-    "math.CO": (2, 0.3, ("cs.DM",)), "math.PR": (2, 0.3, ("math.ST",)),
-    "math.OC": (2, 0.3, ("cs.LG", "eess.SY")), "q-bio.NC": (2, 0.6, ("cs.NE",)),
-    "eess.SP": (2, 0.3, ("cs.IT",)), "econ.EM": (1, 0.3, ("stat.ME",)),
-}
-_WORDS = {  # field: (adjectives, nouns, settings)
-    "ml": (("Scalable", "Sparse", "Robust", "Efficient", "Self-Supervised", "Causal",
-            "Contrastive", "Hierarchical", "Adaptive", "Multimodal", "Federated", "Small"),
-           ("Transformers", "Representations", "Agents", "Retrieval", "Reasoning",
-            "World Models", "Mixtures of Experts", "Graph Networks", "Tokenizers",
-            "Reward Models", "Diffusion Models", "State-Space Models"),
-           ("Long-Context Language Modeling", "Video Generation", "Code Synthesis",
-            "Protein Design", "Robot Manipulation", "Medical Imaging", "Theorem Proving",
-            "Speech Recognition", "Weather Forecasting", "Tabular Data", "Web Navigation")),
-    "physics": (("Anomalous", "Topological", "Nonequilibrium", "Quantum", "Holographic",
-                 "Primordial", "Strongly Correlated", "Chiral"),
-                ("Transport", "Phases", "Entanglement", "Black Holes", "Dark Matter Halos",
-                 "Gravitational Waves", "Spin Liquids", "Error Correction"),
-                ("Twisted Bilayers", "the Early Universe", "Kagome Metals", "de Sitter Space",
-                 "Dwarf Galaxies", "Superconducting Qubits", "Neutron Stars")),
-    "math": (("Sharp", "Optimal", "Random", "Asymptotic", "Effective", "Uniform"),
-             ("Bounds", "Thresholds", "Mixing Times", "Inequalities", "Colourings",
-              "Estimators"),
-             ("Sparse Graphs", "Convex Bodies", "Random Matrices", "Markov Chains",
-              "Hypergraphs", "Panel Data")),
-}
-_TITLES = ("{A} {N} for {T}", "{N} in {T}", "On {A} {N} in {T}", "{K}: {A} {N} for {T}",
-           "Towards {A} {N}", "When Do {A} {N} Help {T}?", "{A} {N} Revisited")
-_FIRST = ("Ada", "Bela", "Chen", "Dara", "Emil", "Farah", "Goran", "Hana", "Ines", "Jun",
-          "Kofi", "Lena", "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sven", "Tariq",
-          "Uma", "Viktor", "Wen", "Yara", "Zoltan")
-_LAST = ("Abara", "Brandt", "Castell", "Dumont", "Eriksen", "Fonseca", "Gruber", "Haddad",
-         "Iwasaki", "Jovanovic", "Kowalczyk", "Lindqvist", "Moreau", "Nakamura", "Okafor",
-         "Petrov", "Quispe", "Rahman", "Santoro", "Takahashi", "Uribe", "Varga", "Whitlock")
 _SAY = ("New paper:", "Worth a read:", "Interesting:", "Our new work:", "Nice result:",
         "Thread on", "Just out:", "Reading this today:")
 # per source: rate relative to X, share of twins of X people, cross-post probability,
@@ -130,10 +85,6 @@ _SOURCE = {"x": (1.0, 0.0, 0.0, 6.0, 6.0, 1.0), "bluesky": (0.3, 0.33, 0.7, 3.0,
            "mastodon": (0.12, 0.2, 0.5, 1.0, 10.0, 0.3), "hn": (0.0, 0.0, 0.0, 0.5, 3.0, 1.0),
            "reddit": (0.0, 0.0, 0.0, 0.5, 5.0, 1.0), "hf": (0.0, 0.0, 0.0, 0.34, 8.0, 1.0)}
 _BORN = {"x": 2008, "bluesky": 2023}  # first year of the sources that report creation dates
-
-
-def _iso(moment: datetime) -> str:
-    return moment.replace(microsecond=0).isoformat()
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -146,52 +97,6 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
         product *= rng.random()
     return k
-
-
-def _field(category: str) -> str:
-    if category in _ML or category.startswith(("cs.", "q-bio", "eess")):
-        return "ml"
-    return "math" if category.startswith(("math", "econ", "stat")) else "physics"
-
-
-def _paper(rng: random.Random, paper_id: str, day: date, submitted: datetime) -> dict:
-    primary = rng.choices(list(_PRIMARY), [w for w, _, _ in _PRIMARY.values()])[0]
-    related = _PRIMARY[primary][2]
-    cross = rng.sample(related, min(len(related), rng.choice((1, 1, 2)))) \
-        if rng.random() < 0.5 else []
-    adjs, nouns, settings = _WORDS[_field(primary)]
-    words = {"A": rng.choice(adjs), "N": rng.choice(nouns), "T": rng.choice(settings),
-             "K": "".join(rng.choice("ABCDEFGHKLMPRSTVXZ") for _ in range(rng.randint(3, 5)))}
-    title = rng.choice(_TITLES).format(**words)
-    abstract = " ".join([
-        f"We study {words['N'].lower()} in the setting of {rng.choice(settings).lower()}.",
-        f"We propose {words['K']}, a {words['A'].lower()} approach that "
-        f"{rng.choice(('scales', 'simplifies', 'unifies', 'sharpens'))} earlier methods.",
-        f"On {rng.randint(2, 9)} {rng.choice(('benchmarks', 'data sets', 'regimes'))} it "
-        f"improves on the best known results by {rng.randint(2, 40)} %.",
-        f"This abstract is synthetic, generated by {GENERATOR}."])
-    authors = [f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-               for _ in range(min(12, 1 + int(rng.expovariate(1 / 3.5))))]
-    return {"type": "paper", "id": paper_id, "title": f"[synthetic] {title}",
-            "authors": authors, "categories": [primary, *cross], "abstract": abstract,
-            "abs_url": f"https://arxiv.org/abs/{paper_id}",
-            "pdf_url": f"https://arxiv.org/pdf/{paper_id}", "latest_version": 1,
-            "comments": "synthetic record", "submitted_at": _iso(submitted),
-            "updated_at": _iso(submitted), "announced_on": day.isoformat(),
-            "versions": [{"number": 1, "submitted_at": _iso(submitted)}]}
-
-
-def _papers(rng: random.Random, day: date, count: int, announced: datetime) -> list[dict]:
-    """The day's new submissions, made in its submission window, ids rising with time."""
-    start, end = submission_window(day) or (announced - timedelta(hours=30),
-                                            announced - timedelta(hours=6))
-    times = sorted(start + (end - start) * rng.random() for _ in range(count))
-    number = max(1, (start.day - 1) * 800) + rng.randint(1, 400)
-    found = []
-    for submitted in times:
-        found.append(_paper(rng, f"{start:%y%m}.{number:05d}", day, submitted))
-        number += rng.randint(1, 12)
-    return found
 
 
 class _Accounts:
@@ -223,7 +128,7 @@ class _Accounts:
             end = datetime.combine(day, time(12), UTC) - timedelta(days=40)
             born = (end + timedelta(days=40 - rng.uniform(1, 29))) if new else \
                 start + (end - start) * rng.random()
-            account["created_at"] = _iso(born)
+            account["created_at"] = iso(born)
         reach = rng.lognormvariate(1.0, 1.4) * (0.2 if new else 1.0)
         return {"account": account, "reach": reach, "number": number}
 
@@ -277,11 +182,11 @@ class _Day:
         for crawl in self.crawls[source]:
             if crawl > at:
                 grown = 1 - math.exp(-(crawl - at).total_seconds() / 3600 / tau)
-                observations.append({"observed_at": _iso(crawl), **{
+                observations.append({"observed_at": iso(crawl), **{
                     k: round(v * grown) for k, v in final.items()}})
         self.mentions.append({
             "type": "mention", "source": source, "native_id": native, "paper_ids": [paper_id],
-            "permalink": link, "account": person["account"], "created_at": _iso(at),
+            "permalink": link, "account": person["account"], "created_at": iso(at),
             "kind": kind, "observations": observations,
             "text": text or f"[synthetic] {self.rng.choice(_SAY)} "
                             f"https://arxiv.org/abs/{paper_id}"})
@@ -303,7 +208,7 @@ def _social(state: _Day, pops: dict[str, _Accounts], paper: dict, appeal: float,
             onset: float, inflate: bool) -> None:
     """The X, Bluesky and Mastodon posts about one paper, with cross-posts of twins."""
     rng = state.rng
-    topic = _PRIMARY[paper["categories"][0]][1]
+    topic = PRIMARY[paper["categories"][0]][1]
     lam = 1.1 * appeal * topic
     for source in ("x", "bluesky", "mastodon"):
         rate, _, _, _, _, scale = _SOURCE[source]
@@ -337,14 +242,14 @@ def _stories(state: _Day, pops: dict[str, _Accounts], paper: dict, appeal: float
              onset: float) -> None:
     """Hacker News and Reddit stories and a Hugging Face upvote page, for a few papers."""
     rng = state.rng
-    topic = _PRIMARY[paper["categories"][0]][1]
+    topic = PRIMARY[paper["categories"][0]][1]
     for source, chance, mu in (("hn", 0.012, 0.8), ("reddit", 0.02, 1.5)):
         if rng.random() < min(0.5, chance * appeal * topic):
             points = 1 + round(rng.lognormvariate(mu, 1.6) * appeal ** 0.5)
             final = {"points": points, "replies": round(points * rng.uniform(0.2, 0.8))}
             state.post(source, pops[source].pick(), paper["id"], state.when(onset, 8.0),
                        final, kind="story", text=paper["title"])
-    if paper["categories"][0] in _ML and rng.random() < min(0.85, 0.12 * appeal):
+    if paper["categories"][0] in ML and rng.random() < min(0.85, 0.12 * appeal):
         final = {"points": 1 + round(rng.lognormvariate(1.0, 1.0) * appeal ** 0.7),
                  "replies": rng.randint(0, 3)}
         state.post("hf", pops["hf"].pick(), paper["id"], state.when(onset, 10.0), final,
@@ -373,7 +278,7 @@ def _attack(state: _Day, day: date, seed: int, paper_id: str) -> None:
     born = datetime.combine(day, time(12), UTC) - timedelta(days=rng.uniform(2, 6))
     bot = {"account": {"source": "x", "native_id": str(10**9 + 888_888),
                        "handle": "synthetic_bot_0", "name": "Synthetic Bot 0",
-                       "created_at": _iso(born)}, "reach": 0.0, "number": 888_888}
+                       "created_at": iso(born)}, "reach": 0.0, "number": 888_888}
     at = state.announced + timedelta(hours=rng.uniform(1, 3))
     state.post("x", bot, paper_id, at, {"likes": rng.randint(0, 3), "reposts": 10_000},
                text=f"[synthetic] [bot attack] https://arxiv.org/abs/{paper_id}")
@@ -389,7 +294,7 @@ def generate_day(day: date, seed: int, papers: int = 120, *,
         raise ValueError(f"unknown sources {sorted(unknown)}: choose among {', '.join(SOURCES)}")
     rng = random.Random(f"hotpapers-synthetic:{day.isoformat()}:{seed}")
     announced = announcement_time(day) or datetime.combine(day, time(1), UTC)
-    made = _papers(rng, day, papers, announced)
+    made = make_papers(rng, day, papers, announced)
     state = _Day(rng, day, announced)
     pops = {s: _Accounts(rng, s, max(20, round(_SOURCE[s][3] * papers)), day,
                          round(_SOURCE[s][1] * _SOURCE[s][3] * papers)) for s in SOURCES}

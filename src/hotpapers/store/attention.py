@@ -77,7 +77,34 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
     author stands alone), the accounts are joined to the groups only, and times are read
     raw and parsed here (SQLAlchemy's generic SQLite datetime parsing cost as much as the
     query). benchmarks/ranking_eval.py times it."""
-    in_window = _window_ids(start, end)
+    query = _account_attention_sql(conn.dialect.name, start, end, as_of, repost_ratio, sources)
+    born: dict = {}  # an account's creation time, parsed once
+    found = []
+    for (paper, source, _, native, posts, first, likes, reposts, kept, quotes, replies,
+         points, account, handle, created) in conn.execute(query).all():
+        if created not in born:
+            born[created] = _utc(created)
+        found.append(AccountAttention(
+            paper, source, account if account is not None else f"post:{native}", posts,
+            likes, reposts, kept, quotes, replies, points, _utc(first), born[created],
+            handle))
+    return found
+
+
+def _account_attention_sql(dialect: str, start: date, end: date, as_of: datetime,
+                           repost_ratio: float, sources: list[str] | None) -> Select:
+    """The query of `account_attention`: the posts grouped, then their accounts joined."""
+    groups = _post_groups(dialect, start, end, as_of, repost_ratio, sources).subquery()
+    return (select(groups, accounts.c.native_id.label("account"), accounts.c.handle,
+                   type_coerce(accounts.c.created_at, String).label("created"))
+            .outerjoin(accounts, accounts.c.id == groups.c.who))
+
+
+def _post_groups(dialect: str, start: date, end: date, as_of: datetime, repost_ratio: float,
+                 sources: list[str] | None) -> Select:
+    """The live posts about the window's papers grouped per paper, source and author (`who`:
+    the account id, or minus the post's id for a post without one), with the sums of each
+    post's last counts at or before `as_of`."""
     latest = (select(func.max(observations.c.observed_at))
               .where(observations.c.mention_id == mentions.c.id,
                      observations.c.observed_at <= as_of)
@@ -86,7 +113,7 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
     likes, reposts = func.coalesce(obs.c.likes, 0), func.coalesce(obs.c.reposts, 0)
     limit = literal(repost_ratio) * (likes + 1)
     # whole reposts: CAST truncates on SQLite but rounds on PostgreSQL, so cut first there
-    cap = cast(func.trunc(limit) if conn.dialect.name == "postgresql" else limit, Integer)
+    cap = cast(func.trunc(limit) if dialect == "postgresql" else limit, Integer)
     who = func.coalesce(mentions.c.account_id, -mentions.c.id)
     grouped = (
         select(mention_papers.c.paper_id, mentions.c.source, who.label("who"),
@@ -101,28 +128,14 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
         .select_from(
             mention_papers.join(mentions, mentions.c.id == mention_papers.c.mention_id)
             .outerjoin(obs, (obs.c.mention_id == mentions.c.id) & (obs.c.observed_at == latest)))
-        .where(mention_papers.c.paper_id.in_(in_window), mentions.c.deleted_at.is_(None),
-               mentions.c.kind != "repost",
+        .where(mention_papers.c.paper_id.in_(_window_ids(start, end)),
+               mentions.c.deleted_at.is_(None), mentions.c.kind != "repost",
                or_(mentions.c.created_at.is_(None), mentions.c.created_at <= as_of))
         .group_by(mention_papers.c.paper_id, mentions.c.source, who)
     )
     if sources is not None:
         grouped = grouped.where(mentions.c.source.in_(sources))
-    groups = grouped.subquery()
-    query = (select(groups, accounts.c.native_id.label("account"), accounts.c.handle,
-                    type_coerce(accounts.c.created_at, String).label("created"))
-             .outerjoin(accounts, accounts.c.id == groups.c.who))
-    born: dict = {}  # an account's creation time, parsed once
-    found = []
-    for (paper, source, _, native, posts, first, likes_, reposts_, kept, quotes, replies,
-         points, account, handle, created) in conn.execute(query).all():
-        if created not in born:
-            born[created] = _utc(created)
-        found.append(AccountAttention(
-            paper, source, account if account is not None else f"post:{native}", posts,
-            likes_, reposts_, kept, quotes, replies, points, _utc(first), born[created],
-            handle))
-    return found
+    return grouped
 
 
 def published_totals(conn: Connection, start: date, end: date, as_of: datetime,

@@ -71,85 +71,110 @@ def _snapshot(store: Any) -> Iterator[Any]:
 def load_site_data(store: Any, fmt: str = "lumen") -> SiteData:
     """Every post of format `fmt`, and the live mentions and paper-level totals of the papers
     they show. `store` has a DB-API `connection`, its `placeholder` and its `dialect`."""
-    ph = store.placeholder
-    shown_sql, linked_sql = _SHOWN.format(ph), _LINKED.format(ph)
     with _snapshot(store) as cursor:
+        rows = {}
+        for name, sql in _queries(store.placeholder).items():
+            cursor.execute(sql, (fmt,))
+            rows[name] = cursor.fetchall()
+    papers = _paper_fields(rows["papers"], rows["authors"], rows["categories"],
+                           rows["versions"])
+    posts = _posts(rows["posts"], rows["entries"], _shown(rows["shown"]), papers)
+    mentions = _mentions(rows["mentions"], rows["links"], rows["observations"])
+    return SiteData(posts, _by_paper(mentions, papers), _totals(rows["attention"]))
 
-        def rows(sql: str, *params: Any) -> list[tuple]:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
 
-        heads = rows(f"SELECT id, day, generated_at, layout FROM posts WHERE format = {ph} "
-                     "ORDER BY day DESC", fmt)
-        entries = rows(
-            "SELECT e.post_id, e.position, e.paper_id, e.written_at, e.paper_shown, e.reposts, "
-            "e.likes FROM post_entries e JOIN posts p ON p.id = e.post_id "
-            f"WHERE p.format = {ph} ORDER BY e.post_id, e.position", fmt)
-        shown_rows = rows(
-            "SELECT pm.post_id, pm.position, m.source, m.native_id, pm.embed_html, pm.permalink "
-            "FROM post_entry_mentions pm JOIN posts p ON p.id = pm.post_id "
-            "JOIN mentions m ON m.id = pm.mention_id "
-            f"WHERE p.format = {ph} AND m.deleted_at IS NULL "
-            "ORDER BY pm.post_id, pm.position, pm.rank", fmt)
-        paper_rows = rows(f"SELECT id, {', '.join(SCALARS)} FROM papers "
-                          f"WHERE id IN ({shown_sql})", fmt)
-        lists = {name: rows(f"SELECT paper_id, {column} FROM {table} "
-                            f"WHERE paper_id IN ({shown_sql}) ORDER BY paper_id, position", fmt)
-                 for name, table, column in (("authors", "paper_authors", "name"),
-                                             ("categories", "paper_categories", "category"))}
-        versions = rows("SELECT paper_id, version, submitted_at, size FROM paper_versions "
-                        f"WHERE paper_id IN ({shown_sql}) ORDER BY paper_id, version", fmt)
-        mention_rows = rows(
-            "SELECT m.id, m.source, m.native_id, m.permalink, m.text, m.created_at, m.kind, "
-            "m.embed_html, m.parent_native_id, a.source, a.native_id, a.handle, a.name, "
-            "a.created_at FROM mentions m LEFT JOIN accounts a ON a.id = m.account_id "
-            f"WHERE m.deleted_at IS NULL AND m.id IN ({linked_sql}) ORDER BY m.id", fmt)
-        links = rows(f"SELECT mention_id, paper_id FROM mention_papers "
-                     f"WHERE mention_id IN ({linked_sql}) ORDER BY mention_id, paper_id", fmt)
-        observed = rows(f"SELECT mention_id, observed_at, {', '.join(_COUNTS)}, via "
-                        f"FROM observations WHERE mention_id IN ({linked_sql}) "
-                        "ORDER BY mention_id, observed_at", fmt)
-        attention = rows(f"SELECT {', '.join(_ATTENTION)} FROM paper_attention "
-                         f"WHERE paper_id IN ({shown_sql}) "
-                         "ORDER BY paper_id, source, observed_at", fmt)
+def _queries(ph: str) -> dict[str, str]:
+    """The queries the site reads, by what they read; each takes the format as its one
+    parameter (`ph` is the driver's placeholder)."""
+    shown, linked = _SHOWN.format(ph), _LINKED.format(ph)
+    return {
+        "posts": f"SELECT id, day, generated_at, layout FROM posts WHERE format = {ph} "
+                 "ORDER BY day DESC",
+        "entries": "SELECT e.post_id, e.position, e.paper_id, e.written_at, e.paper_shown, "
+                   "e.reposts, e.likes FROM post_entries e JOIN posts p ON p.id = e.post_id "
+                   f"WHERE p.format = {ph} ORDER BY e.post_id, e.position",
+        "shown": "SELECT pm.post_id, pm.position, m.source, m.native_id, pm.embed_html, "
+                 "pm.permalink FROM post_entry_mentions pm JOIN posts p ON p.id = pm.post_id "
+                 "JOIN mentions m ON m.id = pm.mention_id "
+                 f"WHERE p.format = {ph} AND m.deleted_at IS NULL "
+                 "ORDER BY pm.post_id, pm.position, pm.rank",
+        "papers": f"SELECT id, {', '.join(SCALARS)} FROM papers WHERE id IN ({shown})",
+        "authors": f"SELECT paper_id, name FROM paper_authors WHERE paper_id IN ({shown}) "
+                   "ORDER BY paper_id, position",
+        "categories": f"SELECT paper_id, category FROM paper_categories "
+                      f"WHERE paper_id IN ({shown}) ORDER BY paper_id, position",
+        "versions": "SELECT paper_id, version, submitted_at, size FROM paper_versions "
+                    f"WHERE paper_id IN ({shown}) ORDER BY paper_id, version",
+        "mentions": "SELECT m.id, m.source, m.native_id, m.permalink, m.text, m.created_at, "
+                    "m.kind, m.embed_html, m.parent_native_id, a.source, a.native_id, "
+                    "a.handle, a.name, a.created_at FROM mentions m "
+                    "LEFT JOIN accounts a ON a.id = m.account_id "
+                    f"WHERE m.deleted_at IS NULL AND m.id IN ({linked}) ORDER BY m.id",
+        "links": f"SELECT mention_id, paper_id FROM mention_papers "
+                 f"WHERE mention_id IN ({linked}) ORDER BY mention_id, paper_id",
+        "observations": f"SELECT mention_id, observed_at, {', '.join(_COUNTS)}, via "
+                        f"FROM observations WHERE mention_id IN ({linked}) "
+                        "ORDER BY mention_id, observed_at",
+        "attention": f"SELECT {', '.join(_ATTENTION)} FROM paper_attention "
+                     f"WHERE paper_id IN ({shown}) ORDER BY paper_id, source, observed_at",
+    }
 
+
+def _paper_fields(rows: list[tuple], authors: list[tuple], categories: list[tuple],
+                  versions: list[tuple]) -> dict[str, dict]:
+    """Each shown paper's fields, by id, as Paper takes them (versions as tuples)."""
     papers: dict[str, dict] = {}
-    for paper_id, *values in paper_rows:
+    for paper_id, *values in rows:
         fields = dict(zip(SCALARS, values, strict=True))
         fields.update(submitted_at=_utc(fields["submitted_at"]),
                       updated_at=_utc(fields["updated_at"]),
                       announced_on=_date(fields["announced_on"]),
                       withdrawn=bool(fields["withdrawn"]), authors=[], categories=[], versions=[])
         papers[paper_id] = fields
-    for name, pairs in lists.items():
+    for name, pairs in (("authors", authors), ("categories", categories)):
         for paper_id, value in pairs:
             papers[paper_id][name].append(value)
     for paper_id, number, submitted_at, size in versions:
         papers[paper_id]["versions"].append((number, _utc(submitted_at), size))
+    return papers
 
-    def paper(paper_id: str, pinned: Any) -> Paper:
-        # A new one for every entry, as load_post reads each post's papers afresh.
-        fields = papers[paper_id]
-        return Paper(id=paper_id, **{
-            **fields, "authors": list(fields["authors"]),
-            "categories": list(fields["categories"]),
-            "versions": [Version(*v) for v in fields["versions"]], **(_json(pinned) or {})})
 
+def _paper(fields: dict, paper_id: str, pinned: Any) -> Paper:
+    """A new one for every entry, as load_post reads each post's papers afresh."""
+    return Paper(id=paper_id, **{
+        **fields, "authors": list(fields["authors"]), "categories": list(fields["categories"]),
+        "versions": [Version(*v) for v in fields["versions"]], **(_json(pinned) or {})})
+
+
+def _shown(rows: list[tuple]) -> dict[tuple[int, int], list[ShownMention]]:
+    """The mentions each post entry showed, by (post id, position)."""
     shown: dict[tuple[int, int], list[ShownMention]] = {}
-    for post_id, position, source, native_id, embed_html, permalink in shown_rows:
+    for post_id, position, source, native_id, embed_html, permalink in rows:
         shown.setdefault((post_id, position), []).append(
             ShownMention(native_id, embed_html, permalink, source))
+    return shown
+
+
+def _posts(heads: list[tuple], entries: list[tuple],
+           shown: dict[tuple[int, int], list[ShownMention]], papers: dict[str, dict]
+           ) -> list[Post]:
+    """The posts, newest day first, with their entries."""
     posts = {post_id: Post(day=_date(day), generated_at=_utc(generated_at),
                            layout=_json(layout) or {})
              for post_id, day, generated_at, layout in heads}
     for post_id, position, paper_id, written_at, pinned, reposts, likes in entries:
         posts[post_id].entries.append(PostEntry(
-            paper(paper_id, pinned), reposts, likes, _utc(written_at),
+            _paper(papers[paper_id], paper_id, pinned), reposts, likes, _utc(written_at),
             shown.get((post_id, position), [])))
+    return list(posts.values())
 
+
+def _mentions(rows: list[tuple], links: list[tuple], observed: list[tuple]
+              ) -> dict[int, Mention]:
+    """The live mentions, by row id, with the papers they name and their observations."""
     by_id: dict[int, Mention] = {}
     for (mention_id, source, native_id, permalink, text, created_at, kind, embed_html,
-         parent_native_id, a_source, a_id, handle, name, a_created) in mention_rows:
+         parent_native_id, a_source, a_id, handle, name, a_created) in rows:
         account = (Account(a_source, a_id, handle, name, _utc(a_created))
                    if a_id is not None else None)
         by_id[mention_id] = Mention(
@@ -163,15 +188,23 @@ def load_site_data(store: Any, fmt: str = "lumen") -> SiteData:
         if mention_id in by_id:
             by_id[mention_id].observations.append(
                 Observation(_utc(observed_at), *counts, via=via))
+    return by_id
 
+
+def _by_paper(by_id: dict[int, Mention], papers: dict[str, dict]) -> dict[str, list[Mention]]:
     mentions: dict[str, list[Mention]] = {}
     for mention in by_id.values():
         for paper_id in mention.paper_ids:
             if paper_id in papers:  # shown by a post, not only named with one
                 mentions.setdefault(paper_id, []).append(mention)
+    return mentions
+
+
+def _totals(rows: list[tuple]) -> dict[str, list[dict]]:
+    """The paper-level totals (paper_attention rows), by paper."""
     totals: dict[str, list[dict]] = {}
-    for row in attention:
+    for row in rows:
         total = dict(zip(_ATTENTION, row, strict=True))
         total["observed_at"] = _utc(total["observed_at"])
         totals.setdefault(total["paper_id"], []).append(total)
-    return SiteData(list(posts.values()), mentions, totals)
+    return totals
