@@ -193,3 +193,37 @@ def test_twins_are_found(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"fetch.py": "", "cli/fetch.py": "", "cli/base.py": "",
                             "publish/base.py": ""})
     assert twins(root) == ["fetch: cli, root"]
+
+
+def unexplained_lazy_imports(root: Path) -> list[str]:
+    """Imports inside functions, outside cli/, without a `# lazy: why` comment on their line
+    or the line above (start-up time is the usual reason; the CLI imports lazily by design)."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        module = module_name(path, root)
+        if layer_of(module) == "cli" or "migrations" in path.parts:
+            continue
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for function in ast.walk(ast.parse("\n".join(lines))):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    first = node.lineno - 1  # up over the imports just above it
+                    while first > 0 and lines[first - 1].lstrip().startswith(("import ", "from ")):
+                        first -= 1
+                    if "# lazy:" not in " ".join(lines[max(first - 1, 0):node.lineno]):
+                        found.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
+    return found
+
+
+def test_imports_sit_at_module_level_unless_a_comment_says_why() -> None:
+    assert unexplained_lazy_imports(PACKAGE) == []
+
+
+def test_an_unexplained_import_in_a_function_is_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, {"store/db.py": "def a():\n    import json\n\n\n"
+                            "def b():\n    # lazy: slow to import\n    import alembic\n"
+                            "    import alembic.config\n",
+                            "cli/main.py": "def c():\n    import json\n"})
+    assert unexplained_lazy_imports(root) == ["hotpapers.store.db:2: import json"]

@@ -32,7 +32,7 @@ def check_post_filename(value: str) -> str:
 
 def db_password(url: str | None) -> str | None:
     """The password a database URL holds, if any (a URL that does not parse has none)."""
-    # sqlalchemy takes half a second to import and `--help` or `init` never need it
+    # lazy: sqlalchemy takes half a second to import and `--help` or `init` never need it
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 

@@ -12,6 +12,13 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from sqlalchemy import Engine
+from websockets.exceptions import (
+    ConnectionClosed,
+    InvalidHandshake,
+    InvalidMessage,
+    InvalidURI,
+)
+from websockets.sync.client import connect
 
 from hotpapers.errors import InputError, SourceError
 from hotpapers.http import Clock, user_agent
@@ -47,8 +54,6 @@ Connector = Callable[[str], AbstractContextManager[Socket]]
 
 def websocket_connector(settings: Any) -> Connector:
     """Opens real websocket connections (websockets' synchronous client)."""
-    from websockets.sync.client import connect
-
     def open_socket(url: str) -> AbstractContextManager[Socket]:
         # A deep receive queue: websockets stops reading when it is full, and then the
         # closing handshake at the end of a session waits for close_timeout (a firehose
@@ -61,8 +66,6 @@ def websocket_connector(settings: Any) -> Connector:
 
 
 def _connection_errors() -> tuple[type[BaseException], ...]:
-    from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidMessage
-
     return (ConnectionClosed, InvalidHandshake, InvalidMessage, OSError, EOFError)
 
 
@@ -111,8 +114,6 @@ def _follow(ingest: JetstreamIngest, settings: Any, connector: Connector, clock:
     Progress is a newer event than any before the connection: a server that keeps
     replaying the same events (e.g. up to a frame over RECEIVE_LIMIT, which closes the
     connection with 1009 every time) counts against `max_failures` like a refused one."""
-    from websockets.exceptions import InvalidURI
-
     errors = _connection_errors()
     stalled = 0  # connections in a row that brought no new event
     while not done():

@@ -70,6 +70,7 @@ from pathlib import Path
 
 from hotpapers.jobs.snapshot import FORMAT, VERSION
 from hotpapers.jobs.synthetic_papers import GENERATOR, ML, PRIMARY, iso, make_papers
+from hotpapers.render.write import write_atomic
 from hotpapers.sources.arxiv.schedule import announcement_time
 
 __all__ = ["CRAWL_HOURS", "SOURCES", "generate_day", "main", "write_day"]
@@ -324,8 +325,6 @@ def generate_day(day: date, seed: int, papers: int = 120, *,
 
 def write_day(records: Sequence[dict], path: Path) -> int:
     """Write records as a snapshot file (compact JSON lines); returns its size in bytes."""
-    from hotpapers.render.write import write_atomic
-
     text = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
                    + "\n" for r in records)
     write_atomic(path, text)

@@ -43,6 +43,8 @@ from html import escape
 from pathlib import Path
 from urllib.parse import quote
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
 from hotpapers.models import Post, PostEntry
 from hotpapers.render.links import http_url
 from hotpapers.render.lumen import label_of
@@ -219,8 +221,6 @@ _TEMPLATES = Path(__file__).with_name("templates")
 @functools.cache
 def _template(name: str):
     """A feed's XML template; Jinja's autoescape is XML's escaping (& < > " ')."""
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-
     env = Environment(loader=FileSystemLoader(_TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True, auto_reload=False)

@@ -8,6 +8,10 @@ import contextlib
 import functools
 from pathlib import Path
 
+import platformdirs
+from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
 from hotpapers.site.context import MentionCard, PaperView
 from hotpapers.site.embeds import widget_scripts
 
@@ -17,9 +21,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 
 
 def environment(site: dict):
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
-    from markupsafe import Markup
-
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                       keep_trailing_newline=True, auto_reload=False,
@@ -33,9 +34,6 @@ def environment(site: dict):
 def _bytecode_cache():
     """The compiled templates, kept in the user's cache folder between builds (compiling
     them costs a fifth of a second); Jinja checks each against its template's source."""
-    import platformdirs
-    from jinja2 import FileSystemBytecodeCache
-
     class Cache(FileSystemBytecodeCache):
         def dump_bytecode(self, bucket) -> None:
             try:

@@ -22,6 +22,9 @@ try:
 except ImportError:  # not on Windows: builds into one folder are then not serialised
     fcntl = None
 
+import ctypes
+import signal
+
 __all__ = ["MANIFEST", "Digests", "Output", "fingerprint", "folder_lock"]
 
 MANIFEST = ".hotpapers-site.json"
@@ -254,9 +257,6 @@ def _die_with(parent: int) -> None:
     """Have the kernel kill this forked worker when its parent dies (Linux), so that a
     killed build stops writing at once; elsewhere the worker checks its parent between jobs."""
     if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the line above
