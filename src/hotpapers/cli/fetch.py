@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hotpapers.cli.common import DateOption, now, parse_day, state_of
 from hotpapers.errors import InputError
+
+if TYPE_CHECKING:
+    from hotpapers.sources.base import Span
 
 __all__ = ["fetch_app"]
 
@@ -91,19 +94,12 @@ def fetch_mentions_command(
     """
     from hotpapers.config import Secrets
     from hotpapers.jobs.fetch_mentions import MentionFetch
-    from hotpapers.sources.base import Span
     from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
-    settings = state.settings
-    end = parse_time(until, "--until") if until else now().replace(second=0, microsecond=0)
-    start = parse_time(since, "--since") if since else end - timedelta(days=1)
-    try:
-        window = Span(start, end)
-    except ValueError as exc:
-        raise InputError(f"--since/--until: {exc}") from None
-    fetch = MentionFetch.setup(source, settings, Secrets())
+    window = _window(since, until)
+    fetch = MentionFetch.setup(source, state.settings, Secrets())
     engine = connect(state.db_url)
     with recorded_run(engine, "fetch mentions", now) as run:
         fetched = fetch.run(engine, window, now, run, refresh=refresh,
@@ -114,6 +110,18 @@ def fetch_mentions_command(
     state.report(o.named_error for o in fetched.failed)
     if fetched.all_failed:
         raise typer.Exit(1)
+
+
+def _window(since: str | None, until: str | None) -> Span:
+    """--since/--until as a time span: by default the 24 hours before now (to the minute)."""
+    from hotpapers.sources.base import Span
+
+    end = parse_time(until, "--until") if until else now().replace(second=0, microsecond=0)
+    start = parse_time(since, "--since") if since else end - timedelta(days=1)
+    try:
+        return Span(start, end)
+    except ValueError as exc:
+        raise InputError(f"--since/--until: {exc}") from None
 
 
 def _source_done(state, line: str) -> None:

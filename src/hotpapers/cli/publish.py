@@ -49,6 +49,13 @@ def daily(
             state.log("daily: fetching papers")
             result = run_daily(engine, state.settings, secrets, now, run, day=the_day,
                                force=force, step=step, note=state.log)
+    _summary(state, result)
+    if result.targets_failed:  # a target that failed fails the run (sources only warn)
+        raise typer.Exit(1)
+
+
+def _summary(state, result) -> None:
+    """What a daily run did, a line a step, warnings and failures on stderr."""
     for line in [f"papers: {result.papers}" if result.papers else "", *result.mentions,
                  f"post: {result.post}", *(p.line() for p in result.published)]:
         if line:
@@ -60,8 +67,6 @@ def daily(
     targets = len(state.settings.daily_targets)
     state.say(f"Done: {result.day}: {result.listed} papers listed, 1 post written, "
               f"{published} of {targets} targets published")
-    if result.targets_failed:  # a target that failed fails the run (sources only warn)
-        raise typer.Exit(1)
 
 
 def publish(
