@@ -13,6 +13,7 @@ from hotpapers.errors import InputError
 from hotpapers.jobs.demo import demo_snapshot
 from hotpapers.jobs.post import render_post, write_post
 from hotpapers.jobs.snapshot import FORMAT, export_days, import_records, read_snapshot
+from hotpapers.store.posts import load_post, load_ranking, save_ranking
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -109,3 +110,41 @@ def test_a_newer_snapshot_version_is_refused(tmp_path):
     with pytest.raises(InputError, match=r"s.jsonl:1: snapshot version 99; this hotpapers "
                                          r"reads version 1"):
         read_snapshot(path)
+
+
+def _demo_with_ranking_parts(parts: dict) -> list[tuple[int, dict]]:
+    """The bundled day, its stored classic ranking's first row given `parts`."""
+    records = read_snapshot(demo_snapshot())
+    for _, record in records:
+        if record["type"] == "ranking":
+            record["rows"][0]["parts"] = parts
+    return records
+
+
+@pytest.mark.parametrize("parts", [{"likes": 3}, {"reposts": "many", "likes": 3},
+                                   {"reposts": 1.5, "likes": 3}])
+def test_a_classic_ranking_without_whole_totals_is_refused_at_import(engine, parts):
+    records = _demo_with_ranking_parts(parts)
+    line = next(n for n, r in records if r["type"] == "ranking")
+    with pytest.raises(InputError, match=rf"day.jsonl:{line}: ranking record: classic parts "
+                                         r"need a whole number 'reposts'"), engine.begin() as conn:
+        import_records(conn, records, NOW, origin="day.jsonl")
+    with engine.connect() as conn:  # all or nothing
+        assert load_ranking(conn, date(2021, 1, 18), "classic") is None
+        assert load_post(conn, date(2021, 1, 18), "lumen") is None
+
+
+def test_a_stored_classic_ranking_without_totals_is_one_store_error(engine):
+    """A store written before imports checked this ranks with one line, not a traceback."""
+    from hotpapers.errors import StoreError
+    from hotpapers.jobs.ranking import Method, Window, rank_stored
+
+    with engine.begin() as conn:
+        import_records(conn, read_snapshot(demo_snapshot()), NOW)
+        ranking = load_ranking(conn, date(2021, 1, 18), "classic")
+        ranking.rows[0].parts = {"likes": 3}
+        save_ranking(conn, ranking, NOW)
+    with pytest.raises(StoreError, match=r"the stored classic ranking of 2021-01-18, paper "
+                                         r"2101.06046: classic parts need a whole number "
+                                         r"'reposts', got None"):
+        rank_stored(engine, date(2021, 1, 18), Method.classic, Window.day, Settings(), NOW)

@@ -12,9 +12,8 @@ from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
-from hotpapers.jobs.ranking import classic_ranking
+from hotpapers.jobs.ranking import classic_ranking, stored_parts
 from hotpapers.models import Paper, Post, strip_controls
-from hotpapers.rank.rows import ClassicParts
 from hotpapers.render.assemble import Embeds, PostRow, assemble_post
 from hotpapers.render.lumen import file_name, render_lumen
 from hotpapers.render.markdown import FLAVORS, file_name_for, render_markdown
@@ -66,7 +65,7 @@ def read_day(conn: Connection, day: date, settings: Settings, now: datetime) -> 
     if stored is not None:
         return DayInputs(stored=stored)
     ranking, shown = classic_ranking(conn, day, settings, now)
-    parts = [ClassicParts.from_dict(r.parts) for r in ranking.rows]
+    parts = stored_parts(ranking)
     rows = [PostRow(r.paper_id, p.reposts, p.likes, tuple(shown.get(r.paper_id, [])))
             for r, p in zip(ranking.rows, parts, strict=True)]
     papers = load_papers(conn, [r.paper_id for r in rows])

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
-from hotpapers.errors import InputError, NothingToDo
+from hotpapers.errors import InputError, NothingToDo, StoreError
 from hotpapers.models import Paper
 from hotpapers.rank.classic import ClassicRules, TweetScore, rank_classic
 from hotpapers.rank.filters import Filters
@@ -26,7 +26,7 @@ from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
 
 __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "explain_paper",
            "explain_stored", "filters_from", "limits_from", "rank_papers", "rank_stored",
-           "rules_from", "window_range"]
+           "rules_from", "stored_parts", "window_range"]
 
 
 DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
@@ -107,6 +107,19 @@ def classic_ranking(conn: Connection, day: date, settings: Settings, as_of: date
     return ranking, {r.paper_id: list(r.parts.shown) for r in ranked}
 
 
+def stored_parts(ranking: StoredRanking) -> list[ClassicParts]:
+    """The typed parts of a classic ranking's rows; a stored row without whole-number
+    totals (from a hand-made snapshot) is a StoreError naming the day and the paper."""
+    parts = []
+    for row in ranking.rows:
+        try:
+            parts.append(ClassicParts.from_dict(row.parts))
+        except ValueError as exc:
+            raise StoreError(f"the stored classic ranking of {ranking.day}, paper "
+                             f"{row.paper_id}: {exc}; import that day again from its post or a complete snapshot") from None
+    return parts
+
+
 def _classic_rows(conn: Connection, day: date, window: Window, settings: Settings,
                   as_of: datetime, known: StoredRanking | None = None
                   ) -> tuple[list[RankedRow], datetime]:
@@ -126,9 +139,8 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
                 raise
             continue
         stamps.append(ranking.as_of)
-        rows += [RankedRow(r.paper_id, r.score,
-                           replace(ClassicParts.from_dict(r.parts), day=one))
-                 for r in ranking.rows]
+        rows += [RankedRow(r.paper_id, r.score, replace(parts, day=one))
+                 for r, parts in zip(ranking.rows, stored_parts(ranking), strict=True)]
     if not stamps:
         raise NothingToDo(f"no papers stored for {start} to {end}: fetch or import them first")
     rows.sort(key=lambda r: -r.score)

@@ -30,6 +30,7 @@ from hotpapers.models import (
     Version,
     strip_controls,
 )
+from hotpapers.rank.rows import ClassicParts
 from hotpapers.render.write import write_atomic
 from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import load_mentions, mention_ids, save_mention
@@ -161,6 +162,9 @@ def _import_record(conn: Connection, kind: str, record: dict, now: datetime) -> 
     elif kind == "ranking":
         record.pop("id", None)
         rows = [RankingRow(**row) for row in record.pop("rows")]
+        if record.get("method") == "classic":  # refused now rather than when ranked
+            for row in rows:
+                ClassicParts.from_dict(row.parts)
         save_ranking(conn, StoredRanking(
             **{**record, "day": date.fromisoformat(record["day"]),
                "as_of": _when(record["as_of"]), "rows": rows}), now)

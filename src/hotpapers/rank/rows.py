@@ -39,6 +39,11 @@ class ClassicParts:
 
     @classmethod
     def from_dict(cls, found: Mapping) -> ClassicParts:
+        """Parts read back; ValueError names what is missing or not a whole number."""
+        for key in ("reposts", "likes"):
+            if type(found.get(key)) is not int:
+                raise ValueError(f"classic parts need a whole number {key!r}, "
+                                 f"got {found.get(key)!r}")
         day = found.get("day")
         return cls(reposts=found["reposts"], likes=found["likes"],
                    tweets_shown=found.get("tweets_shown"),
