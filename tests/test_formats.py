@@ -44,7 +44,7 @@ EMBED = (  # as X's oEmbed endpoint returns it, with a blank line and template-l
     'charset="utf-8"></script>\n')
 
 
-# -- a small live day (the approach of tests/test_pipeline.py) -----------------------------
+# -- a small live day (the approach of tests/test_jobs_post.py) -----------------------------
 
 def tweet(native_id: str, paper_ids: list[str], *counts: tuple[datetime, int, int],
           embed_html: str | None = None) -> Mention:

@@ -107,17 +107,20 @@ def twins(root: Path) -> list[str]:
 
 
 def transactions_outside_jobs(root: Path) -> list[str]:
-    """Calls that open a transaction or a read on an engine (`engine.begin()`,
-    `engine.connect()`), found outside jobs/ and store/."""
+    """Calls that open a transaction or a read on an engine (any `.begin()`;
+    `engine.connect()`, `connect(url).connect()`), found outside jobs/ and store/."""
     found = []
     for path in sorted(root.rglob("*.py")):
         module = module_name(path, root)
         if layer_of(module) in ("jobs", "store"):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("begin", "connect")
-                    and "engine" in ast.unparse(node.func.value).lower()):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            receiver = ast.unparse(node.func.value)
+            if node.func.attr == "begin" or (
+                    node.func.attr in ("connect", "raw_connection")
+                    and ("engine" in receiver.lower() or receiver.startswith("connect("))):
                 found.append(f"{module}:{node.lineno}: {ast.unparse(node.func)}()")
     return found
 
@@ -130,8 +133,12 @@ def test_only_jobs_open_transactions() -> None:
 def test_a_transaction_opened_by_the_cli_is_found(tmp_path: Path) -> None:
     root = _tree(tmp_path, {"cli/main.py": "def post(engine):\n"
                             "    with engine.begin() as conn:\n        pass\n",
+                            "cli/rank.py": "def rank(url):\n    connect(url).connect()\n"
+                            "    db.begin()\n    socket.connect()\n",
                             "jobs/post.py": "def post(engine):\n    engine.connect()\n"})
-    assert transactions_outside_jobs(root) == ["hotpapers.cli.main:2: engine.begin()"]
+    assert transactions_outside_jobs(root) == ["hotpapers.cli.main:2: engine.begin()",
+                                               "hotpapers.cli.rank:2: connect(url).connect()",
+                                               "hotpapers.cli.rank:3: db.begin()"]
 
 
 def test_every_import_follows_the_layer_rules() -> None:

@@ -210,9 +210,9 @@ def test_the_digest_summary_reads_the_typed_parts(week):
         hot = rank_papers(conn, DAY, Method.hot, Window.day, Settings(hot_min_score=0), AS_OF)
         classic = rank_papers(conn, DAY, Method.classic, Window.day, Settings(), AS_OF)
     row = next(r for r in hot.rows if r.paper_id == "2611.10001")
-    assert _summary(Method.hot, row) == "3 people on bluesky, x"
+    assert _summary(row) == "3 people on bluesky, x"
     top = classic.rows[0]
-    assert _summary(Method.classic, top) == (f"retweets: {top.parts.reposts}, "
+    assert _summary(top) == (f"retweets: {top.parts.reposts}, "
                                              f"favorites: {top.parts.likes}")
     assert top.parts.day == DAY and top.parts.tweets_shown is not None
 

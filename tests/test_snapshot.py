@@ -148,3 +148,36 @@ def test_a_stored_classic_ranking_without_totals_is_one_store_error(engine):
                                          r"2101.06046: classic parts need a whole number "
                                          r"'reposts', got None"):
         rank_stored(engine, date(2021, 1, 18), Method.classic, Window.day, Settings(), NOW)
+
+
+def test_a_bad_snapshot_file_is_refused_before_a_store_is_made(cli, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("garbage\n")
+    store = tmp_path / "new" / "store.sqlite3"
+    store.parent.mkdir()
+    result = cli("--db", f"sqlite:///{store}", "import", "snapshot", bad)
+    assert result.code == 2
+    assert result.err.strip() == f"hotpapers: error: {bad}:1: not a hotpapers-snapshot file"
+    assert list(store.parent.iterdir()) == []  # no database, no migration lock
+
+
+@pytest.mark.parametrize(("parts", "printed"), [
+    ({"reposts": 3, "likes": 4, "note": "hand-made"},
+     {"reposts": 3, "likes": 4, "note": "hand-made", "day": "2021-01-18"}),
+    ({"likes": 4, "tweets_shown": None, "reposts": 3, "day": 20210118},
+     {"likes": 4, "tweets_shown": None, "reposts": 3, "day": "2021-01-18"}),
+])
+def test_stored_classic_parts_print_with_their_own_keys(engine, parts, printed):
+    """Keys the ranker does not know, nulls and the stored order are printed as stored; a
+    stored day that is not one is replaced by the ranking's day, as always."""
+    from hotpapers.jobs.ranking import Method, Window, rank_stored
+
+    with engine.begin() as conn:
+        import_records(conn, read_snapshot(demo_snapshot()), NOW)
+        ranking = load_ranking(conn, date(2021, 1, 18), "classic")
+        ranking.rows[0].parts = parts
+        save_ranking(conn, ranking, NOW)
+    ranked = rank_stored(engine, date(2021, 1, 18), Method.classic, Window.day, Settings(), NOW)
+    first = next(r for r in ranked.rows if r.paper_id == ranking.rows[0].paper_id)
+    assert first.parts.to_json() == printed
+    assert list(first.parts.to_json()) == list(printed)

@@ -68,11 +68,12 @@ def import_snapshot(
 
     Example: hotpapers import snapshot 2021-01-18.jsonl
     """
-    from hotpapers.jobs.snapshot import import_snapshot
+    from hotpapers.jobs.snapshot import import_snapshot, read_snapshot
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    counts = import_snapshot(connect(state.db_url), path, now)
+    records = read_snapshot(path)  # a bad file is refused before the store is touched
+    counts = import_snapshot(connect(state.db_url), records, str(path), now)
     state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
 
 

@@ -1,4 +1,4 @@
-"""The `hotpapers` command line (Typer): parse, call the pipeline, print. Exit codes:
+"""The `hotpapers` command line (Typer): parse, call a job, print. Exit codes:
 0 ok, 1 runtime failure, 2 bad usage or input, 3 nothing to do."""
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from hotpapers.store.publications import load_publication, save_publication
 __all__ = ["Published", "make_digest", "publish_once"]
 
 
-def _summary(method: Method, row: RankedRow) -> str:
+def _summary(row: RankedRow) -> str:
     parts = row.parts
     if isinstance(parts, ClassicParts):
         return f"retweets: {parts.reposts}, favorites: {parts.likes}"
@@ -56,7 +56,7 @@ def make_digest(engine: Engine, day: date, settings: Settings, now: datetime,
                     authors=tuple(ranked.papers[row.paper_id].authors),
                     url=_url(ranked.papers[row.paper_id], settings),
                     pdf_url=ranked.papers[row.paper_id].pdf_url, score=row.score,
-                    summary=_summary(method, row))
+                    summary=_summary(row))
         for i, row in enumerate(ranked.rows, start=1))
     day_url = f"{settings.site_url.rstrip('/')}/{day.isoformat()}/" if settings.site_url else None
     rendered = render_post(post, "lumen", settings)

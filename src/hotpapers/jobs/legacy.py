@@ -18,9 +18,7 @@ from hotpapers.rank.rows import ClassicParts
 from hotpapers.render.lumen import render_lumen
 from hotpapers.render.lumen_parse import LegacyPost, parse_post
 from hotpapers.store.listings import load_listing, save_listing
-from hotpapers.store.mentions import (
-    save_mention,
-)
+from hotpapers.store.mentions import save_mention
 from hotpapers.store.papers import load_papers, save_attention, save_paper
 from hotpapers.store.posts import (
     RankingRow,

@@ -114,9 +114,10 @@ def stored_parts(ranking: StoredRanking) -> list[ClassicParts]:
     for row in ranking.rows:
         try:
             parts.append(ClassicParts.from_dict(row.parts))
-        except ValueError as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             raise StoreError(f"the stored classic ranking of {ranking.day}, paper "
-                             f"{row.paper_id}: {exc}; import that day again from its post or a complete snapshot") from None
+                             f"{row.paper_id}: {exc}; import that day again from its post "
+                             "or a complete snapshot") from None
     return parts
 
 

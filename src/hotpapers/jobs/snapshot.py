@@ -45,7 +45,8 @@ from hotpapers.store.posts import (
 )
 from hotpapers.store.runs import recorded_run
 
-__all__ = ["FORMAT", "VERSION", "export_days", "import_records", "read_snapshot", "write_snapshot"]
+__all__ = ["FORMAT", "VERSION", "export_days", "import_records", "import_snapshot", "read_snapshot",
+           "write_snapshot"]
 
 FORMAT, VERSION = "hotpapers-snapshot", 1
 _ORDER = ("paper", "listing", "mention", "attention", "ranking", "post")
@@ -235,10 +236,10 @@ def write_snapshot(engine: Engine, days: Iterable[date], path: Path) -> int:
     return len(lines)
 
 
-def import_snapshot(engine: Engine, path: Path, clock: Callable[[], datetime]) -> dict[str, int]:
-    """Read the snapshot at `path`, then store it in one transaction (all or nothing),
-    recorded as a run; returns counts by record type."""
-    records = read_snapshot(path)
+def import_snapshot(engine: Engine, records: list[tuple[int, dict]], origin: str,
+                    clock: Callable[[], datetime]) -> dict[str, int]:
+    """Store records read by `read_snapshot` (from `origin`) in one transaction, all or
+    nothing, recorded as a run; returns counts by record type."""
     with recorded_run(engine, "import snapshot", clock) as run, engine.begin() as conn:
-        run.counts = counts = import_records(conn, records, clock(), origin=str(path))
+        run.counts = counts = import_records(conn, records, clock(), origin=origin)
     return counts

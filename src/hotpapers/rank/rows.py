@@ -29,26 +29,37 @@ class ClassicParts:
     day: date | None = None
     shown: tuple[Hashable, ...] = ()
     key_order: tuple[str, ...] = field(default=(), compare=False, repr=False)
+    extra: tuple[tuple[str, object], ...] = field(default=(), compare=False, repr=False)
 
     def to_json(self) -> dict:
         values = {"reposts": self.reposts, "likes": self.likes,
                   "tweets_shown": self.tweets_shown,
                   "day": self.day.isoformat() if self.day is not None else None}
+        values.update(self.extra)
         order = dict.fromkeys([*self.key_order, *_CLASSIC_KEYS])
-        return {key: values[key] for key in order if values[key] is not None}
+        return {key: values[key] for key in order
+                if values[key] is not None or key in self.key_order}
 
     @classmethod
     def from_dict(cls, found: Mapping) -> ClassicParts:
-        """Parts read back; ValueError names what is missing or not a whole number."""
+        """Parts read back, keys the ranker does not know kept as they were; ValueError
+        names a total that is missing or not a whole number."""
         for key in ("reposts", "likes"):
             if type(found.get(key)) is not int:
                 raise ValueError(f"classic parts need a whole number {key!r}, "
                                  f"got {found.get(key)!r}")
-        day = found.get("day")
         return cls(reposts=found["reposts"], likes=found["likes"],
-                   tweets_shown=found.get("tweets_shown"),
-                   day=date.fromisoformat(day) if day is not None else None,
-                   key_order=tuple(key for key in found if key in _CLASSIC_KEYS))
+                   tweets_shown=found.get("tweets_shown"), day=_day(found.get("day")),
+                   key_order=tuple(found),
+                   extra=tuple((k, v) for k, v in found.items() if k not in _CLASSIC_KEYS))
+
+
+def _day(value: object) -> date | None:
+    """A stored listing day; anything else is not one (a pooled ranking sets its own)."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""`hotpapers site build`: the static site, rendered from the store with Jinja2.
+"""The static site, rendered with Jinja2 from the data `jobs/build_site.py` reads.
 
 Pages (root-relative links under the path of `site_url`):
 
