@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,30 @@ def test_fingerprints_tell_values_apart():
     digest = Digests()
     thing = ["x"]
     assert digest(thing) == fingerprint(thing) == digest(thing)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a zombie is seen in /proc")
+def test_a_zombie_workers_temporary_file_is_a_leftover(tmp_path):
+    """A worker killed with its build can stay a zombie where nothing reaps it (an init
+    that does not, in a container); its half-written file is still the build's leftover."""
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until it has exited (and is not reaped)
+            stat = Path(f"/proc/{child}/stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                break
+            time.sleep(0.01)
+        (tmp_path / "papers").mkdir()
+        stale = tmp_path / "papers" / f".x.html.{child}.tmp"
+        stale.write_text("half a page")
+        running = tmp_path / f".index.html.{os.getpid()}.tmp"
+        running.write_text("being written")
+        output = Output(tmp_path, "salt")
+        output.finish()
+        assert not stale.exists()
+        assert running.exists()  # a live process's file is not touched
+    finally:
+        os.waitpid(child, 0)

@@ -264,13 +264,24 @@ def _die_with(parent: int) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Whether process `pid` still runs. A zombie does not: a killed worker whose dead
+    parent was reparented to an init that does not reap (as in some containers) stays one,
+    and its temporary files are the build's leftovers all the same."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:  # another user's process
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    try:  # /proc/PID/stat: "pid (comm) state ...", comm may hold spaces and parentheses
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # no /proc (not Linux), or gone meanwhile
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def _remove_temporaries(root: Path) -> None:
