@@ -61,11 +61,6 @@ def author_weight(a: AccountAttention, rules: HotRules) -> float:
     return rules.new_account_weight if young else 1.0
 
 
-def person_value(a: AccountAttention, rules: HotRules) -> float:
-    """One person (whatever their number of posts) plus the log of their engagement."""
-    return author_weight(a, rules) * (1.0 + math.log1p(engagement(a, rules)))
-
-
 def _leave_one_out_scales(raw: Mapping[str, float], q: float) -> dict[str, float]:
     """For each paper, the `q` quantile of the other papers' values (at least 1): a paper's
     own attention never moves its own yardstick, so more attention always scores higher."""
@@ -92,7 +87,8 @@ class _Sum:
 
     def add(self, a: AccountAttention, rules: HotRules) -> None:
         weight = author_weight(a, rules)
-        value = weight * (1.0 + math.log1p(engagement(a, rules)))  # person_value
+        # one person (whatever their number of posts) plus the log of their engagement
+        value = weight * (1.0 + math.log1p(engagement(a, rules)))
         self.raw += value
         self.people += 1
         self.posts += a.posts
