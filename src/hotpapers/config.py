@@ -126,6 +126,10 @@ class Settings(BaseSettings):
     hot_max_papers: int | None = Field(
         30, ge=1, description="Hot: at most this many papers (none: no limit).",
     )
+    post_mentions_per_source: int = Field(
+        3, ge=0, description="Hot and trending posts: at most this many mentions of each "
+        "source under a paper, the most engaged first.",
+    )
     trending_gravity: float = Field(
         1.8, ge=0, description="Trending: how fast attention ages (score / (hours + 2)^g).",
     )
@@ -151,8 +155,9 @@ class Settings(BaseSettings):
         [], description="Show only papers with an author whose name contains one of these.",
     )
     daily_method: str = Field(
-        "classic", pattern="^(classic|hot|trending)$",
-        description="Ranking method of the daily digest (classic, hot or trending).",
+        "hot", pattern="^(classic|hot|trending)$",
+        description="Ranking of the daily digest and post: hot (people across sources, the "
+        "free ones included), trending, or classic (the original blog's rule: X only).",
     )
     daily_targets: list[str] = Field(
         [], description="Where `daily` publishes: git, bluesky, mastodon, email, webhook.",

@@ -17,6 +17,7 @@ __all__ = [
     "PostEntry",
     "ShownMention",
     "SiteData",
+    "SourceSummary",
     "SourceSums",
     "Version",
     "strip_controls",
@@ -103,37 +104,59 @@ class Mention:
 
 @dataclass
 class ShownMention:
-    """A mention as a post shows it: its embed HTML when known, else its permalink."""
+    """A mention as a post shows it: its embed HTML when known, else its permalink; and,
+    when known, what a card of it shows (author, text, time, counts)."""
 
     native_id: str
     embed_html: str | None
     permalink: str | None = None
     source: str = "x"
+    name: str | None = None
+    handle: str | None = None
+    text: str | None = None
+    created_at: datetime | None = None
+    counts: tuple[tuple[str, int], ...] = ()
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.native_id)
 
 
+@dataclass(frozen=True)
+class SourceSummary:
+    """One source's share of a paper in a hot or trending post: the people and posts the
+    ranking counted there, and the counts of those posts (likes, reposts...) summed."""
+
+    source: str
+    people: int
+    posts: int
+    counts: tuple[tuple[str, int], ...] = ()
+
+
 @dataclass
 class PostEntry:
-    """One paper of a post: its totals, the time its block was written, the mentions shown."""
+    """One paper of a post: its totals, the time its block was written, the mentions shown;
+    in a hot or trending post also its score and per-source summary."""
 
     paper: Paper
     reposts: int
     likes: int
     written_at: datetime
     shown: list[ShownMention] = field(default_factory=list)
+    score: float | None = None
+    sources: list[SourceSummary] = field(default_factory=list)
 
 
 @dataclass
 class Post:
-    """A ranked day ready to render; `layout` holds the facts a faithful re-render needs."""
+    """A ranked day ready to render, by `method` (classic: the original blog's rule);
+    `layout` holds the facts a faithful re-render needs."""
 
     day: date
     generated_at: datetime
     entries: list[PostEntry] = field(default_factory=list)
     layout: dict = field(default_factory=dict)
+    method: str = "classic"
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from hotpapers.cli.stream import stream_app
 from hotpapers.config import config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError
+from hotpapers.rank.names import Method
 from hotpapers.secrets import install_log_filter, scrub
 
 __all__ = ["app", "main"]
@@ -155,15 +156,21 @@ def post(
     out: Annotated[str | None, typer.Option(
         "--out", metavar="PATH", help="File, or folder (existing or ending in '/'), to write; "
         "default: standard output (a preview that does not publish the day).")] = None,
+    method: Annotated[Method | None, typer.Option(
+        help="Ranking the post lists: classic (the original blog's rule), hot or trending "
+        "(default: daily_method; classic for a day published by classic only).")] = None,
 ) -> None:
     """Render a day's post; a published day renders exactly as published.
 
-    Shown tweets without stored embed HTML get it from X's oEmbed endpoint (cached in the
+    A hot or trending post lists that ranking's papers in its order, each with its score,
+    people, posts and counts per source and its best mentions from every source. Shown
+    tweets without stored embed HTML get it from X's oEmbed endpoint (cached in the
     store); set x_oembed_url to "" to show them as bare links without asking.
 
-    Example: hotpapers post --date 2021-01-18 --out content/posts/
+    Example: hotpapers post --date 2021-01-18 --method classic --out content/posts/
     """
     from hotpapers.jobs.post import render_post, tweet_embeds, write_post
+    from hotpapers.jobs.ranked_post import make_ranked_post, post_method
     from hotpapers.render.write import write_atomic
     from hotpapers.store.db import connect
 
@@ -171,10 +178,14 @@ def post(
     settings = state.settings
     the_day = parse_day(day)
     engine = connect(state.db_url, create=False)  # an existing store: not created here
+    method = method or post_method(engine, the_day, settings)
     # writing the post to a file publishes the day; a preview changes nothing but embeds
-    the_post = write_post(engine, the_day, settings, now(), keep=out is not None,
-                          embed=tweet_embeds(settings),
-                          warn=lambda m: err.print(f"hotpapers: warning: {m}"))
+    options = dict(keep=out is not None, embed=tweet_embeds(settings),
+                   warn=lambda m: err.print(f"hotpapers: warning: {m}"))
+    if method is Method.classic:
+        the_post = write_post(engine, the_day, settings, now(), **options)
+    else:
+        the_post = make_ranked_post(engine, the_day, method, settings, now(), **options).post
     rendered = render_post(the_post, fmt.value, settings)
     if out is None:
         sys.stdout.write(rendered.text)

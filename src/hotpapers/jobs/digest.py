@@ -1,6 +1,6 @@
-"""Make a day's Digest from the store: the day's post (the original lumen format, published
-with its as-of time) and the papers ranked by the configured method; and publish it to a
-target once, recording the publication."""
+"""Make a day's Digest from the store: the day's post by the configured method (the
+original lumen format, published with its as-of time) and the papers it lists; and publish
+it to a target once, recording the publication."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from sqlalchemy import Engine
 
 from hotpapers.config import Settings
 from hotpapers.jobs.post import make_post, render_post
-from hotpapers.jobs.ranking import Method, Window, rank_papers
-from hotpapers.models import Paper
+from hotpapers.jobs.ranked_post import make_ranked_post
+from hotpapers.jobs.ranking import Method, Window, rank_papers, ranked_rows
+from hotpapers.models import Paper, Post
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
 from hotpapers.rank.rows import ClassicParts, RankedRow
 from hotpapers.render.links import paper_url
@@ -34,30 +35,41 @@ def _url(paper: Paper, settings: Settings) -> str:
     return paper.abs_url or f"https://arxiv.org/abs/{paper.id}"
 
 
+def _ranked(engine: Engine, day: date, method: Method, settings: Settings, now: datetime,
+            embed, keep: bool, warn) -> tuple[Post, list[RankedRow], dict[str, Paper]]:
+    """The day's post by `method`, the rows it lists and their papers; the day is ranked
+    once. The classic post is kept as the day's archived post whatever the method (the
+    site and `legacy verify` read it)."""
+    made = make_post(engine, day, settings, now, keep=keep, embed=embed, warn=warn)
+    if method is not Method.classic:
+        hot = make_ranked_post(engine, day, method, settings, now, keep=keep, embed=embed,
+                               warn=warn)
+        return hot.post, ranked_rows(hot.ranking), {e.paper.id: e.paper for e in hot.post.entries}
+    # a preview's ranking is in no store: reuse it; a kept one is read back as stored
+    known = made.ranking if not made.kept else None
+    with engine.connect() as conn:
+        # the post's time: a published day's digest ranks the same again
+        ranked = rank_papers(conn, day, method, Window.day, settings, made.post.generated_at,
+                             classic=known)
+    return made.post, ranked.rows, ranked.papers
+
+
 def make_digest(engine: Engine, day: date, settings: Settings, now: datetime,
                 embed: Callable[[str], str | None] | None = None, keep: bool = True,
                 warn: Callable[[str], None] = lambda _: None) -> Digest:
-    """The day's digest; builds the day's post (see make_post: embeds are fetched with no
-    transaction open), and with `keep` stores it as published when it was not yet (a
-    published day keeps its as-of time and renders the same bytes). A dry run passes
-    keep=False and changes nothing. The day is ranked once: a classic digest lists the
-    post's ranking."""
-    made = make_post(engine, day, settings, now, keep=keep, embed=embed, warn=warn)
-    post = made.post
+    """The day's digest by `daily_method`: its post (see make_post and make_ranked_post:
+    embeds are fetched with no transaction open) and the papers it lists. With `keep`
+    the day is stored as published when it was not yet (a published day keeps its as-of
+    time and renders the same bytes). A dry run passes keep=False and changes nothing."""
     method = Method(settings.daily_method)
-    # a preview's ranking is in no store: reuse it; a kept one is read back as stored
-    known = made.ranking if method is Method.classic and not made.kept else None
-    with engine.connect() as conn:
-        # the post's time for every method: a published day's digest ranks the same again
-        ranked = rank_papers(conn, day, method, Window.day, settings, post.generated_at,
-                             classic=known)
+    post, rows, found = _ranked(engine, day, method, settings, now, embed, keep, warn)
     papers = tuple(
-        DigestPaper(rank=i, id=row.paper_id, title=ranked.papers[row.paper_id].title,
-                    authors=tuple(ranked.papers[row.paper_id].authors),
-                    url=_url(ranked.papers[row.paper_id], settings),
-                    pdf_url=ranked.papers[row.paper_id].pdf_url, score=row.score,
+        DigestPaper(rank=i, id=row.paper_id, title=found[row.paper_id].title,
+                    authors=tuple(found[row.paper_id].authors),
+                    url=_url(found[row.paper_id], settings),
+                    pdf_url=found[row.paper_id].pdf_url, score=row.score,
                     summary=_summary(row))
-        for i, row in enumerate(ranked.rows, start=1))
+        for i, row in enumerate(rows, start=1))
     day_url = f"{settings.site_url.rstrip('/')}/{day.isoformat()}/" if settings.site_url else None
     rendered = render_post(post, "lumen", settings)
     return Digest(day=day, title=f"Hot Papers {day.isoformat()}", method=method.value,

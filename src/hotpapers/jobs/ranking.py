@@ -15,7 +15,7 @@ from hotpapers.rank.classic import ClassicRules, TweetScore, rank_classic
 from hotpapers.rank.filters import Filters
 from hotpapers.rank.hot import HotRules, rank_hot, rank_trending, source_sums
 from hotpapers.rank.names import Method, Window
-from hotpapers.rank.rows import ClassicParts, RankedRow
+from hotpapers.rank.rows import ClassicParts, RankedRow, parts_from_dict
 from hotpapers.rank.select import Limits, listed, select
 from hotpapers.sources.arxiv.schedule import listing_dates
 from hotpapers.store.attention import account_attention, published_totals, window_paper_ids
@@ -26,7 +26,7 @@ from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
 
 __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "explain_paper",
            "explain_stored", "filters_from", "limits_from", "rank_papers", "rank_stored",
-           "rules_from", "stored_parts", "window_range"]
+           "ranked_rows", "rules_from", "stored_parts", "window_range"]
 
 
 DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
@@ -119,6 +119,20 @@ def stored_parts(ranking: StoredRanking) -> list[ClassicParts]:
                              f"{row.paper_id}: {exc}; import that day again from its post "
                              "or a complete snapshot") from None
     return parts
+
+
+def ranked_rows(ranking: StoredRanking) -> list[RankedRow]:
+    """A stored ranking's rows with typed parts, whichever method made it; a row whose
+    parts do not read back is a StoreError naming the day and the paper."""
+    rows = []
+    for row in ranking.rows:
+        try:
+            rows.append(RankedRow(row.paper_id, row.score, parts_from_dict(row.parts)))
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise StoreError(f"the stored {ranking.method} ranking of {ranking.day}, paper "
+                             f"{row.paper_id}: bad parts ({exc!r}); publish that day "
+                             "again") from None
+    return rows
 
 
 def _classic_rows(conn: Connection, day: date, window: Window, settings: Settings,

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from urllib.parse import quote
 
 from hotpapers.models import Post, PostEntry, ShownMention
+from hotpapers.render.cards import mention_card, score_line, summary_line
+from hotpapers.render.md_text import link, paragraphs, text_line
 
-__all__ = ["FRONT_MATTER", "file_name", "render_lumen", "tweet_embed"]
+__all__ = ["FRONT_MATTER", "file_name", "render_lumen", "render_ranked_entry", "tweet_embed"]
 
 FRONT_MATTER = """---
 title: Hot Papers {label}
@@ -78,6 +81,30 @@ def render_entry(number: int, entry: PostEntry) -> str:
     )
 
 
+def render_ranked_entry(number: int, entry: PostEntry, method: str) -> str:
+    """A paper of a hot or trending post in the original's layout, its text escaped (it is
+    new, so no published byte to keep): the score and one line per source where the totals
+    were; X posts as the original's embeds, other mentions as markdown cards."""
+    paper = entry.paper
+    links = [one for one in (link("abs", paper.abs_url or f"https://arxiv.org/abs/{paper.id}"),
+                             link("pdf", paper.pdf_url)) if one]
+    categories = [one for one in (link(c, f"https://arxiv.org/list/{quote(c, safe='')}/recent")
+                                  for c in paper.categories) if one]
+    facts = [f"- {score_line(method, entry.score or 0.0, entry.sources)} "
+             f"({entry.written_at:{STAMP}})", *(f"- {summary_line(s)}" for s in entry.sources)]
+    shown = "".join(tweet_embed(m) + "\n" if m.source == "x" else mention_card(m) + "\n\n"
+                    for m in entry.shown)
+    return (
+        f"\n# {number}. {text_line(paper.title)}\n\n"
+        f"{text_line(', '.join(paper.authors))}\n\n"
+        + "\n".join(facts) + "\n\n"
+        f"- links: {' | '.join(links)}\n"
+        f"- {' | '.join(categories)}\n\n"
+        f"{paragraphs(paper.abstract)}\n\n"
+        f"{shown}\n\n"
+    )
+
+
 def render_lumen(post: Post) -> str:
     """The post as the original generator wrote it."""
     label = label_of(post)
@@ -86,4 +113,7 @@ def render_lumen(post: Post) -> str:
         image=post.layout.get("social_image", SOCIAL_IMAGE),
     )
     head += "\n" * post.layout.get("extra_lead_blank_lines", 0)
+    if post.method != "classic":
+        return head + "".join(render_ranked_entry(n, e, post.method)
+                              for n, e in enumerate(post.entries, start=1))
     return head + "".join(render_entry(n, e) for n, e in enumerate(post.entries, start=1))

@@ -21,27 +21,28 @@ front matter, and a title comes back from `yaml.safe_load` exactly as it went in
 `generated_at` to the second (a naive time is taken as UTC).
 
 The body has the lumen post's content: per ranked paper a numbered `##` heading with its
-title, the authors, the counts line, the abs/pdf and category links, the abstract and the
-shown mentions' embeds. Text from paper fields is escaped for markdown and HTML (`<`, `>`,
-`&`, `{`, `}`, `~` and `\\` as character references, other markdown punctuation with a
-backslash, block markers at a line's start): it can neither start markdown constructs nor
-carry raw HTML, Hugo shortcodes (`{{< >}}`, `{{% %}}`) or Liquid tags. Only the stored embed
-HTML of mentions is passed through as HTML blocks, as the original did (blank lines dropped
-so each stays one block; for Hugo and Jekyll a `{` opening `{{` or `{%` becomes `&#123;`).
-Hugo's default renderer omits raw HTML: sites that want the embeds set
-`markup.goldmark.renderer.unsafe = true`. Hugo does not run templates over content.
+title, the authors, the counts line (classic: retweets and favorites; hot and trending: the
+score, then people, posts and counts per source), the abs/pdf and category links, the
+abstract and the shown mentions. Text from paper fields is escaped for markdown and HTML
+(render/md_text.py): it can neither start markdown constructs nor carry raw HTML, Hugo
+shortcodes (`{{< >}}`, `{{% %}}`) or Liquid tags. Every mention, X included, is a plain
+markdown card (render/cards.py: a blockquote with author, text, date, counts and link), so
+the posts show them with Hugo's and Jekyll's default (safe) settings, which drop raw HTML;
+the lumen format keeps the original's X embeds.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import yaml
 
 from hotpapers.models import Post, PostEntry
-from hotpapers.render.lumen import STAMP, label_of, tweet_embed
+from hotpapers.render.cards import mention_card, score_line, summary_line
+from hotpapers.render.lumen import STAMP, label_of
+from hotpapers.render.md_text import escape_text, link, paragraphs, text_line
 
 __all__ = ["FLAVORS", "dump_front_matter", "escape_text", "file_name_for", "render_markdown"]
 
@@ -105,84 +106,29 @@ def front_matter(post: Post, flavor: str) -> dict:
             "papers": _papers(post)}
 
 
-# -- markdown text -------------------------------------------------------------------------
-
-_REFERENCES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "{": "&#123;", "}": "&#125;",
-               "~": "&#126;", "\\": "&#92;"}
-_BACKSLASHED = "`*_[]#|$"
-_INLINE = str.maketrans({**_REFERENCES, **{c: "\\" + c for c in _BACKSLASHED}})
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_LINE_START = re.compile(r"[-+=:]|\^|\d+[.)]")
-
-
-def escape_text(text: str) -> str:
-    """Text for inline markdown: shows as itself in CommonMark, Goldmark (Hugo) and kramdown
-    (Jekyll), with no HTML, no shortcode or Liquid delimiters, no markdown markup."""
-    return _CONTROLS.sub("\ufffd", text).translate(_INLINE)
+def _facts(entry: PostEntry, method: str) -> list[str]:
+    """The counts line(s): classic totals, or the score and one line per source."""
+    if method == "classic" or entry.score is None:
+        return [f"- retweets: {entry.reposts}, favorites: {entry.likes} "
+                f"({entry.written_at:{STAMP}})"]
+    head = f"- {score_line(method, entry.score, entry.sources)} ({entry.written_at:{STAMP}})"
+    return [head, *(f"- {summary_line(s)}" for s in entry.sources)]
 
 
-def _line(text: str) -> str:
-    """One line of text (whitespace runs, line breaks included, become one space), escaped,
-    with a block marker at its start (list, heading underline, definition...) defused."""
-    text = escape_text(" ".join(text.split()))
-    start = _LINE_START.match(text)
-    if start is None:
-        return text
-    if start.group() == "^":
-        return "&#94;" + text[1:]
-    end = start.end() - 1
-    return text[:end] + "\\" + text[end:]
-
-
-def _paragraphs(text: str) -> str:
-    """Multi-line text as paragraphs: lines trimmed, blank-line runs kept as one."""
-    lines = [_line(line) for line in text.splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip("\n")
-
-
-def _url(url: str | None) -> str | None:
-    """An http(s) URL for a link destination (parentheses, spaces, brackets... encoded)."""
-    try:
-        scheme = urlsplit(url.strip()).scheme.lower() if url else ""
-    except ValueError:  # e.g. a broken IPv6 host
-        return None
-    if scheme not in ("http", "https"):
-        return None
-    return quote(url.strip(), safe=":/?#@!&'*+,;=%-._")
-
-
-def _link(text: str, url: str | None) -> str | None:
-    target = _url(url)
-    return f"[{escape_text(' '.join(text.split()))}]({target})" if target else None
-
-
-def _embed(html: str, flavor: str) -> str:
-    lines = [line.rstrip() for line in html.splitlines() if line.strip()]
-    block = "\n".join(lines)
-    if flavor != "markdown":
-        block = re.sub(r"\{(?=[{%])", "&#123;", block)
-    return block
-
-
-def render_entry(number: int, entry: PostEntry, flavor: str) -> str:
+def render_entry(number: int, entry: PostEntry, flavor: str, method: str = "classic") -> str:
     paper = entry.paper
     abs_url = paper.abs_url or f"https://arxiv.org/abs/{paper.id}"
-    links = [link for link in (_link("abs", abs_url), _link("pdf", paper.pdf_url)) if link]
-    categories = [link for link in (_link(c, f"https://arxiv.org/list/{quote(c, safe='')}/recent")
-                                    for c in paper.categories) if link]
-    facts = [f"- retweets: {entry.reposts}, favorites: {entry.likes} "
-             f"({entry.written_at:{STAMP}})"]
+    links = [one for one in (link("abs", abs_url), link("pdf", paper.pdf_url)) if one]
+    categories = [one for one in (link(c, f"https://arxiv.org/list/{quote(c, safe='')}/recent")
+                                  for c in paper.categories) if one]
+    facts = _facts(entry, method)
     if links:
         facts.append("- links: " + " \\| ".join(links))
     if categories:
         facts.append("- " + " \\| ".join(categories))
-    blocks = [f"## {number}. {_line(paper.title)}".rstrip(), _line(", ".join(paper.authors)),
-              "\n".join(facts), _paragraphs(paper.abstract)]
-    blocks += [_embed(tweet_embed(m), flavor) for m in entry.shown]
+    blocks = [f"## {number}. {text_line(paper.title)}".rstrip(),
+              text_line(", ".join(paper.authors)), "\n".join(facts), paragraphs(paper.abstract)]
+    blocks += [mention_card(m) for m in entry.shown]
     return "\n\n".join(block for block in blocks if block) + "\n"
 
 
@@ -190,9 +136,10 @@ def render_markdown(post: Post, flavor: str) -> str:
     """The post in `flavor` ("hugo", "jekyll" or "markdown")."""
     if flavor not in FLAVORS:
         raise ValueError(f"unknown markdown flavor {flavor!r}; expected one of {FLAVORS}")
-    body = "\n".join(render_entry(n, e, flavor) for n, e in enumerate(post.entries, start=1))
+    body = "\n".join(render_entry(n, e, flavor, post.method)
+                     for n, e in enumerate(post.entries, start=1))
     if flavor == "markdown":
-        head = f"# Hot Papers {_line(label_of(post))}\n"
+        head = f"# Hot Papers {text_line(label_of(post))}\n"
         return head + ("\n" + body if body else "")
     head = dump_front_matter(front_matter(post, flavor))
     if flavor == "jekyll":
