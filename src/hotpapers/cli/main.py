@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from hotpapers import __version__
+from hotpapers.cli.checkup import doctor
 from hotpapers.cli.common import (
     DateOption,
     State,
@@ -201,6 +202,7 @@ app.command()(explain)
 app.command()(daily)
 app.command()(publish)
 app.command("runs")(runs_command)
+app.command()(doctor)
 
 
 def main(argv: list[str] | None = None) -> None:

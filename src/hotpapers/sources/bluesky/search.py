@@ -181,6 +181,11 @@ class BlueskySource(HttpSource):
                                      "HOTPAPERS_BSKY_APP_PASSWORD (an app password)")
         return handle, password
 
+    def check_credentials(self) -> None:
+        """MissingCredentials unless search could sign in (`hotpapers doctor` asks; no
+        request is made)."""
+        self._credentials()
+
     def _sign_in(self, handle: str, password: str) -> str:
         """The access token of a new session, made once per run."""
         if self._access_jwt:
