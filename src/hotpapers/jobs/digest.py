@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 
 from hotpapers.config import Settings
 from hotpapers.jobs.post import make_post, render_post
-from hotpapers.jobs.ranked_post import make_ranked_post
+from hotpapers.jobs.ranked_post import make_ranked_post, post_method
 from hotpapers.jobs.ranking import Method, Window, rank_papers, ranked_rows
 from hotpapers.models import Paper, Post
 from hotpapers.publish.base import Digest, DigestPaper, Payload, Publisher, Receipt
@@ -40,11 +40,12 @@ def _ranked(engine: Engine, day: date, method: Method, settings: Settings, now: 
     """The day's post by `method`, the rows it lists and their papers; the day is ranked
     once. The classic post is kept as the day's archived post whatever the method (the
     site and `legacy verify` read it)."""
-    made = make_post(engine, day, settings, now, keep=keep, embed=embed, warn=warn)
-    if method is not Method.classic:
+    if method is not Method.classic:  # published first: it decides the day's method
         hot = make_ranked_post(engine, day, method, settings, now, keep=keep, embed=embed,
                                warn=warn)
+        make_post(engine, day, settings, now, keep=keep, embed=embed, warn=warn)
         return hot.post, ranked_rows(hot.ranking), {e.paper.id: e.paper for e in hot.post.entries}
+    made = make_post(engine, day, settings, now, keep=keep, embed=embed, warn=warn)
     # a preview's ranking is in no store: reuse it; a kept one is read back as stored
     known = made.ranking if not made.kept else None
     with engine.connect() as conn:
@@ -57,11 +58,12 @@ def _ranked(engine: Engine, day: date, method: Method, settings: Settings, now: 
 def make_digest(engine: Engine, day: date, settings: Settings, now: datetime,
                 embed: Callable[[str], str | None] | None = None, keep: bool = True,
                 warn: Callable[[str], None] = lambda _: None) -> Digest:
-    """The day's digest by `daily_method`: its post (see make_post and make_ranked_post:
-    embeds are fetched with no transaction open) and the papers it lists. With `keep`
-    the day is stored as published when it was not yet (a published day keeps its as-of
-    time and renders the same bytes). A dry run passes keep=False and changes nothing."""
-    method = Method(settings.daily_method)
+    """The day's digest by `daily_method` (classic for a day published by classic only):
+    its post (see make_post and make_ranked_post: embeds are fetched with no transaction
+    open) and the papers it lists. With `keep` the day is stored as published when it was
+    not yet (a published day keeps its as-of time and renders the same bytes). A dry run
+    passes keep=False and changes nothing."""
+    method = post_method(engine, day, settings)
     post, rows, found = _ranked(engine, day, method, settings, now, embed, keep, warn)
     papers = tuple(
         DigestPaper(rank=i, id=row.paper_id, title=found[row.paper_id].title,
