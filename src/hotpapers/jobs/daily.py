@@ -31,7 +31,7 @@ from hotpapers.sources.base import Span
 from hotpapers.store.listings import load_listing
 from hotpapers.store.runs import RunLog
 
-__all__ = ["DailyResult", "daily_lock", "publish_day", "run_daily"]
+__all__ = ["DailyResult", "daily_lock", "posts_folder", "publish_day", "run_daily"]
 
 
 @dataclass
@@ -47,6 +47,12 @@ class DailyResult:
     failures: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     targets_failed: list[str] = field(default_factory=list)
+
+
+def posts_folder(settings: Settings) -> Path:
+    """Where `daily` writes the post: `posts_dir`, else `posts` in the user data folder."""
+    return Path(settings.posts_dir) if settings.posts_dir else \
+        Path(platformdirs.user_data_dir("hotpapers")) / "posts"
 
 
 def lock_path(db_url: str) -> Path:
@@ -153,9 +159,7 @@ def run_daily(engine: Engine, settings: Settings, secrets: Secrets,
         step("mentions fetched")
     digest = make_digest(engine, day, settings, clock())
     result.listed = len(digest.papers)
-    folder = Path(settings.posts_dir) if settings.posts_dir else \
-        Path(platformdirs.user_data_dir("hotpapers")) / "posts"
-    result.post = write_atomic(folder / digest.post_name, digest.post_text)
+    result.post = write_atomic(posts_folder(settings) / digest.post_name, digest.post_text)
     step(f"post written: {result.post}")
     for target in settings.daily_targets:
         try:

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import platformdirs
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import HotpapersError, InputError, MissingCredentials
 from hotpapers.http import user_agent
+from hotpapers.jobs.daily import posts_folder
 from hotpapers.publish.registry import build_publisher
 from hotpapers.secrets import scrub
 from hotpapers.sources.registry import build_source
@@ -311,12 +311,6 @@ def _writable_ancestor(folder: Path) -> bool:
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
-
-
-def posts_folder(settings: Settings) -> Path:
-    """Where `daily` writes the post (the same rule as jobs/daily.py)."""
-    return Path(settings.posts_dir) if settings.posts_dir else \
-        Path(platformdirs.user_data_dir("hotpapers")) / "posts"
 
 
 def run_doctor(settings: Settings, secrets: Secrets, db_url: str, config: Path,
