@@ -161,3 +161,19 @@ def test_the_default_method_is_the_one_a_day_was_published_by(cli, demo_store):
         assert post_method(engine, seed_day, Settings(daily_method="classic")) is Method.classic
     finally:
         engine.dispose()
+
+
+def test_a_damaged_stored_ranking_is_one_line(cli, demo_store, tmp_path):
+    assert cli("post", "--date", DAY, "--method", "hot", "--out", tmp_path / "p.md").code == 0
+    engine = connect(f"sqlite:///{demo_store}", create=False)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("UPDATE ranking_entries SET parts = '{\"sources\": 5}' "
+                                 "WHERE position = 2 AND ranking_id = (SELECT id FROM rankings "
+                                 "WHERE method = 'hot')")
+    finally:
+        engine.dispose()
+    result = cli("post", "--date", DAY, "--method", "hot")
+    assert result.code == 1 and result.out == ""
+    assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
+    assert result.err.startswith(f"hotpapers: error: the stored hot ranking of {DAY}, paper ")
