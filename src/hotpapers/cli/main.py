@@ -151,8 +151,9 @@ def post(
     ctx: typer.Context,
     day: DateOption,
     fmt: Annotated[PostFormat, typer.Option(
-        "--format", help="lumen (the original blog's format, byte for byte), hugo, jekyll "
-        "(YAML front matter, ISO dates) or markdown.")]
+        "--format", help="lumen (the original blog's format; classic byte for byte), hugo, "
+        "jekyll (YAML front matter, ISO dates) or markdown (these three show every mention "
+        "as a markdown card).")]
     = PostFormat.lumen,
     out: Annotated[str | None, typer.Option(
         "--out", metavar="PATH", help="File, or folder (existing or ending in '/'), to write; "
