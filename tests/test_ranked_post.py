@@ -177,3 +177,25 @@ def test_a_damaged_stored_ranking_is_one_line(cli, demo_store, tmp_path):
     assert result.code == 1 and result.out == ""
     assert len(result.err.strip().splitlines()) == 1 and "Traceback" not in result.err
     assert result.err.startswith(f"hotpapers: error: the stored hot ranking of {DAY}, paper ")
+
+
+def test_a_stored_ranking_without_its_post_is_the_published_one(cli, demo_store):
+    """E.g. a ranking kept by an older run or a snapshot: the post is made from it, with the
+    best mentions, and nothing is stored again."""
+    settings = Settings(x_oembed_url="")
+    engine = connect(f"sqlite:///{demo_store}", create=False)
+    try:
+        first = make_ranked_post(engine, SYNTHETIC_DAY, Method.hot, settings,
+                                 datetime(2026, 1, 8, tzinfo=UTC), keep=True)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM posts WHERE format = 'hot'")
+        again = make_ranked_post(engine, SYNTHETIC_DAY, Method.hot, settings,
+                                 datetime(2026, 3, 1, tzinfo=UTC), keep=True)
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT count(*) FROM posts WHERE format = 'hot'"
+                                        ).scalar() == 0
+    finally:
+        engine.dispose()
+    assert first.kept and not again.kept
+    assert render_post(again.post, "lumen", settings) == render_post(first.post, "lumen",
+                                                                     settings)

@@ -35,7 +35,7 @@ __all__ = ["RankedInputs", "make_ranked_post", "post_method", "post_rows", "read
 
 @dataclass
 class RankedInputs:
-    """What a hot or trending post is made from: its ranking (stored: the published one),
+    """What a hot or trending post is made from: its ranking (`published`: the stored one),
     per paper the rows and papers, the cards of the mentions shown, and their embeds (for
     a published day: as published)."""
 
@@ -111,7 +111,7 @@ def read_ranked_day(conn: Connection, day: date, method: Method, settings: Setti
         papers.update((e.paper.id, e.paper) for e in published.entries)
     if embeds is None:
         embeds = {key: (card.permalink, card.embed_html) for key, card in cards.items()}
-    return RankedInputs(stored, published is not None, shown, papers, cards, embeds)
+    return RankedInputs(stored, stored.id is not None, shown, papers, cards, embeds)
 
 
 def _keep(conn: Connection, made: DayPost, fetched: dict[tuple[str, str], str], keep: bool,
