@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 from hotpapers.models import Mention, Observation, Paper, Post, PostEntry, ShownMention
+from hotpapers.render.cards import COUNTS, SOURCE_LABELS
 from hotpapers.render.links import base_path, http_url, paper_path, paper_slug
 from hotpapers.render.lumen import label_of, tweet_embed
 from hotpapers.site.embeds import clean_embed, widget_of
@@ -21,10 +22,6 @@ __all__ = [
     "day_view", "http_url", "mention_card", "paper_path", "paper_slug", "paper_view",
     "shown_card", "sparkline", "total_series",
 ]
-
-COUNTS = ("likes", "reposts", "quotes", "replies", "points")
-SOURCE_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon", "hn": "Hacker News",
-                 "reddit": "Reddit", "hf": "Hugging Face"}
 
 
 # -- places ---------------------------------------------------------------------------------
