@@ -102,12 +102,15 @@ def test_a_link_that_is_not_http_is_left_out():
 
 
 @given(text=st.text(st.characters(blacklist_categories=("Cc", "Cs"))),
-       name=st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cc", "Cs")),
-                                         min_size=1)))
-def test_any_text_stays_text_in_one_quote(text, name):
+       name=st.one_of(st.none(), st.just(" "),
+                      st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1)),
+       handle=st.one_of(st.none(), st.just("x\n---\n1. evil"),
+                        st.text(st.characters(blacklist_categories=("Cc", "Cs")))))
+def test_any_text_stays_text_in_one_quote(text, name, handle):
     """Whatever a post says (HTML, markdown, shortcodes, Liquid, fence or heading markers),
     its card is one blockquote of paragraphs, and reads as the text said."""
-    card = mention_card(ShownMention("1", None, None, "reddit", name=name, text=text))
+    card = mention_card(ShownMention("1", None, None, "reddit", name=name, text=text,
+                                     handle=handle))
     page = rendered(card)
     tags = [t for closing, t in TAGS.findall(page) if not closing]
     assert tags[0] == "blockquote" and tags.count("blockquote") == 1
@@ -115,5 +118,8 @@ def test_any_text_stays_text_in_one_quote(text, name):
     assert "{{" not in card and "{%" not in card
     shown = " ".join(html.unescape(TAGS.sub(" ", page)).split())
     words = " ".join(text.split())
-    byline = " ".join(f"{name or ''} on Reddit".split()) if name and name.strip() else "Reddit"
+    handle = "".join((handle or "").split()).lstrip("@")
+    who = " ".join([*([name] if name and name.strip() else []),
+                    *([f"@{handle}"] if handle else [])])
+    byline = f"{who} on Reddit" if who else "Reddit"
     assert shown == " ".join(f"{byline} {words}".split())

@@ -223,3 +223,16 @@ def test_the_daily_line_says_when_classic_counts_no_source_it_reads() -> None:
     line = daily_check(settings, plans, Path("/posts")).line()
     assert line.startswith("daily: ranks by classic (counts x, which it does not read); "
                            "reads hn (x skipped: no credentials); writes the post to /posts")
+
+
+def test_credentials_inside_urls_are_neither_printed_nor_sent(cli, probed, store, monkeypatch):
+    """A URL setting with user info, a database URL with a password in its query."""
+    host = probed.url_for("/mastodon-a").replace("http://", "http://bob:hunter22@")
+    monkeypatch.setenv("HOTPAPERS_MASTODON_INSTANCES", json.dumps([host]))
+    monkeypatch.setenv("HOTPAPERS_DB", f"{store}?password=qsecret99")
+    result = cli("doctor")
+    assert "hunter22" not in result.out + result.err and "bob:" not in result.out
+    assert "qsecret99" not in result.out + result.err
+    assert _line(result.out, "mastodon").startswith("mastodon: ok: reachable: ")
+    for request, _ in probed.log:
+        assert "Authorization" not in request.headers

@@ -22,7 +22,7 @@ from hotpapers.jobs.ranked_post import make_ranked_post, post_method
 from hotpapers.jobs.ranking import Method
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.store.db import connect
-from hotpapers.store.mentions import save_mention
+from hotpapers.store.mentions import load_mentions, mark_deleted, save_mention
 from hotpapers.store.posts import load_ranking
 
 DAY = SYNTHETIC_DAY.isoformat()
@@ -131,6 +131,20 @@ def test_a_published_hot_day_renders_the_same_bytes_later(cli, demo_store):
                     "hn", f"late-{i}", [last], f"https://news.ycombinator.com/item?id={i}",
                     Account("hn", f"late{i}", f"late{i}"), "Late story", late,
                     observations=[Observation(late, points=900)]), late)
+            # what a re-fetch learns later: a shown author renamed, a shown text edited,
+            # an unshown post of the top paper deleted
+            shown = made.post.entries[0].shown[0]
+            conn.exec_driver_sql("UPDATE accounts SET name = 'Renamed' WHERE id = (SELECT "
+                                 "account_id FROM mentions WHERE source = ? AND native_id = ?)",
+                                 shown.key)
+            conn.exec_driver_sql("UPDATE mentions SET text = 'Edited' WHERE source = ? AND "
+                                 "native_id = ?", shown.key)
+            top = made.post.entries[0].paper.id
+            keys = {m.key for m in made.post.entries[0].shown}
+            unshown = next(m for m in load_mentions(conn, [top])
+                           if top in m.paper_ids and (m.source, m.native_id) not in keys
+                           and m.source == "x")
+            mark_deleted(conn, "x", [unshown.native_id], late)
         again = make_ranked_post(engine, SYNTHETIC_DAY, Method.hot, settings,
                                  datetime(2026, 3, 1, tzinfo=UTC), keep=True)
     finally:
@@ -139,7 +153,8 @@ def test_a_published_hot_day_renders_the_same_bytes_later(cli, demo_store):
     assert live.index(last) < len(stored.rows) - 1  # the live ranking moved...
     assert not again.kept and render_post(again.post, "lumen", settings).text == published
     assert cli("post", "--date", DAY).out == published  # ...the published post did not
-    assert "Late story" not in published
+    assert "Late story" not in published and "Renamed" not in published
+    assert "Edited" not in published
 
 
 def test_the_default_method_is_the_one_a_day_was_published_by(cli, demo_store):
@@ -159,6 +174,7 @@ def test_the_default_method_is_the_one_a_day_was_published_by(cli, demo_store):
                          datetime(2026, 2, 1, tzinfo=UTC), keep=True)
         assert post_method(engine, seed_day, settings) is Method.hot
         assert post_method(engine, seed_day, Settings(daily_method="classic")) is Method.classic
+        assert post_method(engine, seed_day, Settings(daily_method="trending")) is Method.hot
     finally:
         engine.dispose()
 

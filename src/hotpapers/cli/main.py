@@ -160,7 +160,7 @@ def post(
         "default: standard output (a preview that does not publish the day).")] = None,
     method: Annotated[Method | None, typer.Option(
         help="Ranking the post lists: classic (the original blog's rule), hot or trending "
-        "(default: daily_method; classic for a day published by classic only).")] = None,
+        "(default: the method the day was published by, else daily_method).")] = None,
 ) -> None:
     """Render a day's post; a published day renders exactly as published.
 

@@ -111,7 +111,8 @@ def publish_once(engine: Engine, digest: Digest, publisher: Publisher,
         return Published(publisher.name, payloads)
     receipt = publisher.send(digest, payloads)
     with engine.begin() as conn:
-        save_publication(conn, digest.day, publisher.name, receipt.remote_id, clock())
+        save_publication(conn, digest.day, publisher.name, receipt.remote_id, clock(),
+                         "lumen" if digest.method == "classic" else digest.method)
     return Published(publisher.name, payloads, receipt)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from sqlalchemy.engine import make_url
@@ -212,7 +213,19 @@ def source_urls(name: str, settings: Settings, secrets: Secrets) -> tuple[str, .
         "reddit": [settings.reddit_api_url, settings.reddit_auth_url]
         if secrets.reddit_client_id else [settings.reddit_feed_url],
     }[name]
-    return tuple(dict.fromkeys(urls))
+    return tuple(dict.fromkeys(public_url(url) for url in urls))
+
+
+def public_url(url: str) -> str:
+    """`url` without user info (`https://user:pass@host/` -> `https://host/`): a probe
+    sends no credentials, and a line shows none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def _without_name(name: str, message: str) -> str:
@@ -286,7 +299,8 @@ def store_facts(db_url: str) -> StoreFacts:
         parsed = make_url(db_url)
     except ArgumentError:
         return StoreFacts("(not shown)", error="not a database URL")
-    shown = parsed.render_as_string(hide_password=True)
+    # the query may hold a password too (`?password=`): never shown
+    shown = parsed.set(query={}).render_as_string(hide_password=True)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         if not path.is_file():
@@ -319,8 +333,8 @@ def run_doctor(settings: Settings, secrets: Secrets, db_url: str, config: Path,
     """Every check, in order: config, database, arXiv, each source of `mention_sources`,
     each target of `daily_targets`, then what `daily` would do."""
     plans = [plan_source(name, settings, secrets) for name in settings.mention_sources]
-    arxiv = tuple(dict.fromkeys([settings.arxiv_api_url, settings.arxiv_oai_url,
-                                 settings.arxiv_rss_url]))
+    arxiv = tuple(dict.fromkeys(public_url(url) for url in (
+        settings.arxiv_api_url, settings.arxiv_oai_url, settings.arxiv_rss_url)))
     probes = probe_urls([*arxiv, *(url for plan in plans for url in plan.urls)], settings,
                         timeout, transport)
     report = DoctorReport([config_check(config, config_exists), store_check(store_facts(db_url)),

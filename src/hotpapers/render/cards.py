@@ -108,14 +108,14 @@ def card_facts(mention: ShownMention) -> ShownMention:
 
 
 def _byline(mention: ShownMention) -> str:
-    who = []
-    if mention.name:
-        who.append(f"**{text_line(mention.name)}**")
-    if mention.handle:
-        handle = mention.handle.lstrip("@")
-        who.append(escape_text(f"@{handle}" if mention.source != "hn" else handle))
-    where = SOURCE_LABELS.get(mention.source, mention.source)
-    line = " ".join(who) + f" on {escape_text(where)}" if who else escape_text(where)
+    """`**Name** @handle on Source, date`, each part on this one line and escaped."""
+    name = text_line(mention.name or "")
+    handle = "".join((mention.handle or "").split()).lstrip("@")
+    who = [f"**{name}**"] if name else []
+    if handle:
+        who.append(text_line(f"@{handle}" if mention.source != "hn" else handle))
+    where = text_line(SOURCE_LABELS.get(mention.source, mention.source))
+    line = " ".join(who) + f" on {where}" if who else where
     if mention.created_at is not None:
         line += f", {_utc(mention.created_at):%Y-%m-%d}"
     return line

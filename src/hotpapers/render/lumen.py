@@ -92,8 +92,8 @@ def render_ranked_entry(number: int, entry: PostEntry, method: str) -> str:
                                   for c in paper.categories) if one]
     facts = [f"- {score_line(method, entry.score or 0.0, entry.sources)} "
              f"({entry.written_at:{STAMP}})", *(f"- {summary_line(s)}" for s in entry.sources)]
-    shown = "".join(tweet_embed(m) + "\n" if m.source == "x" else mention_card(m) + "\n\n"
-                    for m in entry.shown)
+    shown = "".join((tweet_embed(m).rstrip("\n") if m.source == "x" else mention_card(m))
+                    + "\n\n" for m in entry.shown)
     return (
         f"\n# {number}. {text_line(paper.title)}\n\n"
         f"{text_line(', '.join(paper.authors))}\n\n"
