@@ -13,16 +13,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hotpapers"
 
 # Modules at the package root: plain data and shared basics, used by every layer.
 BASICS = {"hotpapers", "models", "arxiv_ids", "resolve", "errors", "config", "config_checks",
-          "config_paths", "http", "secrets"}
+          "config_paths", "http", "secrets", "person_value"}
 LAYERS = {"sources", "store", "rank", "render", "site", "jobs", "publish", "web", "cli"}
 
 # What each layer may import besides itself. Everything not listed is forbidden.
 ALLOWED: dict[str, set[str]] = {
     "basics": BASICS,
-    "rank": {"models", "errors"},  # pure: papers and attention in, ranked rows out
+    "rank": {"models", "errors", "person_value"},  # pure: attention in, ranked rows out
     "render": {"models", "errors", "arxiv_ids"},  # pure: plain data in, text out
     "sources": BASICS,  # each API's answers into papers and mentions; never the store
-    "store": {"hotpapers", "models", "errors", "secrets", "arxiv_ids"},
+    "store": {"hotpapers", "models", "errors", "secrets", "arxiv_ids", "person_value"},
     "site": {"hotpapers", "models", "errors", "render"},  # builds pages from data it is given
     "publish": BASICS,  # receives a finished digest: never ranks, renders or reads the store
     "jobs": BASICS | {"sources", "store", "rank", "render", "site", "publish"},

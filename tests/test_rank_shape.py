@@ -15,13 +15,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from hotpapers.models import AccountValue
+from hotpapers.person_value import author_weight, engagement, kept_reposts
 from hotpapers.rank.hot import (
     AccountAttention,
     HotRules,
     _leave_one_out_scales,
-    author_weight,
-    engagement,
-    kept_reposts,
     rank_hot,
     rank_trending,
     source_sums,

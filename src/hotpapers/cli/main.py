@@ -32,6 +32,7 @@ from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
+from hotpapers.cli.upkeep import store_app
 from hotpapers.config import config_path, default_db_url, load_settings
 from hotpapers.config import render_config as render_config_text
 from hotpapers.errors import HotpapersError
@@ -51,6 +52,7 @@ app.add_typer(legacy_app, name="legacy")
 app.add_typer(fetch_app, name="fetch")
 app.add_typer(stream_app, name="stream")
 app.add_typer(site_app, name="site")
+app.add_typer(store_app, name="store")
 
 
 class PostFormat(StrEnum):

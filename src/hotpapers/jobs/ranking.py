@@ -10,10 +10,18 @@ from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import InputError, NothingToDo, StoreError
-from hotpapers.models import Paper
+from hotpapers.jobs.aggregates import rules_json
+from hotpapers.models import Paper, SourceSums
 from hotpapers.rank.classic import ClassicRules, TweetScore, rank_classic
 from hotpapers.rank.filters import Filters
-from hotpapers.rank.hot import HotRules, rank_hot, rank_trending, source_sums
+from hotpapers.rank.hot import (
+    TOP_ACCOUNTS,
+    HotRules,
+    rank_hot,
+    rank_trending,
+    source_sums,
+    with_top_accounts,
+)
 from hotpapers.rank.names import Method, Window
 from hotpapers.rank.rows import ClassicParts, RankedRow, parts_from_dict
 from hotpapers.rank.select import Limits, listed, select
@@ -23,6 +31,7 @@ from hotpapers.store.listings import load_listing
 from hotpapers.store.mentions import latest_observations
 from hotpapers.store.papers import load_papers
 from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
+from hotpapers.store.totals import load_state, top_accounts, window_source_sums
 
 __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "explain_paper",
            "explain_stored", "filters_from", "limits_from", "rank_papers", "rank_stored",
@@ -164,40 +173,90 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
     return rows, max(stamps)
 
 
+def _current_sums(conn: Connection, ids: list[str], rules: HotRules, as_of: datetime
+                  ) -> list[SourceSums] | None:
+    """The window's (paper, source) sums from the aggregates, when they answer for `as_of`:
+    built under these rules, and nothing counted in them is later than `as_of`. None: take
+    the exact path."""
+    state = load_state(conn)
+    if state is None or state.rules != rules_json(rules):
+        return None
+    if state.data_until is not None and as_of < state.data_until:
+        return None
+    return window_source_sums(conn, ids)
+
+
+def merged(sums: list[SourceSums], more: list[SourceSums]) -> list[SourceSums]:
+    """`sums` with `more` added to the entry of the same (paper, source), or appended (a
+    snapshot's published totals may be on a source that also has posts)."""
+    found = {(s.paper_id, s.source): i for i, s in enumerate(sums)}
+    out = list(sums)
+    for extra in more:
+        i = found.get((extra.paper_id, extra.source))
+        if i is None:
+            found[(extra.paper_id, extra.source)] = len(out)
+            out.append(extra)
+            continue
+        one = out[i]
+        firsts = [t for t in (one.first_at, extra.first_at) if t is not None]
+        out[i] = replace(one, raw=one.raw + extra.raw, people=one.people + extra.people,
+                         posts=one.posts + extra.posts,
+                         reposts_capped=one.reposts_capped + extra.reposts_capped,
+                         new_accounts=one.new_accounts + extra.new_accounts,
+                         first_at=min(firsts, default=None),
+                         top_accounts=one.top_accounts + extra.top_accounts)
+    return out
+
+
 def _hot_rows(conn: Connection, day: date, method: Method, window: Window,
-              settings: Settings, as_of: datetime) -> list[RankedRow]:
-    """The window's papers by hot or trending score, from their per-source sums."""
+              settings: Settings, as_of: datetime, exact: bool = False
+              ) -> tuple[list[RankedRow], bool]:
+    """The window's papers by hot or trending score, from their per-source sums: kept up
+    to date on write (the fast path) or, with `exact` or for an earlier as-of, summed from
+    the observations. Also whether the fast path answered (its rows name no top accounts)."""
     start, end = window_range(day, window)
     ids = window_paper_ids(conn, start, end)
     if not ids:
         raise NothingToDo(f"no papers stored for {start} to {end}: fetch them first")
-    attention = (account_attention(conn, start, end, as_of, settings.hot_repost_ratio)
-                 + published_totals(conn, start, end, as_of))
     rules = rules_from(settings)
-    sums = source_sums(attention, rules)
+    sums = None if exact else _current_sums(conn, ids, rules, as_of)
+    fast = sums is not None
+    published = published_totals(conn, start, end, as_of)
+    if fast:
+        sums = merged(sums, source_sums(published, rules))
+    else:
+        sums = source_sums(account_attention(conn, start, end, as_of, settings.hot_repost_ratio)
+                           + published, rules)
     if method is Method.hot:
-        return rank_hot(ids, sums, rules)
-    return rank_trending(ids, sums, rules, as_of=as_of)
+        return rank_hot(ids, sums, rules), fast
+    return rank_trending(ids, sums, rules, as_of=as_of), fast
 
 
 def rank_papers(conn: Connection, day: date, method: Method, window: Window,
                 settings: Settings, as_of: datetime, filters: Filters | None = None,
-                limits: bool = True, classic: StoredRanking | None = None) -> Ranked:
+                limits: bool = True, classic: StoredRanking | None = None,
+                exact: bool = False) -> Ranked:
     """Rank the window's papers, then keep those the filters pass: a filter narrows the
     list and never moves a score (every paper is measured against the whole window).
     Thresholds and top-N come from settings unless `limits` is off (explain ranks
     everything to place one paper). `classic` is a classic ranking of one day that the
-    caller made already (a preview post's): that day is not ranked again."""
+    caller made already (a preview post's): that day is not ranked again. Hot and
+    trending read the aggregates when they answer for `as_of`; `exact` sums the
+    observations instead (the reference; same ranking)."""
     filters = filters if filters is not None else filters_from(settings)
+    fast = False
     if method is Method.classic:
         rows, as_of = _classic_rows(conn, day, window, settings, as_of, classic)
     else:
-        rows = _hot_rows(conn, day, method, window, settings, as_of)
+        rows, fast = _hot_rows(conn, day, method, window, settings, as_of, exact)
     papers = load_papers(conn, [r.paper_id for r in rows]) if filters.active else {}
     if filters.active:
         rows = [r for r in rows if filters.matches(papers[r.paper_id])]
     if limits:
         rows = select(rows, limits_from(settings, method))
+    if fast:  # the aggregates carry no accounts: name the listed papers' top ones
+        top = top_accounts(conn, [r.paper_id for r in rows], TOP_ACCOUNTS)
+        rows = [with_top_accounts(r, top) for r in rows]
     shown = papers or load_papers(conn, [r.paper_id for r in rows])
     return Ranked(day, method, window, as_of, rows, shown, filters)
 

@@ -9,14 +9,15 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from hotpapers.models import AccountAttention, AccountValue, SourceSums
+from hotpapers.person_value import account_value, kept_reposts
 from hotpapers.rank.rows import HotParts, RankedRow, SourcePart, TrendingParts
 
-__all__ = ["AccountAttention", "HotRules", "SourceSums", "rank_hot", "rank_trending",
-           "source_sums"]
+__all__ = ["TOP_ACCOUNTS", "AccountAttention", "HotRules", "SourceSums", "account_value",
+           "rank_hot", "rank_trending", "source_sums", "with_top_accounts"]
 
 TOP_ACCOUNTS = 5  # accounts an explanation names per source
 
@@ -33,32 +34,6 @@ class HotRules:
     new_account_weight: float = 0.25
     scale_quantile: float = 0.9
     gravity: float = 1.8
-
-
-def kept_reposts(a: AccountAttention, rules: HotRules) -> int:
-    """Reposts after the cap: at most `repost_ratio` times (likes + 1) per post. The store
-    caps post by post; rows built without that are capped as one post."""
-    if a.reposts_kept is not None:
-        return a.reposts_kept
-    return min(a.reposts, math.floor(rules.repost_ratio * ((a.likes or 0) + a.posts)))
-
-
-def engagement(a: AccountAttention, rules: HotRules) -> float:
-    """The weighted engagement of an account's posts about a paper, reposts capped."""
-    weight = rules.kind_weights.get
-    return (weight("likes", 0.0) * max(a.likes or 0, 0)
-            + weight("reposts", 0.0) * max(kept_reposts(a, rules) or 0, 0)
-            + weight("quotes", 0.0) * max(a.quotes or 0, 0)
-            + weight("replies", 0.0) * max(a.replies or 0, 0)
-            + weight("points", 0.0) * max(a.points or 0, 0))
-
-
-def author_weight(a: AccountAttention, rules: HotRules) -> float:
-    """1, or `new_account_weight` for an account created shortly before it posted."""
-    if a.account_created_at is None or a.first_at is None:
-        return 1.0
-    young = a.first_at - a.account_created_at < timedelta(days=rules.new_account_days)
-    return rules.new_account_weight if young else 1.0
 
 
 def _leave_one_out_scales(raw: Mapping[str, float], q: float) -> dict[str, float]:
@@ -86,14 +61,12 @@ class _Sum:
         self.accounts: list[AccountValue] = []
 
     def add(self, a: AccountAttention, rules: HotRules) -> None:
-        weight = author_weight(a, rules)
-        # one person (whatever their number of posts) plus the log of their engagement
-        value = weight * (1.0 + math.log1p(engagement(a, rules)))
+        value, new = account_value(a, rules)
         self.raw += value
         self.people += 1
         self.posts += a.posts
         self.capped += a.reposts - kept_reposts(a, rules)
-        self.new += weight < 1.0
+        self.new += new
         self.accounts.append(AccountValue(a.handle or a.account, a.posts, value))
         if a.first_at is not None and (self.first_at is None or a.first_at < self.first_at):
             self.first_at = a.first_at
@@ -178,3 +151,18 @@ def rank_trending(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotR
             row.parts.sources, hot=row.score, hours=round(hours, 2), gravity=rules.gravity)))
     rows.sort(key=lambda r: -r.score)
     return rows
+
+
+def with_top_accounts(row: RankedRow, accounts: Mapping[tuple[str, str], Sequence[AccountValue]]
+                      ) -> RankedRow:
+    """`row` with each source part naming its top accounts among those it names and
+    `accounts` (values rounded as shown), for a ranking made from sums that did not carry
+    them all."""
+    parts = row.parts
+    named = {}
+    for source, part in parts.sources.items():
+        more = [AccountValue(a.account, a.posts, round(a.value, 4))
+                for a in accounts.get((row.paper_id, source), ())]
+        best = sorted([*part.top_accounts, *more], key=lambda a: -a.value)[:TOP_ACCOUNTS]
+        named[source] = replace(part, top_accounts=tuple(best))
+    return RankedRow(row.paper_id, row.score, replace(parts, sources=named))

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, func, select, tuple_
 
 from hotpapers.models import Account, Mention, Observation, strip_controls
+from hotpapers.store.counting import count_mentions
 from hotpapers.store.schema import accounts, mention_papers, mentions, observations, papers
 from hotpapers.store.upsert import upsert
 
@@ -28,8 +29,9 @@ def save_account(conn: Connection, account: Account) -> int:
 
 def save_mention(conn: Connection, mention: Mention, now: datetime,
                  verbatim: bool = False) -> int:
-    """Upsert a mention with its author, paper links and observations; returns its row id.
-    Its texts lose their control characters (`strip_controls`) unless `verbatim`."""
+    """Upsert a mention with its author, paper links and observations, and count it in the
+    attention totals; returns its row id. Its texts lose their control characters
+    (`strip_controls`) unless `verbatim`."""
     mention = mention if verbatim else strip_controls(mention)
     account_id = save_account(conn, mention.account) if mention.account else None
     row = {
@@ -50,6 +52,7 @@ def save_mention(conn: Connection, mention: Mention, now: datetime,
              "via": o.via, **{c: getattr(o, c) for c in _COUNTS}}
             for o in mention.observations],
            keys=["mention_id", "observed_at"], keep_stored=False)
+    count_mentions(conn, [mention_id])
     return mention_id
 
 
@@ -141,16 +144,19 @@ def load_embeds(conn: Connection, keys: Iterable[tuple[str, str]]
 
 
 def mark_deleted(conn: Connection, source: str, native_ids: Iterable[str], now: datetime) -> int:
-    """Mark these mentions deleted at their source (they leave every output); returns how
-    many were stored and not yet marked."""
+    """Mark these mentions deleted at their source (they leave every output and the
+    attention totals); returns how many were stored and not yet marked."""
     native_ids = list(native_ids)
     if not native_ids:
         return 0
-    return conn.execute(
+    marked = conn.execute(
         mentions.update().where(mentions.c.source == source,
                                 mentions.c.native_id.in_(native_ids),
                                 mentions.c.deleted_at.is_(None))
         .values(deleted_at=now)).rowcount
+    if marked:
+        count_mentions(conn, mention_ids(conn, [(source, n) for n in native_ids]).values())
+    return marked
 
 
 def stored_in_window(conn: Connection, source: str, since: datetime, until: datetime

@@ -172,6 +172,67 @@ observations = Table(
            comment="api: counts read from the source; stream: counted from a live stream"),
 )
 
+# -- attention aggregates, kept up to date on write (store/totals.py) ----------------
+
+mention_totals = Table(
+    "mention_totals", metadata,
+    Column("mention_id", ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(20), nullable=False),
+    Column("who", Integer, nullable=False,
+           comment="the author's account id, or minus the mention's id when it has none"),
+    Column("live", Boolean, nullable=False, comment="counted: not deleted, not a repost"),
+    Column("created_at", UtcDateTime()),
+    Column("papers", JSON, nullable=False, comment="the paper ids it was counted for"),
+    Column("likes", Integer, nullable=False),
+    Column("reposts", Integer, nullable=False),
+    Column("kept", Integer, nullable=False, comment="reposts after the per-post cap"),
+    Column("quotes", Integer, nullable=False),
+    Column("replies", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    comment="each mention's contribution to account_totals as last counted (latest counts)",
+)
+
+account_totals = Table(
+    "account_totals", metadata,
+    Column("paper_id", String(40), primary_key=True),
+    Column("source", String(20), primary_key=True),
+    Column("who", Integer, primary_key=True),
+    Column("posts", Integer, nullable=False),
+    Column("likes", Integer, nullable=False),
+    Column("reposts", Integer, nullable=False),
+    Column("kept", Integer, nullable=False),
+    Column("quotes", Integer, nullable=False),
+    Column("replies", Integer, nullable=False),
+    Column("points", Integer, nullable=False),
+    Column("first_at", UtcDateTime()),
+    Column("account_created_at", UtcDateTime()),
+    Column("value", Float, nullable=False, comment="the account's hot value for the paper"),
+    Index("ix_account_totals_who", "who"),
+    comment="per paper, source and author: the live posts' latest counts and hot value",
+)
+
+paper_source_totals = Table(
+    "paper_source_totals", metadata,
+    Column("paper_id", String(40), primary_key=True),
+    Column("source", String(20), primary_key=True),
+    Column("raw", Float, nullable=False),
+    Column("people", Integer, nullable=False),
+    Column("posts", Integer, nullable=False),
+    Column("reposts_capped", Integer, nullable=False),
+    Column("new_accounts", Integer, nullable=False),
+    Column("first_at", UtcDateTime()),
+    comment="per paper and source: the sums hot and trending read",
+)
+
+aggregate_state = Table(
+    "aggregate_state", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rules", JSON, nullable=False, comment="the hot rules the values were made with"),
+    Column("data_until", UtcDateTime(), comment="the latest post or observation time counted"),
+    Column("built_at", UtcDateTime(), nullable=False),
+    comment="one row when the aggregates are built; none: rank by the exact path",
+)
+
 engagements = Table(
     "engagements", metadata,
     Column("source", String(20), primary_key=True),

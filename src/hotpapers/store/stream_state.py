@@ -12,6 +12,7 @@ from sqlalchemy import Connection, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from hotpapers.models import Observation
+from hotpapers.store.counting import count_mentions
 from hotpapers.store.schema import (
     UtcDateTime,
     engagements,
@@ -146,11 +147,12 @@ def _upsert_stream(dialect: str) -> Any:
 
 
 def save_stream_observations(conn: Connection, counts: Mapping[int, Observation]) -> None:
-    """Store stream observations; at a time where one is stored already, a stream one is
-    replaced and an `api` one is kept."""
+    """Store stream observations (and count them in the attention totals); at a time where
+    one is stored already, a stream one is replaced and an `api` one is kept."""
     if not counts:
         return
     conn.execute(_upsert_stream(conn.dialect.name),
                  [{"mention_id": mention_id, "observed_at": o.observed_at, "via": o.via,
                    **{c: getattr(o, c) for c in _FIELDS}}
                         for mention_id, o in counts.items()])
+    count_mentions(conn, counts)

@@ -1,0 +1,126 @@
+"""Keeping the attention totals (store/totals.py) up to date on write: each write that
+changes mentions (new posts, new counts, deletions, re-deliveries) calls `count_mentions`
+in its own transaction, which replaces each changed mention's contribution by delta: per
+(paper, source, author) the live posts' latest counts and value, per (paper, source) the
+sums the hot and trending rankers read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import Connection
+
+from hotpapers.models import AccountAttention
+from hotpapers.person_value import StoredRules, ValueRules, account_value
+from hotpapers.store.totals import (
+    AccountRow,
+    Contribution,
+    account_ages,
+    advance_data_until,
+    aged_rows,
+    current_contributions,
+    first_posts,
+    load_account_rows,
+    load_contributions,
+    load_state,
+    save_account_rows,
+    save_contributions,
+    update_source_rows,
+)
+
+__all__ = ["BATCH", "count_mentions", "recount"]
+
+BATCH = 2000
+_NONE = Contribution("", 0, False, None, ())
+
+
+def _attention(row: AccountRow) -> AccountAttention:
+    likes, reposts, kept, quotes, replies, points = row.counts
+    paper, source, who = row.key
+    return AccountAttention(paper, source, str(who), row.posts, likes, reposts, kept, quotes,
+                            replies, points, row.first_at, row.account_created_at)
+
+
+def _shares(row: AccountRow, rules: ValueRules) -> list[float]:
+    """What one account row adds to its (paper, source) sums: raw, people, posts, reposts
+    capped, new accounts."""
+    if row.posts <= 0:
+        return [0.0, 0, 0, 0, 0]
+    value, new = account_value(_attention(row), rules)
+    row.value = value
+    return [value, 1, row.posts, row.counts[1] - row.counts[2], int(new)]
+
+
+def _apply(rows: dict, old: Contribution, new: Contribution) -> None:
+    """Take `old` out of the account rows it was counted in and put `new` in."""
+    for sign, part in ((-1, old), (1, new)):
+        for key in part.counted_keys():
+            row = rows.setdefault(key, AccountRow(key))
+            row.posts += sign
+            row.counts = [c + sign * d for c, d in zip(row.counts, part.counts, strict=True)]
+
+
+def _refresh_rows(conn: Connection, rows: dict, before: dict, rules: ValueRules,
+                  firsts_of: Iterable) -> None:
+    """Give the changed rows their earliest post, account age and value, store them and
+    move their (paper, source) sums by the difference."""
+    touched = set(firsts_of)
+    firsts = first_posts(conn, touched)
+    ages = account_ages(conn, (key[2] for key in rows))
+    deltas: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0, 0, 0, 0])
+    for key, row in rows.items():
+        if key in touched:
+            row.first_at = firsts.get(key)
+        row.account_created_at = ages.get(key[2])
+        was = _shares(before[key], rules) if key in before else [0.0, 0, 0, 0, 0]
+        now = _shares(row, rules)
+        total = deltas[key[:2]]
+        for i, (a, b) in enumerate(zip(now, was, strict=True)):
+            total[i] += a - b
+    save_account_rows(conn, rows.values())
+    update_source_rows(conn, deltas)
+
+
+def count_mentions(conn: Connection, mention_ids: Iterable[int]) -> None:
+    """Bring the aggregates up to date with these mentions as they are now stored (call it
+    in the transaction that wrote them). Nothing happens while the aggregates are not
+    built (a store that held mentions before they existed: see rebuild_aggregates)."""
+    state = load_state(conn)
+    ids = list(dict.fromkeys(mention_ids))
+    if state is None or not ids:
+        return
+    rules = StoredRules.from_json(state.rules)
+    for start in range(0, len(ids), BATCH):
+        _count(conn, ids[start:start + BATCH], rules)
+
+
+def _count(conn: Connection, ids: list[int], rules: ValueRules) -> None:
+    current = current_contributions(conn, ids, rules.repost_ratio)
+    previous = load_contributions(conn, ids)
+    changed = {i: c for i, c in current.items() if previous.get(i, _NONE) != _strip(c)}
+    aged = aged_rows(conn, {c.who for c in current.values()})  # an author's age learnt
+    moments = [m for c in current.values() for m in (c.created_at, c.observed_at) if m]
+    if changed or aged:
+        keys = {k for i, c in changed.items() for k in (*previous.get(i, _NONE).counted_keys(),
+                                                        *c.counted_keys())}
+        stored = load_account_rows(conn, keys) | aged
+        before = {key: row.copy() for key, row in stored.items()}
+        rows = dict(stored)
+        for mention_id, contribution in changed.items():
+            _apply(rows, previous.get(mention_id, _NONE), contribution)
+        save_contributions(conn, {i: _strip(c) for i, c in changed.items()})
+        _refresh_rows(conn, rows, before, rules, keys)
+    advance_data_until(conn, max(moments, default=None))
+
+
+def _strip(contribution: Contribution) -> Contribution:
+    """The contribution as stored (its observation time is not)."""
+    return Contribution(contribution.source, contribution.who, contribution.live,
+                        contribution.created_at, contribution.papers, contribution.counts)
+
+
+def recount(conn: Connection, ids: list[int], rules: ValueRules) -> None:
+    """Count these mentions under `rules` (a rebuild, batch by batch)."""
+    for start in range(0, len(ids), BATCH):
+        _count(conn, ids[start:start + BATCH], rules)

@@ -1,0 +1,319 @@
+"""The attention aggregates' rows: each mention's contribution as last counted, per (paper,
+source, author) totals, per (paper, source) sums and the state row; read and written here,
+computed by jobs/aggregates.py (which holds the hot formula's part, from rank/)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, delete, func, or_, select, tuple_
+
+from hotpapers.models import AccountValue, SourceSums
+from hotpapers.store.schema import (
+    account_totals,
+    accounts,
+    aggregate_state,
+    mention_papers,
+    mention_totals,
+    mentions,
+    observations,
+    paper_source_totals,
+)
+from hotpapers.store.upsert import bulk_execute, upsert, upsert_statement
+
+__all__ = [
+    "COUNTED",
+    "AccountRow",
+    "AggregateState",
+    "Contribution",
+    "account_ages",
+    "advance_data_until",
+    "aged_rows",
+    "clear_aggregates",
+    "current_contributions",
+    "first_posts",
+    "load_account_rows",
+    "load_contributions",
+    "load_state",
+    "save_account_rows",
+    "save_contributions",
+    "save_state",
+    "top_accounts",
+    "update_source_rows",
+    "window_source_sums",
+]
+
+COUNTED = ("likes", "reposts", "kept", "quotes", "replies", "points")
+Key = tuple[str, str, int]  # paper id, source, who
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """What one mention adds to the totals of each paper it names: nothing unless live."""
+
+    source: str
+    who: int
+    live: bool
+    created_at: datetime | None
+    papers: tuple[str, ...]
+    counts: tuple[int, ...] = (0, 0, 0, 0, 0, 0)  # COUNTED
+    observed_at: datetime | None = None  # its latest observation (not stored)
+
+    def counted_keys(self) -> list[Key]:
+        return [(p, self.source, self.who) for p in self.papers] if self.live else []
+
+
+@dataclass
+class AccountRow:
+    """One author's live posts about a paper on a source: their count, latest counts
+    summed, the earliest post, the account's age and its hot value."""
+
+    key: Key
+    posts: int = 0
+    counts: list[int] = field(default_factory=lambda: [0] * len(COUNTED))
+    first_at: datetime | None = None
+    account_created_at: datetime | None = None
+    value: float = 0.0
+
+    def copy(self) -> AccountRow:
+        return replace(self, counts=list(self.counts))
+
+
+@dataclass(frozen=True)
+class AggregateState:
+    rules: dict
+    data_until: datetime | None
+    built_at: datetime
+
+
+def _cap(likes: int, reposts: int, ratio: float) -> int:
+    """A post's reposts after the cap, as the exact path's SQL computes it."""
+    return min(reposts, int(ratio * (likes + 1)))
+
+
+def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_ratio: float
+                          ) -> dict[int, Contribution]:
+    """The contribution each mention makes now: its author, whether it counts, its papers
+    and its latest counts (the last observation, whenever it was made)."""
+    ids = list(dict.fromkeys(mention_ids))
+    if not ids:
+        return {}
+    latest = (select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
+              .where(observations.c.mention_id.in_(ids))
+              .group_by(observations.c.mention_id).subquery())
+    rows = conn.execute(
+        select(mentions.c.id, mentions.c.source, mentions.c.account_id, mentions.c.kind,
+               mentions.c.deleted_at, mentions.c.created_at, observations)
+        .outerjoin(latest, latest.c.mention_id == mentions.c.id)
+        .outerjoin(observations, and_(observations.c.mention_id == mentions.c.id,
+                                      observations.c.observed_at == latest.c.at))
+        .where(mentions.c.id.in_(ids))).mappings().all()
+    linked: dict[int, list[str]] = {}
+    for mention_id, paper_id in conn.execute(
+            select(mention_papers.c.mention_id, mention_papers.c.paper_id)
+            .where(mention_papers.c.mention_id.in_(ids))
+            .order_by(mention_papers.c.mention_id, mention_papers.c.paper_id)):
+        linked.setdefault(mention_id, []).append(paper_id)
+    found = {}
+    for r in rows:
+        likes, reposts = r["likes"] or 0, r["reposts"] or 0
+        counts = (likes, reposts, _cap(likes, reposts, repost_ratio), r["quotes"] or 0,
+                  r["replies"] or 0, r["points"] or 0)
+        found[r["id"]] = Contribution(
+            r["source"], r["account_id"] if r["account_id"] is not None else -r["id"],
+            r["deleted_at"] is None and r["kind"] != "repost", r["created_at"],
+            tuple(linked.get(r["id"], ())), counts, r["observed_at"])
+    return found
+
+
+def load_contributions(conn: Connection, mention_ids: Iterable[int]) -> dict[int, Contribution]:
+    """Each mention's contribution as last counted (none: never counted)."""
+    ids = list(dict.fromkeys(mention_ids))
+    query = select(mention_totals).where(mention_totals.c.mention_id.in_(ids))
+    return {r["mention_id"]: Contribution(r["source"], r["who"], r["live"], r["created_at"],
+                                          tuple(r["papers"]), tuple(r[c] for c in COUNTED))
+            for r in conn.execute(query).mappings()}
+
+
+def save_contributions(conn: Connection, found: Mapping[int, Contribution]) -> None:
+    rows = [{"mention_id": mention_id, "source": c.source, "who": c.who, "live": c.live,
+             "created_at": c.created_at, "papers": list(c.papers),
+             **dict(zip(COUNTED, c.counts, strict=True))} for mention_id, c in found.items()]
+    if rows:
+        upsert(conn, mention_totals, rows, keys=["mention_id"])
+
+
+def _account_rows(conn: Connection, where, query=None) -> dict[Key, AccountRow]:
+    query = (query if query is not None else select(account_totals)).where(where)
+    return {(r["paper_id"], r["source"], r["who"]): AccountRow(
+        (r["paper_id"], r["source"], r["who"]), r["posts"], [r[c] for c in COUNTED],
+        r["first_at"], r["account_created_at"], r["value"])
+        for r in conn.execute(query).mappings()}
+
+
+def load_account_rows(conn: Connection, keys: Iterable[Key]) -> dict[Key, AccountRow]:
+    keys = list(dict.fromkeys(keys))
+    found: dict[Key, AccountRow] = {}
+    for i in range(0, len(keys), 300):
+        part = keys[i:i + 300]
+        found |= _account_rows(conn, tuple_(account_totals.c.paper_id, account_totals.c.source,
+                                            account_totals.c.who).in_(part))
+    return found
+
+
+def aged_rows(conn: Connection, whos: Iterable[int]) -> dict[Key, AccountRow]:
+    """The rows of these authors whose account age differs from the account's now (it
+    became known, or changed): their values are out of date."""
+    ids = [w for w in dict.fromkeys(whos) if w > 0]
+    if not ids:
+        return {}
+    stored, known = account_totals.c.account_created_at, accounts.c.created_at
+    differs = or_(stored != known, and_(stored.is_(None), known.is_not(None)),
+                  and_(stored.is_not(None), known.is_(None)))
+    joined = select(account_totals).join(accounts, accounts.c.id == account_totals.c.who)
+    return _account_rows(conn, and_(account_totals.c.who.in_(ids), differs), joined)
+
+
+def first_posts(conn: Connection, keys: Iterable[Key]) -> dict[Key, datetime]:
+    """The earliest live post of each (paper, source, author), from the counted mentions."""
+    keys = list(keys)
+    found: dict[Key, datetime] = {}
+    for i in range(0, len(keys), 300):
+        part = keys[i:i + 300]
+        query = (select(mention_papers.c.paper_id, mention_totals.c.source, mention_totals.c.who,
+                        func.min(mention_totals.c.created_at))
+                 .join(mention_totals, mention_totals.c.mention_id == mention_papers.c.mention_id)
+                 .where(mention_totals.c.live.is_(True),
+                        tuple_(mention_papers.c.paper_id, mention_totals.c.source,
+                               mention_totals.c.who).in_(part))
+                 .group_by(mention_papers.c.paper_id, mention_totals.c.source,
+                           mention_totals.c.who))
+        found |= {(p, s, w): at for p, s, w, at in conn.execute(query) if at is not None}
+    return found
+
+
+def account_ages(conn: Connection, whos: Iterable[int]) -> dict[int, datetime | None]:
+    ids = [w for w in dict.fromkeys(whos) if w > 0]
+    return dict(conn.execute(select(accounts.c.id, accounts.c.created_at)
+                             .where(accounts.c.id.in_(ids))).all()) if ids else {}
+
+
+def save_account_rows(conn: Connection, rows: Iterable[AccountRow]) -> None:
+    """Store the rows; a row without posts is removed."""
+    keep, gone = [], []
+    for row in rows:
+        (keep if row.posts > 0 else gone).append(row)
+    for i in range(0, len(gone), 300):
+        conn.execute(delete(account_totals).where(tuple_(
+            account_totals.c.paper_id, account_totals.c.source, account_totals.c.who
+        ).in_([r.key for r in gone[i:i + 300]])))
+    if keep:
+        columns = ("posts", *COUNTED, "first_at", "account_created_at", "value")
+        stmt = upsert_statement(conn.dialect.name, account_totals, ("paper_id", "source", "who"),
+                                columns, False, None)
+        bulk_execute(conn, stmt, [
+            {"paper_id": r.key[0], "source": r.key[1], "who": r.key[2], "posts": r.posts,
+             **dict(zip(COUNTED, r.counts, strict=True)), "first_at": r.first_at,
+             "account_created_at": r.account_created_at, "value": r.value} for r in keep])
+
+
+def update_source_rows(conn: Connection, deltas: Mapping[tuple[str, str], list[float]]) -> None:
+    """Add `deltas` (raw, people, posts, reposts capped, new accounts) to the (paper,
+    source) sums, then set each one's earliest post; a sum left without people goes."""
+    pairs = list(deltas)
+    stored = {}
+    for i in range(0, len(pairs), 300):
+        stored |= {(r.paper_id, r.source): r for r in conn.execute(
+            select(paper_source_totals).where(tuple_(
+                paper_source_totals.c.paper_id, paper_source_totals.c.source
+            ).in_(pairs[i:i + 300])))}
+    firsts = {}
+    for i in range(0, len(pairs), 300):
+        firsts |= {(p, s): at for p, s, at in conn.execute(
+            select(account_totals.c.paper_id, account_totals.c.source,
+                   func.min(account_totals.c.first_at))
+            .where(tuple_(account_totals.c.paper_id, account_totals.c.source)
+                   .in_(pairs[i:i + 300]))
+            .group_by(account_totals.c.paper_id, account_totals.c.source))}
+    rows, gone = [], []
+    for pair, delta in deltas.items():
+        old = stored.get(pair)
+        base = [old.raw, old.people, old.posts, old.reposts_capped, old.new_accounts] \
+            if old is not None else [0.0, 0, 0, 0, 0]
+        raw, people, posts, capped, new = (b + d for b, d in zip(base, delta, strict=True))
+        if people <= 0:
+            gone.append(pair)
+            continue
+        rows.append({"paper_id": pair[0], "source": pair[1], "raw": raw, "people": int(people),
+                     "posts": int(posts), "reposts_capped": int(capped),
+                     "new_accounts": int(new), "first_at": firsts.get(pair)})
+    for i in range(0, len(gone), 300):
+        conn.execute(delete(paper_source_totals).where(tuple_(
+            paper_source_totals.c.paper_id, paper_source_totals.c.source
+        ).in_(gone[i:i + 300])))
+    if rows:
+        stmt = upsert_statement(conn.dialect.name, paper_source_totals, ("paper_id", "source"),
+                                ("raw", "people", "posts", "reposts_capped", "new_accounts",
+                                 "first_at"), False, None)
+        bulk_execute(conn, stmt, rows)
+
+
+def load_state(conn: Connection) -> AggregateState | None:
+    row = conn.execute(select(aggregate_state).where(aggregate_state.c.id == 1)).first()
+    return AggregateState(row.rules, row.data_until, row.built_at) if row else None
+
+
+def save_state(conn: Connection, rules: dict, data_until: datetime | None,
+               built_at: datetime) -> None:
+    upsert(conn, aggregate_state, {"id": 1, "rules": rules, "data_until": data_until,
+                                   "built_at": built_at}, keys=["id"])
+
+
+def advance_data_until(conn: Connection, moment: datetime | None) -> None:
+    """Record that data as late as `moment` is counted (the fast path serves as-of times
+    at or after it)."""
+    if moment is not None:
+        conn.execute(aggregate_state.update().where(
+            aggregate_state.c.id == 1,
+            or_(aggregate_state.c.data_until.is_(None), aggregate_state.c.data_until < moment)
+        ).values(data_until=moment))
+
+
+def clear_aggregates(conn: Connection) -> None:
+    for table in (mention_totals, account_totals, paper_source_totals, aggregate_state):
+        conn.execute(delete(table))
+
+
+def window_source_sums(conn: Connection, paper_ids: Iterable[str]) -> list[SourceSums]:
+    """The (paper, source) sums of these papers (the window's), without top accounts."""
+    ids = list(paper_ids)
+    found = []
+    for i in range(0, len(ids), 5000):
+        query = select(paper_source_totals).where(
+            paper_source_totals.c.paper_id.in_(ids[i:i + 5000]))
+        found += [SourceSums(r.paper_id, r.source, r.raw, r.people, r.posts, r.reposts_capped,
+                             r.new_accounts, r.first_at) for r in conn.execute(query)]
+    return found
+
+
+def top_accounts(conn: Connection, paper_ids: Iterable[str], limit: int
+                 ) -> dict[tuple[str, str], tuple[AccountValue, ...]]:
+    """The `limit` most valuable authors of each (paper, source) of these papers, with
+    their handle (or account id)."""
+    query = (select(account_totals.c.paper_id, account_totals.c.source, account_totals.c.who,
+                    account_totals.c.posts, account_totals.c.value, accounts.c.handle,
+                    accounts.c.native_id, mentions.c.native_id.label("post"))
+             .outerjoin(accounts, accounts.c.id == account_totals.c.who)
+             .outerjoin(mentions, mentions.c.id == -account_totals.c.who)
+             .where(account_totals.c.paper_id.in_(list(paper_ids)))
+             .order_by(account_totals.c.paper_id, account_totals.c.source,
+                       account_totals.c.value.desc(), account_totals.c.who))
+    found: dict[tuple[str, str], list[AccountValue]] = {}
+    for r in conn.execute(query):
+        group = found.setdefault((r.paper_id, r.source), [])
+        if len(group) < limit:
+            name = r.handle or r.native_id or f"post:{r.post}"
+            group.append(AccountValue(name, r.posts, r.value))
+    return {pair: tuple(group) for pair, group in found.items()}
