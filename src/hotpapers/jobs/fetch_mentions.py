@@ -24,7 +24,7 @@ from hotpapers.sources.base import MentionSource, Span
 from hotpapers.sources.registry import Skipped, build_sources
 from hotpapers.store.mentions import (
     mark_deleted,
-    save_mention,
+    save_mentions,
     stored_in_window,
     thin_observations,
     unknown_paper_ids,
@@ -116,8 +116,7 @@ class MentionsFetched:
 
 def _store(engine: Engine, batch: Sequence[Mention], now: datetime) -> None:
     with engine.begin() as conn:
-        for mention in batch:
-            save_mention(conn, mention, now)
+        save_mentions(conn, batch, now)
 
 
 def _read(engine: Engine, source: MentionSource, window: Span, clock: Callable[[], datetime],

@@ -25,6 +25,7 @@ from hotpapers.sources.bluesky.jetstream import (
     head_time_us,
     to_time_us,
 )
+from hotpapers.store.counting import count_mentions
 from hotpapers.store.mentions import mark_deleted, save_mention
 from hotpapers.store.stream_state import (
     add_engagements,
@@ -213,7 +214,7 @@ class JetstreamIngest:
         # never backwards, never past the clock (an event may be a little ahead of it)
         cursor = max(self.cursor or 0, min(self._high, to_time_us(now)))
         with self.engine.begin() as conn:
-            self._save_mentions(conn, now)
+            saved = self._save_mentions(conn, now)
             gone = remove_engagements(conn, SOURCE, self._deleted)
             marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
             rows = self._save_engagements(conn)
@@ -221,6 +222,7 @@ class JetstreamIngest:
             touched.difference_update(self._posts_gone.values())
             if touched:
                 save_stream_observations(conn, stream_counts(conn, touched, at))
+            count_mentions(conn, saved)  # the batch's new posts, counted once for all
             save_cursor(conn, CURSOR, {"time_us": cursor}, now)
             self._track_stored_since(conn)
         self.engaged.update(row["account"] for row in rows)
@@ -233,15 +235,18 @@ class JetstreamIngest:
         if self.on_flush is not None:
             self.on_flush(summary)
 
-    def _save_mentions(self, conn, now: datetime) -> None:
-        """Store the batch's new posts; their row ids go to `tracked` (or, for a post
-        deleted in this batch, to the posts to mark deleted)."""
+    def _save_mentions(self, conn, now: datetime) -> list[int]:
+        """Store the batch's new posts (counted by the caller); their row ids go to
+        `tracked` (or, for a post deleted in this batch, to the posts to mark deleted)."""
+        saved = []
         for mention in self._mentions:
-            mention_id = save_mention(conn, mention, now)
+            mention_id = save_mention(conn, mention, now, count=False)
             if mention.native_id in self.tracked:
                 self.tracked[mention.native_id] = mention_id
             elif mention.native_id in self._posts_gone:  # deleted in this batch
                 self._posts_gone[mention.native_id] = mention_id
+            saved.append(mention_id)
+        return saved
 
     def _save_engagements(self, conn) -> list[dict[str, Any]]:
         """Store the batch's engagements of stored posts; returns the rows that were new."""

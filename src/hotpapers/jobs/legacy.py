@@ -18,7 +18,7 @@ from hotpapers.rank.rows import ClassicParts
 from hotpapers.render.lumen import render_lumen
 from hotpapers.render.lumen_parse import LegacyPost, parse_post
 from hotpapers.store.listings import load_listing, save_listing
-from hotpapers.store.mentions import save_mention
+from hotpapers.store.mentions import save_mentions
 from hotpapers.store.papers import load_papers, save_attention, save_paper
 from hotpapers.store.posts import (
     RankingRow,
@@ -64,8 +64,8 @@ def store_legacy_post(conn: Connection, legacy: LegacyPost, now: datetime) -> da
                        reposts=entry.reposts, likes=entry.likes)
     if not listed:
         save_listing(conn, post.day, [(e.paper.id, "new") for e in post.entries])
-    ids = {(m.source, m.native_id): save_mention(conn, m, now, verbatim=True)
-           for m in legacy.mentions}
+    saved = save_mentions(conn, legacy.mentions, now, verbatim=True)
+    ids = {(m.source, m.native_id): i for m, i in zip(legacy.mentions, saved, strict=True)}
     rows = [RankingRow(e.paper.id, e.reposts + e.likes,
                        ClassicParts(e.reposts, e.likes).to_json()) for e in post.entries]
     ranking = StoredRanking(day=post.day, method="classic", as_of=post.generated_at, rows=rows,

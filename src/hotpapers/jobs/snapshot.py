@@ -32,6 +32,7 @@ from hotpapers.models import (
 )
 from hotpapers.rank.rows import ClassicParts
 from hotpapers.render.write import write_atomic
+from hotpapers.store.counting import count_mentions
 from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import load_mentions, mention_ids, save_mention
 from hotpapers.store.papers import load_attention, load_papers, save_attention, save_paper
@@ -135,10 +136,12 @@ def import_records(conn: Connection, records: Iterable[tuple[int, dict] | dict],
     naming `origin`, its line and the reason."""
     numbered = [r if isinstance(r, tuple) else (i, r) for i, r in enumerate(records, start=2)]
     counts = dict.fromkeys(_ORDER, 0)
+    stored: list[int] = []  # the mentions, counted in the attention totals once for all
     for line, record in sorted(numbered, key=lambda r: _ORDER.index(r[1]["type"])):
         kind = record["type"]
         try:
-            _import_record(conn, kind, {k: v for k, v in record.items() if k != "type"}, now)
+            mention_id = _import_record(conn, kind, {k: v for k, v in record.items()
+                                                     if k != "type"}, now)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
             raise InputError(f"{origin}:{line}: {kind} record: {reason}") from None
@@ -146,17 +149,21 @@ def import_records(conn: Connection, records: Iterable[tuple[int, dict] | dict],
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             raise InputError(f"{origin}:{line}: {kind} record: {reason}") from None
         counts[kind] += 1
+        if mention_id is not None:
+            stored.append(mention_id)
+    count_mentions(conn, stored)
     return counts
 
 
-def _import_record(conn: Connection, kind: str, record: dict, now: datetime) -> None:
+def _import_record(conn: Connection, kind: str, record: dict, now: datetime) -> int | None:
+    """Store one record; a mention's row id (it is counted by the caller)."""
     if kind == "paper":
         save_paper(conn, _paper(record), now)
     elif kind == "listing":
         save_listing(conn, date.fromisoformat(record["day"]),
                      [tuple(row) for row in record["papers"]])
     elif kind == "mention":
-        save_mention(conn, _mention(record), now)
+        return save_mention(conn, _mention(record), now, count=False)
     elif kind == "attention":
         save_attention(conn, record.pop("paper_id"), record.pop("source"),
                        _when(record.pop("observed_at")), **record)
@@ -171,6 +178,7 @@ def _import_record(conn: Connection, kind: str, record: dict, now: datetime) -> 
                "as_of": _when(record["as_of"]), "rows": rows}), now)
     else:
         _import_post(conn, record)
+    return None
 
 
 def _import_post(conn: Connection, record: dict) -> None:

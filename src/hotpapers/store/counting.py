@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import datetime
 
 from sqlalchemy import Connection
 
@@ -20,6 +21,7 @@ from hotpapers.store.totals import (
     advance_data_until,
     aged_rows,
     current_contributions,
+    earlier,
     first_posts,
     load_account_rows,
     load_contributions,
@@ -52,34 +54,51 @@ def _shares(row: AccountRow, rules: ValueRules) -> list[float]:
     return [value, 1, row.posts, row.counts[1] - row.counts[2], int(new)]
 
 
-def _apply(rows: dict, old: Contribution, new: Contribution) -> None:
-    """Take `old` out of the account rows it was counted in and put `new` in."""
-    for sign, part in ((-1, old), (1, new)):
-        for key in part.counted_keys():
-            row = rows.setdefault(key, AccountRow(key))
-            row.posts += sign
-            row.counts = [c + sign * d for c, d in zip(row.counts, part.counts, strict=True)]
+def _apply(rows: dict, old: Contribution, new: Contribution, recheck: set) -> None:
+    """Take `old` out of the account rows it was counted in and put `new` in; a row that
+    may have lost its earliest post goes to `recheck`."""
+    new_keys = set(new.counted_keys())
+    same_time = old.created_at == new.created_at
+    for key in old.counted_keys():
+        row = rows.setdefault(key, AccountRow(key))
+        row.posts -= 1
+        row.counts = [c - d for c, d in zip(row.counts, old.counts, strict=True)]
+        if not (same_time and key in new_keys) and old.created_at is not None and \
+                row.first_at is not None and old.created_at <= row.first_at:
+            recheck.add(key)
+    for key in new_keys:
+        row = rows.setdefault(key, AccountRow(key))
+        row.posts += 1
+        row.counts = [c + d for c, d in zip(row.counts, new.counts, strict=True)]
+        row.first_at = earlier(row.first_at, new.created_at)
 
 
 def _refresh_rows(conn: Connection, rows: dict, before: dict, rules: ValueRules,
-                  firsts_of: Iterable) -> None:
+                  recheck: set) -> None:
     """Give the changed rows their earliest post, account age and value, store them and
-    move their (paper, source) sums by the difference."""
-    touched = set(firsts_of)
-    firsts = first_posts(conn, touched)
+    move their (paper, source) sums by the difference (and their earliest post)."""
+    firsts = first_posts(conn, recheck)
     ages = account_ages(conn, (key[2] for key in rows))
     deltas: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0, 0, 0, 0])
+    earliest: dict[tuple[str, str], datetime | None] = {}
+    later: set[tuple[str, str]] = set()  # a pair whose earliest post may have gone
     for key, row in rows.items():
-        if key in touched:
+        if key in recheck:
             row.first_at = firsts.get(key)
         row.account_created_at = ages.get(key[2])
-        was = _shares(before[key], rules) if key in before else [0.0, 0, 0, 0, 0]
+        was = before.get(key)
+        shares = _shares(was, rules) if was is not None else [0.0, 0, 0, 0, 0]
         now = _shares(row, rules)
         total = deltas[key[:2]]
-        for i, (a, b) in enumerate(zip(now, was, strict=True)):
+        for i, (a, b) in enumerate(zip(now, shares, strict=True)):
             total[i] += a - b
+        if row.posts > 0:
+            earliest[key[:2]] = earlier(earliest.get(key[:2]), row.first_at)
+        if was is not None and was.first_at is not None and (
+                row.posts <= 0 or row.first_at is None or row.first_at > was.first_at):
+            later.add(key[:2])
     save_account_rows(conn, rows.values())
-    update_source_rows(conn, deltas)
+    update_source_rows(conn, deltas, earliest, later)
 
 
 def count_mentions(conn: Connection, mention_ids: Iterable[int]) -> None:
@@ -107,10 +126,11 @@ def _count(conn: Connection, ids: list[int], rules: ValueRules) -> None:
         stored = load_account_rows(conn, keys) | aged
         before = {key: row.copy() for key, row in stored.items()}
         rows = dict(stored)
+        recheck: set = set()
         for mention_id, contribution in changed.items():
-            _apply(rows, previous.get(mention_id, _NONE), contribution)
+            _apply(rows, previous.get(mention_id, _NONE), contribution, recheck)
         save_contributions(conn, {i: _strip(c) for i, c in changed.items()})
-        _refresh_rows(conn, rows, before, rules, keys)
+        _refresh_rows(conn, rows, before, rules, recheck)
     advance_data_until(conn, max(moments, default=None))
 
 

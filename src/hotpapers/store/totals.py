@@ -33,6 +33,7 @@ __all__ = [
     "aged_rows",
     "clear_aggregates",
     "current_contributions",
+    "earlier",
     "first_posts",
     "load_account_rows",
     "load_contributions",
@@ -86,6 +87,11 @@ class AggregateState:
     rules: dict
     data_until: datetime | None
     built_at: datetime
+
+
+def earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two times, either of which may be unknown."""
+    return b if a is None else a if b is None else min(a, b)
 
 
 def _cap(likes: int, reposts: int, ratio: float) -> int:
@@ -142,7 +148,9 @@ def save_contributions(conn: Connection, found: Mapping[int, Contribution]) -> N
              "created_at": c.created_at, "papers": list(c.papers),
              **dict(zip(COUNTED, c.counts, strict=True))} for mention_id, c in found.items()]
     if rows:
-        upsert(conn, mention_totals, rows, keys=["mention_id"])
+        stmt = upsert_statement(conn.dialect.name, mention_totals, ("mention_id",),
+                                tuple(c for c in rows[0] if c != "mention_id"), False, None)
+        bulk_execute(conn, stmt, rows)
 
 
 def _account_rows(conn: Connection, where, query=None) -> dict[Key, AccountRow]:
@@ -219,24 +227,34 @@ def save_account_rows(conn: Connection, rows: Iterable[AccountRow]) -> None:
              "account_created_at": r.account_created_at, "value": r.value} for r in keep])
 
 
-def update_source_rows(conn: Connection, deltas: Mapping[tuple[str, str], list[float]]) -> None:
+def _by_papers(conn: Connection, table, pairs: list[tuple[str, str]], *columns) -> list:
+    """Rows of `table` (keyed by paper_id, source) for these pairs: read by paper id
+    (its index), the other sources of those papers left out here."""
+    wanted, found = set(pairs), []
+    papers = sorted({p for p, _ in pairs})
+    for i in range(0, len(papers), 500):
+        query = select(*columns) if columns else select(table)
+        found += [r for r in conn.execute(query.where(table.c.paper_id.in_(papers[i:i + 500])))
+                  if (r.paper_id, r.source) in wanted]
+    return found
+
+
+def update_source_rows(conn: Connection, deltas: Mapping[tuple[str, str], list[float]],
+                       earliest: Mapping[tuple[str, str], datetime | None],
+                       later: set[tuple[str, str]]) -> None:
     """Add `deltas` (raw, people, posts, reposts capped, new accounts) to the (paper,
-    source) sums, then set each one's earliest post; a sum left without people goes."""
+    source) sums; their earliest post is the earlier of the stored one and `earliest`,
+    or, for the pairs in `later` (that may have lost theirs), found again from the
+    author rows. A sum left without people goes."""
     pairs = list(deltas)
-    stored = {}
-    for i in range(0, len(pairs), 300):
-        stored |= {(r.paper_id, r.source): r for r in conn.execute(
-            select(paper_source_totals).where(tuple_(
-                paper_source_totals.c.paper_id, paper_source_totals.c.source
-            ).in_(pairs[i:i + 300])))}
+    stored = {(r.paper_id, r.source): r for r in _by_papers(conn, paper_source_totals, pairs)}
     firsts = {}
-    for i in range(0, len(pairs), 300):
-        firsts |= {(p, s): at for p, s, at in conn.execute(
-            select(account_totals.c.paper_id, account_totals.c.source,
-                   func.min(account_totals.c.first_at))
-            .where(tuple_(account_totals.c.paper_id, account_totals.c.source)
-                   .in_(pairs[i:i + 300]))
-            .group_by(account_totals.c.paper_id, account_totals.c.source))}
+    if later:
+        found = _by_papers(conn, account_totals, sorted(later), account_totals.c.paper_id,
+                           account_totals.c.source, account_totals.c.first_at)
+        for r in found:
+            firsts[(r.paper_id, r.source)] = earlier(firsts.get((r.paper_id, r.source)),
+                                                     r.first_at)
     rows, gone = [], []
     for pair, delta in deltas.items():
         old = stored.get(pair)
@@ -246,9 +264,11 @@ def update_source_rows(conn: Connection, deltas: Mapping[tuple[str, str], list[f
         if people <= 0:
             gone.append(pair)
             continue
+        first = firsts.get(pair) if pair in later else \
+            earlier(old.first_at if old is not None else None, earliest.get(pair))
         rows.append({"paper_id": pair[0], "source": pair[1], "raw": raw, "people": int(people),
                      "posts": int(posts), "reposts_capped": int(capped),
-                     "new_accounts": int(new), "first_at": firsts.get(pair)})
+                     "new_accounts": int(new), "first_at": first})
     for i in range(0, len(gone), 300):
         conn.execute(delete(paper_source_totals).where(tuple_(
             paper_source_totals.c.paper_id, paper_source_totals.c.source
