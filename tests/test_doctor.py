@@ -236,3 +236,14 @@ def test_credentials_inside_urls_are_neither_printed_nor_sent(cli, probed, store
     assert _line(result.out, "mastodon").startswith("mastodon: ok: reachable: ")
     for request, _ in probed.log:
         assert "Authorization" not in request.headers
+
+
+def test_the_attention_totals_line_says_when_a_rebuild_is_due(cli, probed, store, monkeypatch):
+    assert _line(cli("doctor").out, "totals").startswith(
+        "totals: ok: attention totals built under the configured hot rules")
+    monkeypatch.setenv("HOTPAPERS_HOT_REPOST_RATIO", "5")
+    line = _line(cli("doctor").out, "totals")
+    assert line.startswith("totals: skipped: attention totals built under other hot rules")
+    assert "hotpapers store rebuild-aggregates" in line
+    assert cli("store", "rebuild-aggregates").code == 0
+    assert _line(cli("doctor").out, "totals").startswith("totals: ok: ")

@@ -19,12 +19,15 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import HotpapersError, InputError, MissingCredentials
 from hotpapers.http import user_agent
+from hotpapers.jobs.aggregates import rules_json
 from hotpapers.jobs.daily import posts_folder
+from hotpapers.jobs.ranking import rules_from
 from hotpapers.publish.registry import build_publisher
 from hotpapers.secrets import scrub
 from hotpapers.sources.registry import build_source
 from hotpapers.store.db import connect, current_revision
 from hotpapers.store.revision import HEAD_REVISION
+from hotpapers.store.totals import load_state
 
 __all__ = [
     "FAILED",
@@ -94,6 +97,7 @@ class StoreFacts:
     error: str | None = None
     revision: str | None = None
     creatable: bool = True
+    totals: dict | None = None  # the rules the attention totals were built under
 
 
 @dataclass
@@ -148,6 +152,21 @@ def store_check(facts: StoreFacts) -> Check:
     return Check("database", FAILED, f"{facts.shown} opens, but its schema {facts.revision} "
                  f"is unknown to this code (it expects {HEAD_REVISION}): a newer hotpapers "
                  "migrated it?")
+
+
+def totals_check(facts: StoreFacts, settings: Settings) -> Check | None:
+    """The attention totals' line: built under the configured hot rules (hot and trending
+    rank fast), or not (they take the exact path until a rebuild)."""
+    if facts.totals is None:
+        return None
+    rebuild = "hot and trending take the exact, slower path until `hotpapers store " \
+        "rebuild-aggregates`"
+    if not facts.totals:
+        return Check("totals", SKIPPED, f"attention totals not built; {rebuild}")
+    if facts.totals != rules_json(rules_from(settings)):
+        return Check("totals", SKIPPED, "attention totals built under other hot rules than "
+                     f"the settings'; {rebuild}")
+    return Check("totals", OK, "attention totals built under the configured hot rules")
 
 
 def _older(revision: str, head: str) -> bool:
@@ -311,7 +330,13 @@ def store_facts(db_url: str) -> StoreFacts:
     except HotpapersError as exc:
         return StoreFacts(shown, error=str(exc))
     try:
-        return StoreFacts(shown, revision=current_revision(engine))
+        revision = current_revision(engine)
+        totals = None
+        if revision == HEAD_REVISION:
+            with engine.connect() as conn:
+                state = load_state(conn)
+            totals = state.rules if state is not None else {}
+        return StoreFacts(shown, revision=revision, totals=totals)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
         return StoreFacts(shown, error=f"does not open: {reason[0] if reason else exc}")
@@ -330,15 +355,18 @@ def _writable_ancestor(folder: Path) -> bool:
 def run_doctor(settings: Settings, secrets: Secrets, db_url: str, config: Path,
                config_exists: bool, *, timeout: float = PROBE_TIMEOUT,
                transport: httpx.BaseTransport | None = None) -> DoctorReport:
-    """Every check, in order: config, database, arXiv, each source of `mention_sources`,
-    each target of `daily_targets`, then what `daily` would do."""
+    """Every check, in order: config, database (and its attention totals), arXiv, each
+    source of `mention_sources`, each target of `daily_targets`, then what `daily` would
+    do."""
     plans = [plan_source(name, settings, secrets) for name in settings.mention_sources]
     arxiv = tuple(dict.fromkeys(public_url(url) for url in (
         settings.arxiv_api_url, settings.arxiv_oai_url, settings.arxiv_rss_url)))
     probes = probe_urls([*arxiv, *(url for plan in plans for url in plan.urls)], settings,
                         timeout, transport)
-    report = DoctorReport([config_check(config, config_exists), store_check(store_facts(db_url)),
-                           reach_check("arxiv", arxiv, probes)])
+    facts = store_facts(db_url)
+    totals = totals_check(facts, settings)
+    report = DoctorReport([config_check(config, config_exists), store_check(facts),
+                           *([totals] if totals else []), reach_check("arxiv", arxiv, probes)])
     report.checks += [source_check(plan, probes) for plan in plans]
     report.checks += [target_check(name, settings, secrets) for name in settings.daily_targets]
     report.checks.append(daily_check(settings, plans, posts_folder(settings)))
