@@ -14,6 +14,7 @@ from sqlalchemy import Connection
 
 from hotpapers.models import AccountAttention
 from hotpapers.person_value import StoredRules, ValueRules, account_value
+from hotpapers.store.stamps import bump_for_papers
 from hotpapers.store.totals import (
     AccountRow,
     Contribution,
@@ -26,6 +27,7 @@ from hotpapers.store.totals import (
     load_account_rows,
     load_contributions,
     load_state,
+    named_papers,
     save_account_rows,
     save_contributions,
     update_source_rows,
@@ -107,7 +109,10 @@ def count_mentions(conn: Connection, mention_ids: Iterable[int]) -> None:
     built (a store that held mentions before they existed: see rebuild_aggregates)."""
     state = load_state(conn)
     ids = list(dict.fromkeys(mention_ids))
-    if state is None or not ids:
+    if not ids:
+        return
+    if state is None:  # no totals to keep: what the papers show changed all the same
+        bump_for_papers(conn, named_papers(conn, ids))
         return
     rules = StoredRules.from_json(state.rules)
     for start in range(0, len(ids), BATCH):
@@ -131,6 +136,7 @@ def _count(conn: Connection, ids: list[int], rules: ValueRules) -> None:
             _apply(rows, previous.get(mention_id, _NONE), contribution, recheck)
         save_contributions(conn, {i: _strip(c) for i, c in changed.items()})
         _refresh_rows(conn, rows, before, rules, recheck)
+        bump_for_papers(conn, {key[0] for key in rows})  # what they and their days show
     advance_data_until(conn, max(moments, default=None))
 
 

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Connection, delete, func, select
 
 from hotpapers.store.schema import listing_staging, listings
+from hotpapers.store.stamps import bump
 from hotpapers.store.upsert import upsert
 
 __all__ = ["ListingRow", "clear_listing", "count_staged", "drop_stale_staging",
@@ -25,6 +26,7 @@ def save_listing(conn: Connection, day: date, rows: Sequence[ListingRow],
          "announce_type": announce_type, "category": category}
         for i, (paper_id, announce_type) in enumerate(rows)
     ], keys=["day", "paper_id"], keep_stored=False)
+    bump(conn, days=[day])
 
 
 def load_listing(conn: Connection, day: date) -> list[ListingRow]:
@@ -42,6 +44,7 @@ def _in_order(rows: Sequence[ListingRow], kinds: Sequence[str]) -> list[ListingR
 def clear_listing(conn: Connection, day: date) -> None:
     """Forget the day's listing, before it is made anew."""
     conn.execute(delete(listings).where(listings.c.day == day))
+    bump(conn, days=[day])
 
 
 def stage_listing(conn: Connection, harvest: str, day: date, rows: Sequence[ListingRow],

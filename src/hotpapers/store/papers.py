@@ -18,6 +18,7 @@ from hotpapers.store.schema import (
     papers,
     post_entries,
 )
+from hotpapers.store.stamps import bump_for_papers
 from hotpapers.store.upsert import upsert
 
 __all__ = [
@@ -63,6 +64,8 @@ def save_paper(conn: Connection, paper: Paper, now: datetime, stored: Any = _UNR
         conn.execute(paper_categories.insert(), [
             {"paper_id": paper.id, "position": i, "category": category}
             for i, category in enumerate(paper.categories)])
+    if old is None or old != paper:
+        bump_for_papers(conn, [paper.id])
 
 
 def _pin_shown(conn: Connection, old: Paper) -> None:
@@ -111,6 +114,7 @@ def save_attention(conn: Connection, paper_id: str, source: str, observed_at: da
     upsert(conn, paper_attention,
            {"paper_id": paper_id, "source": source, "observed_at": observed_at, **counts},
            keys=["paper_id", "source", "observed_at"], keep_stored=False)
+    bump_for_papers(conn, [paper_id])
 
 
 def load_attention(conn: Connection, paper_ids: Iterable[str]) -> list[dict]:

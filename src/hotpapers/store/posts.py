@@ -17,6 +17,7 @@ from hotpapers.store.schema import (
     ranking_entries,
     rankings,
 )
+from hotpapers.store.stamps import bump
 from hotpapers.store.upsert import upsert
 
 __all__ = [
@@ -53,6 +54,7 @@ def save_ranking(conn: Connection, ranking: StoredRanking, now: datetime) -> int
         keep_stored=False,
     )
     conn.execute(delete(ranking_entries).where(ranking_entries.c.ranking_id == ranking_id))
+    bump(conn, days=[ranking.day])
     if ranking.rows:
         conn.execute(ranking_entries.insert(), [
             {"ranking_id": ranking_id, "position": i, "paper_id": row.paper_id,
@@ -88,6 +90,7 @@ def save_post(conn: Connection, post: Post, fmt: str,
         keys=["day", "format"], returning="id", keep_stored=False,
     )
     conn.execute(delete(post_entry_mentions).where(post_entry_mentions.c.post_id == post_id))
+    bump(conn, days=[post.day])
     conn.execute(delete(post_entries).where(post_entries.c.post_id == post_id))
     stored = load_papers(conn, [e.paper.id for e in post.entries])
     for position, entry in enumerate(post.entries, start=1):

@@ -233,6 +233,17 @@ aggregate_state = Table(
     comment="one row when the aggregates are built; none: rank by the exact path",
 )
 
+# -- change stamps: what changed since a consumer last looked (store/stamps.py) -----------
+
+change_stamps = Table(
+    "change_stamps", metadata,
+    Column("scope", String(10), primary_key=True, comment="day, paper, or store (everything)"),
+    Column("key", String(40), primary_key=True, comment="the day (ISO), the paper id, or *"),
+    Column("stamp", Integer, nullable=False, comment="the store's change counter then"),
+    Column("changed_at", UtcDateTime(), nullable=False),
+    comment="bumped in the transaction of any write that changes what a day or paper shows",
+)
+
 engagements = Table(
     "engagements", metadata,
     Column("source", String(20), primary_key=True),

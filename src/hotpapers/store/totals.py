@@ -38,6 +38,7 @@ __all__ = [
     "load_account_rows",
     "load_contributions",
     "load_state",
+    "named_papers",
     "save_account_rows",
     "save_contributions",
     "save_state",
@@ -132,6 +133,13 @@ def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_r
             r["deleted_at"] is None and r["kind"] != "repost", r["created_at"],
             tuple(linked.get(r["id"], ())), counts, r["observed_at"])
     return found
+
+
+def named_papers(conn: Connection, mention_ids: Iterable[int]) -> list[str]:
+    """The papers these mentions name."""
+    ids = list(mention_ids)
+    return list(conn.execute(select(mention_papers.c.paper_id).where(
+        mention_papers.c.mention_id.in_(ids)).distinct()).scalars())
 
 
 def load_contributions(conn: Connection, mention_ids: Iterable[int]) -> dict[int, Contribution]:

@@ -1,5 +1,6 @@
 """Attention aggregates kept up to date on write: each mention's counted contribution,
-per (paper, source, author) totals and values, per (paper, source) sums, and their state.
+per (paper, source, author) totals and values, per (paper, source) sums, and their state;
+and the change stamps of days and papers.
 
 An empty store starts with them built (under the default hot rules); a store that holds
 mentions already has them built by `hotpapers store rebuild-aggregates` (until then,
@@ -91,12 +92,26 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_aggregate_state")),
         comment="one row when the aggregates are built; none: rank by the exact path",
     )
+    op.create_table(
+        "change_stamps",
+        sa.Column("scope", sa.String(length=10), nullable=False,
+                  comment="day, paper, or store (everything)"),
+        sa.Column("key", sa.String(length=40), nullable=False,
+                  comment="the day (ISO), the paper id, or *"),
+        sa.Column("stamp", sa.Integer(), nullable=False,
+                  comment="the store's change counter then"),
+        sa.Column("changed_at", when, nullable=False),
+        sa.PrimaryKeyConstraint("scope", "key", name=op.f("pk_change_stamps")),
+        comment="bumped in the transaction of any write that changes what a day or paper "
+        "shows",
+    )
     if op.get_bind().execute(sa.text("SELECT count(*) FROM mentions")).scalar() == 0:
         op.bulk_insert(state, [{"id": 1, "rules": DEFAULT_RULES, "data_until": None,
                                 "built_at": datetime.now(UTC)}])
 
 
 def downgrade() -> None:
+    op.drop_table("change_stamps")
     op.drop_table("aggregate_state")
     op.drop_table("paper_source_totals")
     op.drop_index(op.f("ix_account_totals_who"), table_name="account_totals")
