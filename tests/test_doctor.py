@@ -136,9 +136,9 @@ def test_secrets_are_neither_printed_nor_sent_to_the_probed_servers(
             assert value not in sent and "sekrit" not in sent
 
 
-def test_a_missing_store_is_reported_and_not_created(cli, probed, db_url):
-    path = Path(db_url.removeprefix("sqlite:///"))
-    assert not path.exists()
+def test_a_missing_store_is_reported_and_not_created(cli, probed, tmp_path, monkeypatch):
+    path = tmp_path / "stores" / "missing.sqlite3"  # a SQLite file on either database
+    monkeypatch.setenv("HOTPAPERS_DB", f"sqlite:///{path}")
     result = cli("doctor")
     assert result.code == 0, result.out + result.err
     line = _line(result.out, "database")
@@ -146,8 +146,10 @@ def test_a_missing_store_is_reported_and_not_created(cli, probed, db_url):
     assert not path.exists() and not list(path.parent.glob("*.sqlite3*"))
 
 
-def test_a_store_that_does_not_open_fails(cli, probed, db_url):
-    Path(db_url.removeprefix("sqlite:///")).write_bytes(b"not a database, not at all" * 100)
+def test_a_store_that_does_not_open_fails(cli, probed, tmp_path, monkeypatch):
+    path = tmp_path / "garbage.sqlite3"
+    path.write_bytes(b"not a database, not at all" * 100)
+    monkeypatch.setenv("HOTPAPERS_DB", f"sqlite:///{path}")
     result = cli("doctor")
     assert result.code == 1
     assert _line(result.out, "database").startswith("database: FAILED: ")
