@@ -104,9 +104,10 @@ def _refresh_rows(conn: Connection, rows: dict, before: dict, rules: ValueRules,
 
 
 def count_mentions(conn: Connection, mention_ids: Iterable[int]) -> None:
-    """Bring the aggregates up to date with these mentions as they are now stored (call it
-    in the transaction that wrote them). Nothing happens while the aggregates are not
-    built (a store that held mentions before they existed: see rebuild_aggregates)."""
+    """Bring the totals up to date with these mentions as they are now stored, and bump
+    the change stamps of what they changed (call it in the transaction that wrote them).
+    While the totals are not built (a store that held mentions before they existed, until
+    `store rebuild-aggregates`), only the stamps of the papers they name are bumped."""
     state = load_state(conn)
     ids = list(dict.fromkeys(mention_ids))
     if not ids:
