@@ -55,7 +55,8 @@ The model, and why:
 The header's `observed_until` is the time of the day's last observation, the as-of time at
 which the day is best ranked. `python -m hotpapers.jobs.synthetic --day 2026-01-05 --seed 7
 --out FILE` writes a snapshot file that `hotpapers import snapshot FILE` loads; the demo's
-bundled day is that command with `--papers 45`.
+bundled day is that command with `--papers 45`. With `--days` or `--mentions` the command
+writes a synthetic store of many days and mentions instead (`synthetic_scale.py`).
 """
 
 from __future__ import annotations
@@ -64,10 +65,12 @@ import argparse
 import json
 import math
 import random
+import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from hotpapers.jobs import synthetic_scale
 from hotpapers.jobs.snapshot import FORMAT, VERSION
 from hotpapers.jobs.synthetic_papers import GENERATOR, ML, PRIMARY, iso, make_papers
 from hotpapers.render.write import write_atomic
@@ -332,7 +335,12 @@ def write_day(records: Sequence[dict], path: Path) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Command line: write one synthetic day as a snapshot file."""
+    """Command line: write one synthetic day as a snapshot file; with `--days` or
+    `--mentions`, a synthetic store of many days instead (`synthetic_scale.main`)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if any(a.split("=")[0] in ("--days", "--mentions") for a in argv):
+        synthetic_scale.main(argv)
+        return
     parser = argparse.ArgumentParser(prog="python -m hotpapers.jobs.synthetic",
                                      description="Write a synthetic day as a snapshot file.")
     parser.add_argument("--day", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
