@@ -31,9 +31,10 @@ def rendered(engine, day: date) -> str:
 
 
 def dump(engine) -> dict:
+    """Every table but the change stamps (a write may bump them)."""
     with engine.connect() as conn:
         return {name: sorted(map(repr, conn.execute(select(table)).all()))
-                for name, table in metadata.tables.items()}
+                for name, table in metadata.tables.items() if name != "change_stamps"}
 
 
 def test_imported_posts_render_identically_from_the_database(engine):

@@ -2,7 +2,8 @@
 table with surrogate ids replaced by natural keys and fetch-time stamps left out.
 
 What is compared, precisely:
-- every table of the schema except `runs` (a record of each process, killed ones included);
+- every table of the schema except `runs` (a record of each process, killed ones included)
+  and `change_stamps` (a counter of writes, whose values depend on how many were made);
 - surrogate integer ids (accounts, mentions, rankings, posts, publications) are replaced by
   the row's natural key, and foreign keys to them by the referenced natural key, since a
   killed transaction may consume ids (PostgreSQL sequences) without changing the data;
@@ -10,7 +11,11 @@ What is compared, precisely:
   papers.stored_at, mentions.first_seen_at, rankings.created_at, posts.generated_at,
   source_cursors.updated_at, observations.observed_at, paper_attention.observed_at;
 - observations and paper_attention are time series that gain a row at every fetch, so
-  only the latest row per mention (per paper and source) is compared: its counts.
+  only the latest row per mention (per paper and source) is compared: its counts;
+- the attention totals' author (`who`: an account id, or minus a mention id) is replaced by
+  that account's or mention's natural key, their float sums are compared to 9 decimals
+  (sums kept by delta differ in the last bits with the order of writes), and the state's
+  times (when built, the latest time counted) are left out.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from hotpapers.store.schema import metadata
 
 __all__ = ["IGNORED", "SURROGATES", "compare", "integrity_check", "store_rows", "tree_digest"]
 
-SKIPPED_TABLES = {"runs"}
+SKIPPED_TABLES = {"runs", "change_stamps"}
 SURROGATES = {  # table -> its natural key
     "accounts": ("source", "native_id"),
     "mentions": ("source", "native_id"),
@@ -40,7 +45,9 @@ IGNORED = {
     "papers": {"stored_at"}, "mentions": {"first_seen_at"}, "rankings": {"created_at"},
     "posts": {"generated_at"}, "source_cursors": {"updated_at"},
     "observations": {"observed_at"}, "paper_attention": {"observed_at"},
+    "aggregate_state": {"built_at", "data_until"},
 }
+ROUNDED = {"account_totals": {"value"}, "paper_source_totals": {"raw"}}
 SERIES = {  # time-series table -> (the series' key columns, the time column)
     "observations": (("mention_id", "via"), "observed_at"),
     "paper_attention": (("paper_id", "source"), "observed_at"),
@@ -83,6 +90,11 @@ def _table_rows(conn, table, keys: dict[str, dict[int, tuple]]) -> list[tuple]:
             value = row[name]
             if name in links and value is not None:
                 value = keys[links[name]].get(value, ("missing", value))
+            elif name == "who":  # an account id, or minus a mention id
+                value = keys["accounts"].get(value) if value > 0 else \
+                    keys["mentions"].get(-value)
+            elif name in ROUNDED.get(table.name, ()):
+                value = round(value, 9)
             values.append((name, _plain(value)))
         out.append(tuple(values))
     return out
