@@ -91,8 +91,10 @@ def _record(rows: RowCodec, paper: Paper) -> PaperRecord:
     only when one of the record's texts is not printable: the usual case costs a join)."""
     record = rows.record(paper)
     row, authors, categories, versions = record
-    texts = [*(v for v in row if isinstance(v, str)), *authors, *categories,
-             *(v[2] for v in versions if isinstance(v[2], str))]
+    texts = [v for v in row if type(v) is str]
+    texts += authors
+    texts += categories
+    texts += [v[2] for v in versions if type(v[2]) is str]
     return record if "".join(texts).isprintable() else rows.record(strip_controls(paper))
 
 

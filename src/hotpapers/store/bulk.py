@@ -102,7 +102,6 @@ class BulkWriter:
         self.conn = conn
         self.dialect = conn.dialect.name
         self.codec = codec(self.dialect)
-        self.placeholder = "?" if self.dialect == "sqlite" else "%s"
 
     def write(self, records: Sequence[PaperRecord], now: datetime) -> int:
         """Store `records` (the last of an id wins); the number of them that leave the

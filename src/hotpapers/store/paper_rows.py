@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
@@ -54,23 +55,31 @@ class RowCodec:
         self.time: _Convert = _sqlite_time if sqlite_ else _utc
         fast = {"submitted_at": self.time, "updated_at": self.time,
                 "announced_on": date.isoformat if sqlite_ else None}
-        self._bind = [fast[name] if name in fast else processors(papers.c[name], True)
-                      for name in SCALARS]
+        bind = [fast[name] if name in fast else processors(papers.c[name], True)
+                for name in SCALARS]
+        self._values = attrgetter("id", *SCALARS)
+        self._convert = [(i, p) for i, p in enumerate(bind, start=1) if p is not None]
         self._result = [processors(papers.c[name], False) for name in SCALARS]
         self._time_result = processors(paper_versions.c.submitted_at, False)
 
     def record(self, paper: Paper) -> PaperRecord:
         """The record of `paper` (its texts already as they are to be stored)."""
-        times: dict[datetime, Any] = {}
         time = self.time
-        versions = tuple((v.number, None if v.submitted_at is None else times.setdefault(
-            v.submitted_at, time(v.submitted_at)), v.size) for v in paper.versions)
-        values = [getattr(paper, name) for name in SCALARS]
-        row = (paper.id, *(v if p is None or v is None else
-                           (times.get(v) or p(v)) if p is time else p(v)
-                           for p, v in zip(self._bind, values, strict=True)),
-               paper.categories[0] if paper.categories else None)
-        return row, tuple(paper.authors), tuple(paper.categories), versions
+        times: dict[datetime, Any] = {}  # a paper's first and last versions' times come back
+        versions = []
+        for version in paper.versions:
+            at = version.submitted_at
+            if at is not None:
+                times[at] = time(at)
+            versions.append((version.number, times.get(at), version.size))
+        row = list(self._values(paper))
+        for i, convert in self._convert:
+            value = row[i]
+            if value is not None:
+                done = times.get(value) if convert is time else None
+                row[i] = convert(value) if done is None else done
+        row.append(paper.categories[0] if paper.categories else None)
+        return tuple(row), tuple(paper.authors), tuple(paper.categories), tuple(versions)
 
     def paper(self, record: PaperRecord) -> Paper:
         """The paper a record was made from."""
