@@ -7,9 +7,12 @@ realistic sizes: 1-12 authors, 1-4 categories, 1-4 versions, abstracts of 80-250
 new-style ids from 2007 to 2026. The baseline is what a minimal loader does: parse each
 line with the standard json module and executemany (id, line) into one SQLite table.
 Both run as separate processes, alternately, `--repeat` times; the script prints medians
-of records/s and peak RSS, and the ratio ours/baseline.
+of records/s and peak RSS (the larger of the importing process and its parser process), the
+ratio ours/baseline. `--db postgresql://...` imports into a fresh database made on that
+server for each run (dropped after; the baseline stays SQLite).
 
     python benchmarks/snapshot_import.py --records 200000
+    python benchmarks/snapshot_import.py --db postgresql://postgres@127.0.0.1:5432/postgres
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 WORDS = tuple(
@@ -99,23 +104,51 @@ def measure(command: list[str], env: dict) -> tuple[float, float]:
     return elapsed, usage.ru_maxrss / 1024
 
 
+@contextmanager
+def store(url: str | None, tmp: Path, name: str) -> Iterator[str]:
+    """A fresh store: a SQLite file in `tmp`, or a new database on the PostgreSQL server
+    of `url`, dropped afterwards."""
+    if url is None:
+        yield f"sqlite:///{tmp / f'{name}.db'}"
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    database = f"hp_bench_{os.getpid()}_{name}"
+    server = make_url(url).set(drivername="postgresql+psycopg")
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    try:
+        yield server.set(database=database).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--db", help="a PostgreSQL server URL to import into (default: "
+                        "SQLite files)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="hp-bench-") as tmp:
         data = Path(tmp) / "snapshot.jsonl"
         generate(data, args.records)
         runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "hotpapers": []}
         for i in range(args.repeat):
-            base_db, our_db = Path(tmp) / f"base{i}.db", Path(tmp) / f"ours{i}.db"
+            base_db = Path(tmp) / f"base{i}.db"
             runs["baseline"].append(measure(
                 [sys.executable, "-c", BASELINE, str(data), str(base_db)], dict(os.environ)))
-            runs["hotpapers"].append(measure(
-                [sys.executable, "-m", "hotpapers", "-q", "--db", f"sqlite:///{our_db}",
-                 "import", "arxiv-snapshot", str(data)], dict(os.environ)))
-        print(f"records: {args.records:,}, runs: {args.repeat} each, alternating")
+            with store(args.db, Path(tmp), f"ours{i}") as url:
+                runs["hotpapers"].append(measure(
+                    [sys.executable, "-m", "hotpapers", "-q", "--db", url,
+                     "import", "arxiv-snapshot", str(data)], dict(os.environ)))
+        target = "PostgreSQL" if args.db else "SQLite"
+        print(f"records: {args.records:,}, runs: {args.repeat} each, alternating; "
+              f"hotpapers into {target}")
         rates = {}
         for name, results in runs.items():
             seconds = statistics.median(r[0] for r in results)

@@ -1,65 +1,195 @@
-"""Bulk upserts of papers for large imports: a few statements per batch instead of a few
-per paper."""
+"""Bulk loads of papers (`import arxiv-snapshot`): records (store/paper_rows.py) written
+through the driver, a few statements per batch: prepared executemany on SQLite, COPY on
+PostgreSQL (store/bulk_copy.py). Papers stored already are compared with their stored rows,
+read raw, so that those left as they are count as unchanged and are not written again;
+papers that published posts show go through `save_paper`, which keeps what those posts
+showed; an older record never replaces a newer version. Around a load: relaxed durability
+and the secondary indexes of the papers' tables dropped and made again."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, Index
+from sqlalchemy.exc import SQLAlchemyError
 
-from hotpapers.models import Paper, strip_controls
-from hotpapers.store.columns import SCALARS
+from hotpapers.store.bulk_copy import copy_papers
+from hotpapers.store.paper_rows import PAPER_COLUMNS, PaperRecord, codec
 from hotpapers.store.papers import save_paper
-from hotpapers.store.schema import (
-    paper_authors,
-    paper_categories,
-    paper_versions,
-    papers,
-    post_entries,
-)
-from hotpapers.store.upsert import bulk_execute, upsert_statement
+from hotpapers.store.schema import paper_authors, paper_categories, paper_versions, papers
 
-__all__ = ["save_papers_bulk"]
+__all__ = ["BulkWriter", "bulk_session", "drop_indexes", "restore_indexes"]
 
-
-def save_papers_bulk(conn: Connection, batch: Sequence[Paper], now: datetime) -> None:
-    """Insert or update many papers. Papers that published posts show go through
-    `save_paper`, which keeps what those posts showed."""
-    batch = list({p.id: strip_controls(p) for p in batch}.values())  # the last of an id wins
-    ids = [p.id for p in batch]
-    newer = dict(conn.execute(select(papers.c.id, papers.c.latest_version).where(
-        papers.c.id.in_(ids), papers.c.latest_version.is_not(None))).all())
-    batch = [p for p in batch  # an older record never replaces a newer version
-             if p.id not in newer or (p.latest_version or 0) >= newer[p.id]]
-    ids = [p.id for p in batch]
-    shown = set(conn.execute(select(post_entries.c.paper_id).where(
-        post_entries.c.paper_id.in_(ids))).scalars())
-    for paper in (p for p in batch if p.id in shown):
-        save_paper(conn, paper, now)
-    rest = [p for p in batch if p.id not in shown]
-    if not rest:
-        return
-    rows = [{"id": p.id, **{name: getattr(p, name) for name in SCALARS},
-             "primary_category": p.categories[0] if p.categories else None, "stored_at": now}
-            for p in rest]
-    columns = tuple(c for c in rows[0] if c != "id")
-    bulk_execute(conn, upsert_statement(conn.dialect.name, papers, ("id",), columns, False,
-                                        None), rows)
-    rest_ids = [p.id for p in rest]
-    conn.execute(delete(paper_authors).where(paper_authors.c.paper_id.in_(rest_ids)))
-    conn.execute(delete(paper_categories).where(paper_categories.c.paper_id.in_(rest_ids)))
-    _insert(conn, paper_authors, [{"paper_id": p.id, "position": i, "name": name}
-                                  for p in rest for i, name in enumerate(p.authors)])
-    _insert(conn, paper_categories, [{"paper_id": p.id, "position": i, "category": c}
-                                     for p in rest for i, c in enumerate(p.categories)])
-    versions = [{"paper_id": p.id, "version": v.number, "submitted_at": v.submitted_at,
-                 "size": v.size} for p in rest for v in p.versions]
-    if versions:
-        bulk_execute(conn, upsert_statement(conn.dialect.name, paper_versions,
-                                            ("paper_id", "version"), ("submitted_at", "size"),
-                                            True, None), versions)
+_LATEST = PAPER_COLUMNS.index("latest_version")
+_CHUNK = 5000  # ids in one `IN (...)` list (SQLite allows 32766 variables)
+_COLUMNS = (*PAPER_COLUMNS, "stored_at")
+_SQLITE_PAPERS = (
+    f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[1:]))
+_SQLITE_VERSIONS = (
+    "INSERT INTO paper_versions (paper_id, version, submitted_at, size) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT (paper_id, version) DO UPDATE SET "
+    "submitted_at = coalesce(excluded.submitted_at, paper_versions.submitted_at), "
+    "size = coalesce(excluded.size, paper_versions.size)")
+# SQLite settings of a loading connection (see bulk_session).
+_LOADING = {"synchronous": "OFF", "foreign_keys": "OFF", "cache_size": "-65536"}
+_TABLES = (papers, paper_authors, paper_categories, paper_versions)
 
 
-def _insert(conn: Connection, table, rows: list[dict]) -> None:
-    bulk_execute(conn, table.insert(), rows)
+def secondary_indexes() -> list[Index]:
+    """The indexes a bulk load may drop: not unique, on the tables it writes (primary keys
+    and unique constraints, which the upserts need, are never among them)."""
+    return [index for table in _TABLES for index in sorted(table.indexes, key=lambda i: i.name)
+            if not index.unique]
+
+
+def drop_indexes(conn: Connection) -> None:
+    for index in secondary_indexes():
+        index.drop(conn, checkfirst=True)
+
+
+def restore_indexes(conn: Connection) -> None:
+    """Make the indexes a load dropped (also those of a load that was killed)."""
+    for index in secondary_indexes():
+        index.create(conn, checkfirst=True)
+
+
+@contextmanager
+def bulk_session(conn: Connection) -> Iterator[None]:
+    """Relaxed durability on `conn` for a bulk load, restored after, even on error: SQLite
+    `synchronous=OFF` (a crash of the machine, not of the process, may lose or damage the
+    last batches: run the import again), a larger page cache, and no foreign key checks
+    on this connection (it writes only the children of the papers it writes, in the same
+    transaction); PostgreSQL `synchronous_commit=off` (a crash may lose the last batches,
+    never damage the store)."""
+    if conn.dialect.name == "sqlite":
+        saved = [(name, conn.exec_driver_sql(f"PRAGMA {name}").scalar()) for name in _LOADING]
+        settings = [f"PRAGMA {name}={value}" for name, value in _LOADING.items()]
+        restore = [f"PRAGMA {name}={value}" for name, value in saved]
+    else:
+        settings, restore = ["SET synchronous_commit TO off"], ["RESET synchronous_commit"]
+    for statement in settings:
+        conn.exec_driver_sql(statement)
+    conn.commit()
+    failed = True
+    try:
+        yield
+        failed = False
+    finally:
+        _restore(conn, restore, failed)
+
+
+def _restore(conn: Connection, statements: list[str], failed: bool) -> None:
+    try:
+        conn.rollback()
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+        conn.commit()
+    except SQLAlchemyError:
+        conn.invalidate()  # never back to the pool with relaxed settings
+        if not failed:
+            raise
+
+
+class BulkWriter:
+    """Writes batches of records on one connection, each inside the caller's transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.dialect = conn.dialect.name
+        self.codec = codec(self.dialect)
+
+    def write(self, records: Sequence[PaperRecord], now: datetime) -> int:
+        """Store `records` (the last of an id wins); the number of them that leave the
+        stored paper as it was (the same, or older than the stored version)."""
+        cursor = self.conn.connection.driver_connection.cursor()
+        try:
+            if self.dialect == "postgresql":  # no other writer between the reads and COPY
+                cursor.execute("LOCK TABLE papers IN SHARE ROW EXCLUSIVE MODE")
+            last = {record[0][0]: record for record in records}
+            last = {i: last[i] for i in sorted(last)}  # in key order: fewer pages touched
+            stored = self._stored(cursor, list(last))
+            old = [r for r in records if r[0][0] in stored]
+            same = {r for r in old if self._kept(r, stored[r[0][0]])}
+            same |= self._same(cursor, [r for r in old if r not in same], stored)
+            todo = [r for r in last.values() if r not in same]
+            shown = self._shown(cursor, [r[0][0] for r in todo if r[0][0] in stored])
+            for record in (r for r in todo if r[0][0] in shown):
+                save_paper(self.conn, self.codec.paper(record), now)
+            rest = [r for r in todo if r[0][0] not in shown]
+            if rest:
+                self._save(cursor, rest, {r[0][0] for r in rest if r[0][0] in stored}, now)
+        finally:
+            cursor.close()
+        return sum(r in same for r in old)
+
+    @staticmethod
+    def _kept(record: PaperRecord, row: tuple) -> bool:
+        """Whether the stored version is newer than the record's (it stays)."""
+        return (record[0][_LATEST] or 0) < (row[_LATEST] or 0)
+
+    def _select(self, cursor: Any, sql: str, ids: list[str]) -> Iterator[tuple]:
+        """Rows of `sql`, whose `{ids}` is replaced by a test of the column on `ids`."""
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            if self.dialect == "postgresql":
+                cursor.execute(sql.format(ids="= ANY(%s)"), (chunk,))
+            else:
+                cursor.execute(sql.format(ids=f"IN ({', '.join('?' * len(chunk))})"), chunk)
+            yield from cursor.fetchall()
+
+    def _stored(self, cursor: Any, ids: list[str]) -> dict[str, tuple]:
+        sql = f"SELECT {', '.join(PAPER_COLUMNS)} FROM papers WHERE id {{ids}}"
+        return {row[0]: tuple(row) for row in self._select(cursor, sql, ids)}
+
+    def _same(self, cursor: Any, records: list[PaperRecord], stored: dict[str, tuple]
+              ) -> set[PaperRecord]:
+        """The records equal to their stored paper, children included."""
+        candidates = [r for r in records if r[0] == stored[r[0][0]]]
+        ids = list(dict.fromkeys(r[0][0] for r in candidates))
+        if not ids:
+            return set()
+        found: dict[str, list[list]] = {i: [[], [], []] for i in ids}
+        for slot, sql in enumerate((
+                "SELECT paper_id, name FROM paper_authors WHERE paper_id {ids} "
+                "ORDER BY paper_id, position",
+                "SELECT paper_id, category FROM paper_categories WHERE paper_id {ids} "
+                "ORDER BY paper_id, position",
+                "SELECT paper_id, version, submitted_at, size FROM paper_versions "
+                "WHERE paper_id {ids} ORDER BY paper_id, version")):
+            for row in self._select(cursor, sql, ids):
+                found[row[0]][slot].append(row[1] if slot < 2 else tuple(row[1:]))
+        return {r for r in candidates
+                if [list(r[1]), list(r[2]), list(r[3])] == found[r[0][0]]}
+
+    def _shown(self, cursor: Any, ids: list[str]) -> set[str]:
+        sql = "SELECT DISTINCT paper_id FROM post_entries WHERE paper_id {ids}"
+        return {row[0] for row in self._select(cursor, sql, ids)}
+
+    def _save(self, cursor: Any, records: list[PaperRecord], stored: set[str],
+              now: datetime) -> None:
+        at = self.codec.time(now)
+        if self.dialect == "postgresql":
+            copy_papers(cursor, records, stored, at)
+            return
+        cursor.executemany(_SQLITE_PAPERS, [(*r[0], at) for r in records])
+        ids = [r[0][0] for r in records]
+        for table in ("paper_authors", "paper_categories"):
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start:start + _CHUNK]
+                cursor.execute(f"DELETE FROM {table} WHERE paper_id IN "
+                               f"({', '.join('?' * len(chunk))})", chunk)
+        cursor.executemany("INSERT INTO paper_authors (paper_id, position, name) "
+                           "VALUES (?, ?, ?)", _children(records, 1))
+        cursor.executemany("INSERT INTO paper_categories (paper_id, position, category) "
+                           "VALUES (?, ?, ?)", _children(records, 2))
+        cursor.executemany(_SQLITE_VERSIONS, [(r[0][0], *v) for r in records for v in r[3]])
+
+
+def _children(records: list[PaperRecord], slot: int) -> list[tuple]:
+    return [(r[0][0], position, value) for r in records
+            for position, value in enumerate(r[slot])]

@@ -1,0 +1,61 @@
+"""PostgreSQL's side of bulk loads (store/bulk.py): COPY (psycopg 3). Papers not stored yet
+are copied straight into their tables; papers stored already are copied into temporary
+staging tables, then moved with one INSERT ... ON CONFLICT each. The caller holds a lock
+that keeps other writers of papers out of the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from hotpapers.store.paper_rows import PAPER_COLUMNS, PaperRecord
+
+__all__ = ["copy_papers"]
+
+_COLUMNS = (*PAPER_COLUMNS, "stored_at")
+_LIST = ", ".join(_COLUMNS)
+_VERSIONS = "paper_id, version, submitted_at, size"
+_STAGING = (
+    "CREATE TEMPORARY TABLE IF NOT EXISTS hp_bulk_papers "
+    "(LIKE papers INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+    "CREATE TEMPORARY TABLE IF NOT EXISTS hp_bulk_versions "
+    "(LIKE paper_versions INCLUDING DEFAULTS) ON COMMIT DELETE ROWS",
+)
+_MOVE = (
+    f"INSERT INTO papers ({_LIST}) SELECT {_LIST} FROM hp_bulk_papers "
+    "ON CONFLICT (id) DO UPDATE SET "
+    + ", ".join(f"{c} = EXCLUDED.{c}" for c in _COLUMNS[1:]),
+    f"INSERT INTO paper_versions ({_VERSIONS}) SELECT {_VERSIONS} FROM hp_bulk_versions "
+    "ON CONFLICT (paper_id, version) DO UPDATE SET "
+    "submitted_at = coalesce(EXCLUDED.submitted_at, paper_versions.submitted_at), "
+    "size = coalesce(EXCLUDED.size, paper_versions.size)",
+)
+
+
+def _copy(cursor: Any, table: str, columns: str, rows: Iterable[tuple]) -> None:
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def copy_papers(cursor: Any, records: list[PaperRecord], stored: set[str], at: Any) -> None:
+    """Write `records` (one per id) with stored_at `at`; `stored`: the ids already stored."""
+    new = [r for r in records if r[0][0] not in stored]
+    old = [r for r in records if r[0][0] in stored]
+    _copy(cursor, "papers", _LIST, ((*r[0], at) for r in new))
+    if old:
+        for statement in _STAGING:
+            cursor.execute(statement)
+        _copy(cursor, "hp_bulk_papers", _LIST, ((*r[0], at) for r in old))
+        _copy(cursor, "hp_bulk_versions", _VERSIONS,
+              ((r[0][0], *v) for r in old for v in r[3]))
+        cursor.execute("DELETE FROM paper_authors WHERE paper_id = ANY(%s)", (list(stored),))
+        cursor.execute("DELETE FROM paper_categories WHERE paper_id = ANY(%s)",
+                       (list(stored),))
+        for statement in _MOVE:
+            cursor.execute(statement)
+    _copy(cursor, "paper_authors", "paper_id, position, name",
+          ((r[0][0], i, name) for r in records for i, name in enumerate(r[1])))
+    _copy(cursor, "paper_categories", "paper_id, position, category",
+          ((r[0][0], i, category) for r in records for i, category in enumerate(r[2])))
+    _copy(cursor, "paper_versions", _VERSIONS, ((r[0][0], *v) for r in new for v in r[3]))
