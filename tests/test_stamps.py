@@ -71,3 +71,15 @@ def test_a_write_rolled_back_leaves_the_stamps_as_they_were(engine):
         save_paper(conn, Paper(PAPER.id, "Another title", announced_on=DAY), T)
         raise RuntimeError("the write fails after the bump")
     assert stamps(engine) == (1, {DAY.isoformat(): 1}, {PAPER.id: 1})
+
+
+def test_a_bulk_load_stamps_everything(engine):
+    from hotpapers.store.bulk import save_papers_bulk
+
+    with engine.begin() as conn:
+        save_papers_bulk(conn, [PAPER, Paper("2611.00002", "Another", announced_on=DAY)], T)
+    with engine.connect() as conn:
+        assert load_stamps(conn, "store") == {"*": 1}
+    with engine.begin() as conn:  # the same papers again: nothing written, nothing bumped
+        assert save_papers_bulk(conn, [PAPER], T) == 1
+    assert stamps(engine)[0] == 1

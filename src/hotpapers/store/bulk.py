@@ -16,12 +16,15 @@ from typing import Any
 from sqlalchemy import Connection, Index
 from sqlalchemy.exc import SQLAlchemyError
 
+from hotpapers.models import Paper, strip_controls
 from hotpapers.store.bulk_copy import copy_papers
 from hotpapers.store.paper_rows import PAPER_COLUMNS, PaperRecord, codec
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import paper_authors, paper_categories, paper_versions, papers
+from hotpapers.store.stamps import bump
 
-__all__ = ["BulkWriter", "bulk_session", "drop_indexes", "restore_indexes"]
+__all__ = ["BulkWriter", "bulk_session", "drop_indexes", "restore_indexes",
+           "save_papers_bulk"]
 
 _LATEST = PAPER_COLUMNS.index("latest_version")
 _CHUNK = 5000  # ids in one `IN (...)` list (SQLite allows 32766 variables)
@@ -125,6 +128,8 @@ class BulkWriter:
                 self._save(cursor, rest, {r[0][0] for r in rest if r[0][0] in stored}, now)
         finally:
             cursor.close()
+        if todo:  # too many papers to stamp one by one: everything may have changed
+            bump(self.conn, everything=True)
         return sum(r in same for r in old)
 
     @staticmethod
@@ -193,3 +198,10 @@ class BulkWriter:
 def _children(records: list[PaperRecord], slot: int) -> list[tuple]:
     return [(r[0][0], position, value) for r in records
             for position, value in enumerate(r[slot])]
+
+
+def save_papers_bulk(conn: Connection, batch: Sequence[Paper], now: datetime) -> int:
+    """Store many papers through the bulk writer (see BulkWriter.write), their texts
+    without control characters; how many were left as stored."""
+    writer = BulkWriter(conn)
+    return writer.write([writer.codec.record(strip_controls(p)) for p in batch], now)
