@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import delete
 
 from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry
+from hotpapers.store.bulk import save_papers_bulk
 from hotpapers.store.listings import save_listing
 from hotpapers.store.mentions import mark_deleted, save_mention
 from hotpapers.store.papers import save_paper
@@ -74,8 +75,6 @@ def test_a_write_rolled_back_leaves_the_stamps_as_they_were(engine):
 
 
 def test_a_bulk_load_stamps_everything(engine):
-    from hotpapers.store.bulk import save_papers_bulk
-
     with engine.begin() as conn:
         save_papers_bulk(conn, [PAPER, Paper("2611.00002", "Another", announced_on=DAY)], T)
     with engine.connect() as conn:
