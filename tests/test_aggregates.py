@@ -5,6 +5,8 @@ rankings they give equal the exact path's over observations (SQLite and PostgreS
 
 from __future__ import annotations
 
+import os
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,7 +19,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from hotpapers.config import Settings
 from hotpapers.jobs.aggregates import rebuild_aggregates, rules_json
@@ -239,3 +241,28 @@ def test_other_rules_take_the_exact_path_until_a_rebuild(day_store):
     rebuild_aggregates(day_store, rules_from(other), machine.clock)
     with day_store.connect() as conn:
         assert load_state(conn).rules == rules_json(rules_from(other))
+
+
+@pytest.mark.skipif(not os.environ.get("HOTPAPERS_TEST_POSTGRES"),
+                    reason="PostgreSQL only: SQLite has one writer at a time already")
+def test_concurrent_writers_lose_no_count(day_store):
+    """Two writers counting posts about the same papers at once (PostgreSQL runs their
+    transactions side by side): the totals equal a rebuild, and stamps stay distinct."""
+    def writer(first: int) -> None:
+        for n in range(first, first + 40, 2):
+            with day_store.begin() as conn:
+                save_mention(conn, Mention("x", f"c{n}", [PAPERS[n % 2]],
+                                           account=Account("x", f"acct{n % 7}", "h"),
+                                           created_at=T0, observations=[
+                                               Observation(T0, likes=n, reposts=1)]), T0)
+    threads = [threading.Thread(target=writer, args=(start,)) for start in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with day_store.connect() as conn:
+        kept = totals(conn)
+        assert conn.execute(select(func.count()).select_from(mentions)).scalar() == 40
+    rebuild_aggregates(day_store, rules_from(SETTINGS), T0 + timedelta(days=1))
+    with day_store.connect() as conn:
+        assert totals(conn) == kept

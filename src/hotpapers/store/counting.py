@@ -14,7 +14,7 @@ from sqlalchemy import Connection
 
 from hotpapers.models import AccountAttention
 from hotpapers.person_value import StoredRules, ValueRules, account_value
-from hotpapers.store.stamps import bump_for_papers
+from hotpapers.store.stamps import bump_for_papers, one_writer_at_a_time
 from hotpapers.store.totals import (
     AccountRow,
     Contribution,
@@ -108,10 +108,11 @@ def count_mentions(conn: Connection, mention_ids: Iterable[int]) -> None:
     the change stamps of what they changed (call it in the transaction that wrote them).
     While the totals are not built (a store that held mentions before they existed, until
     `store rebuild-aggregates`), only the stamps of the papers they name are bumped."""
-    state = load_state(conn)
     ids = list(dict.fromkeys(mention_ids))
     if not ids:
         return
+    one_writer_at_a_time(conn)  # the totals are read, changed and written back
+    state = load_state(conn)
     if state is None:  # no totals to keep: what the papers show changed all the same
         bump_for_papers(conn, named_papers(conn, ids))
         return

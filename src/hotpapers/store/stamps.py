@@ -9,15 +9,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 
 from hotpapers.store.schema import change_stamps, listings, papers
 from hotpapers.store.upsert import bulk_execute, upsert_statement
 
-__all__ = ["EVERYTHING", "bump", "bump_for_papers", "latest_stamp", "load_stamps"]
+__all__ = ["EVERYTHING", "bump", "bump_for_papers", "latest_stamp", "load_stamps",
+           "one_writer_at_a_time"]
 
 EVERYTHING = ("store", "*")
 _CHUNK = 500
+_WRITERS_LOCK = 727_001  # the advisory lock of the writers that count and stamp
+
+
+def one_writer_at_a_time(conn: Connection) -> None:
+    """Until this transaction ends, other writers that count attention or bump stamps
+    wait: their read-modify-writes of the totals and the counter stay whole, and stamps
+    grow in commit order. SQLite has one writer at a time already; PostgreSQL takes a
+    transaction-scoped advisory lock."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _WRITERS_LOCK})
 
 
 def latest_stamp(conn: Connection) -> int:
@@ -35,6 +46,7 @@ def bump(conn: Connection, days: Iterable[date] = (), paper_ids: Iterable[str] =
         keys.append(EVERYTHING)
     if not keys:
         return latest_stamp(conn)
+    one_writer_at_a_time(conn)
     stamp = latest_stamp(conn) + 1
     now = datetime.now(UTC)
     stmt = upsert_statement(conn.dialect.name, change_stamps, ("scope", "key"),
