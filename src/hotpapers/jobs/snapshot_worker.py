@@ -6,11 +6,15 @@ process ends by itself when the writer's process is gone."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gzip
 import multiprocessing
 import os
 import queue
 import signal
+import threading
+import time
 import traceback
 import zlib
 from collections.abc import Collection, Iterator
@@ -30,6 +34,7 @@ __all__ = ["PROBE", "Batch", "ParserProcess", "ReadFailed"]
 PROBE = 100  # a file whose first PROBE lines are all bad is not the snapshot
 QUEUED = 3  # batches parsed ahead of the writer, at most (the memory bound)
 POLL = 1.0  # seconds between two looks at the other process while waiting for it
+WATCH = 0.05  # seconds between two looks at the writer from the parser's watchdog
 
 
 class ReadFailed(Exception):
@@ -98,10 +103,32 @@ def _record(rows: RowCodec, paper: Paper) -> PaperRecord:
     return record if "".join(texts).isprintable() else rows.record(strip_controls(paper))
 
 
+def _die_with(parent: int) -> None:
+    """End this process at once when `parent` (the writer) is gone, wherever it is
+    blocked, even flushing its queue at exit with no reader left: on Linux the kernel
+    kills it with its parent (PR_SET_PDEATHSIG), elsewhere a watchdog thread looks every
+    WATCH seconds."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # gone before the watch began
+        os._exit(0)
+
+
 def _run(path: Path, holidays: list[date], dialect: str, size: int, out: Any,
          parent: int) -> None:
     """The parser process: every batch, then ("end",) or what stopped it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the writer stops this process
+    _die_with(parent)
 
     def send(item: Any) -> bool:
         while True:
