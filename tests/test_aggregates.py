@@ -266,3 +266,11 @@ def test_concurrent_writers_lose_no_count(day_store):
     rebuild_aggregates(day_store, rules_from(SETTINGS), T0 + timedelta(days=1))
     with day_store.connect() as conn:
         assert totals(conn) == kept
+
+
+def test_rebuild_aggregates_needs_an_existing_store(cli, tmp_path, monkeypatch):
+    missing = tmp_path / "nowhere" / "store.sqlite3"
+    monkeypatch.setenv("HOTPAPERS_DB", f"sqlite:///{missing}")
+    result = cli("store", "rebuild-aggregates")
+    assert result.code == 2 and str(missing) in result.err
+    assert len(result.err.strip().splitlines()) == 1 and not missing.exists()

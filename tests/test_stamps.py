@@ -82,3 +82,4 @@ def test_a_bulk_load_stamps_everything(engine):
     with engine.begin() as conn:  # the same papers again: nothing written, nothing bumped
         assert save_papers_bulk(conn, [PAPER], T) == 1
     assert stamps(engine)[0] == 1
+

@@ -30,7 +30,7 @@ def rebuild_aggregates_command(ctx: typer.Context) -> None:
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    engine = connect(state.db_url)
+    engine = connect(state.db_url, create=False)  # an existing store: not created here
     started = time.monotonic()
     with state.progress() as progress:
         task = progress.add_task("counting mentions", total=None)
