@@ -173,8 +173,8 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
     return rows, max(stamps)
 
 
-def _current_sums(conn: Connection, ids: list[str], rules: HotRules, as_of: datetime
-                  ) -> list[SourceSums] | None:
+def _current_sums(conn: Connection, ids: list[str], rules: HotRules, as_of: datetime,
+                  first_at: bool) -> list[SourceSums] | None:
     """The window's (paper, source) sums from the aggregates, when they answer for `as_of`:
     built under these rules, and nothing counted in them is later than `as_of`. None: take
     the exact path."""
@@ -183,7 +183,7 @@ def _current_sums(conn: Connection, ids: list[str], rules: HotRules, as_of: date
         return None
     if state.data_until is not None and as_of < state.data_until:
         return None
-    return window_source_sums(conn, ids)
+    return window_source_sums(conn, ids, first_at)
 
 
 def merged(sums: list[SourceSums], more: list[SourceSums]) -> list[SourceSums]:
@@ -219,7 +219,8 @@ def _hot_rows(conn: Connection, day: date, method: Method, window: Window,
     if not ids:
         raise NothingToDo(f"no papers stored for {start} to {end}: fetch them first")
     rules = rules_from(settings)
-    sums = None if exact else _current_sums(conn, ids, rules, as_of)
+    sums = None if exact else _current_sums(conn, ids, rules, as_of,
+                                            first_at=method is Method.trending)
     fast = sums is not None
     published = published_totals(conn, start, end, as_of)
     if fast:
@@ -255,7 +256,8 @@ def rank_papers(conn: Connection, day: date, method: Method, window: Window,
     if limits:
         rows = select(rows, limits_from(settings, method))
     if fast:  # the aggregates carry no accounts: name the listed papers' top ones
-        top = top_accounts(conn, [r.paper_id for r in rows], TOP_ACCOUNTS)
+        top = top_accounts(conn, [(r.paper_id, source) for r in rows
+                                  for source in r.parts.sources], TOP_ACCOUNTS)
         rows = [with_top_accounts(r, top) for r in rows]
     shown = papers or load_papers(conn, [r.paper_id for r in rows])
     return Ranked(day, method, window, as_of, rows, shown, filters)

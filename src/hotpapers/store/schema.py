@@ -208,6 +208,7 @@ account_totals = Table(
     Column("account_created_at", UtcDateTime()),
     Column("value", Float, nullable=False, comment="the account's hot value for the paper"),
     Index("ix_account_totals_who", "who"),
+    Index("ix_account_totals_top", "paper_id", "source", "value"),
     comment="per paper, source and author: the live posts' latest counts and hot value",
 )
 

@@ -68,6 +68,8 @@ def upgrade() -> None:
         comment="per paper, source and author: the live posts' latest counts and hot value",
     )
     op.create_index(op.f("ix_account_totals_who"), "account_totals", ["who"])
+    op.create_index(op.f("ix_account_totals_top"), "account_totals",
+                    ["paper_id", "source", "value"])
     op.create_table(
         "paper_source_totals",
         sa.Column("paper_id", sa.String(length=40), nullable=False),
@@ -114,6 +116,7 @@ def downgrade() -> None:
     op.drop_table("change_stamps")
     op.drop_table("aggregate_state")
     op.drop_table("paper_source_totals")
+    op.drop_index(op.f("ix_account_totals_top"), table_name="account_totals")
     op.drop_index(op.f("ix_account_totals_who"), table_name="account_totals")
     op.drop_table("account_totals")
     op.drop_table("mention_totals")
