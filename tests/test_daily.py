@@ -34,13 +34,18 @@ def hn_story(object_id: str, paper: str, points: int, at: datetime) -> dict:
             "created_at_i": int(at.timestamp()), "story_text": None}
 
 
-@pytest.fixture
-def loopback(httpserver):
-    """arXiv (feed + details), Hacker News with two stories, Hugging Face down."""
+def serve_arxiv(httpserver) -> None:
+    """arXiv's announcement feed and the details of its papers, on loopback."""
     httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(
         (ARXIV / "rss-cs+stat.ML.xml").read_bytes(), content_type="application/rss+xml")
     httpserver.expect_request("/api/query").respond_with_data(
         (ARXIV / "api-details.xml").read_bytes(), content_type="application/atom+xml")
+
+
+@pytest.fixture
+def loopback(httpserver):
+    """arXiv (feed + details), Hacker News with two stories, Hugging Face down."""
+    serve_arxiv(httpserver)
     stories = [hn_story("1", "2403.00001", 120, datetime(2024, 3, 5, 3, tzinfo=UTC)),
                hn_story("2", "2403.00002", 40, datetime(2024, 3, 5, 4, tzinfo=UTC))]
 

@@ -17,7 +17,7 @@ from hotpapers.config import Secrets, Settings
 from hotpapers.jobs.daily import run_daily
 from hotpapers.store.posts import load_post, load_ranking
 from hotpapers.store.runs import recorded_run
-from test_daily import ARXIV, NOW, TUESDAY, hn_story
+from test_daily import NOW, TUESDAY, hn_story, serve_arxiv
 
 HOT = "2403.00001"  # discussed on four free sources
 ALSO = "2403.00002"  # on Hacker News only
@@ -57,10 +57,7 @@ REDDIT_FEED = f"""<?xml version="1.0" encoding="UTF-8"?>
 @pytest.fixture
 def free_sources(httpserver):
     """arXiv, and the four sources that need no credentials; nothing else answers."""
-    httpserver.expect_request("/rss/cs+stat.ML").respond_with_data(
-        (ARXIV / "rss-cs+stat.ML.xml").read_bytes(), content_type="application/rss+xml")
-    httpserver.expect_request("/api/query").respond_with_data(
-        (ARXIV / "api-details.xml").read_bytes(), content_type="application/atom+xml")
+    serve_arxiv(httpserver)
     stories = [hn_story("1", HOT, 120, NOW.replace(hour=3)),
                hn_story("2", ALSO, 40, NOW.replace(hour=4))]
     httpserver.expect_request("/hn/search_by_date").respond_with_json(
