@@ -11,9 +11,10 @@ Not a test and not run in CI.
    generator, `hotpapers.jobs.synthetic_scale`: D announcement days of 500-700 papers,
    skewed attention, bots, six sources, written through the real ingest code), run in a
    subprocess into a SQLite file under --cache (default /tmp/hotpapers-bench) keyed by N,
-   seed, days and the schema revision, and reused when it is complete (a `.json` beside it
-   holds the generator's figures). `--store PATH` (SQLite) or `--db URL` use that database:
-   built when it has no listing yet, used as it is otherwise.
+   seed, days and DATA_REVISION, and reused when it is complete (a `.json` beside it
+   holds the generator's figures); opening it migrates it to this tree's schema.
+   `--store PATH` (SQLite) or `--db URL` use that database: built when it has no listing
+   yet, used as it is otherwise.
 2. Rankings: `rank_papers` for the store's last announcement day, as of its last
    observation, windows day, week and month, methods hot and trending, each by the default
    path and by `exact=True` (the reference over observations), in one process on one
@@ -56,13 +57,15 @@ from sqlalchemy import func, select
 from hotpapers.config import Settings
 from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.store.db import connect
-from hotpapers.store.revision import HEAD_REVISION
 from hotpapers.store.schema import listings, mentions, observations
 
 ROOT = Path(__file__).resolve().parents[1]
 GENERATOR_FILES = ("synthetic_scale_model", "synthetic_scale")  # loaded in this order
 HAS_EXACT = "exact" in inspect.signature(rank_papers).parameters
 WINDOWS = (Window.day, Window.week, Window.month)
+# The schema revision whose tables the generator last wrote differently: a store cached
+# under it is reused (and migrated on opening) until a migration changes what is written.
+DATA_REVISION = "0005"
 
 # Runs the generator's files from this tree against the `hotpapers` on PYTHONPATH.
 DRIVER = """
@@ -118,7 +121,7 @@ def prepare(args: argparse.Namespace) -> tuple[str, dict | None]:
     folder = Path(args.cache)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / (f"rank-scale-m{args.mentions}-s{args.seed}-d{args.days}"
-                     f"-r{HEAD_REVISION}.sqlite3")
+                     f"-r{DATA_REVISION}.sqlite3")
     marker = path.with_suffix(".json")
     url = f"sqlite:///{path}"
     if path.exists() and marker.exists():

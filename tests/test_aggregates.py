@@ -76,6 +76,9 @@ def same_rankings(engine, as_of: datetime) -> None:
                     for s, p in a["sources"].items()} == \
                    {s: {k: v for k, v in p.items() if k != "top_accounts"}
                     for s, p in b["sources"].items()}
+            # the same best values named (which of two equal authors is named may differ)
+            assert {s: [t["value"] for t in p["top_accounts"]] for s, p in a["sources"].items()} \
+                == {s: [t["value"] for t in p["top_accounts"]] for s, p in b["sources"].items()}
 
 
 class Writes(RuleBasedStateMachine):
@@ -241,6 +244,28 @@ def test_other_rules_take_the_exact_path_until_a_rebuild(day_store):
     rebuild_aggregates(day_store, rules_from(other), machine.clock)
     with day_store.connect() as conn:
         assert load_state(conn).rules == rules_json(rules_from(other))
+
+
+def test_fast_path_names_the_most_valuable_authors(day_store):
+    """Eight authors and two accountless posts on one paper: more likes is more value, so
+    the five named are the five most liked, best first; equal values name the account
+    stored first; a post without an account is named by the post."""
+    machine = Writes(day_store)
+    machine.empty()
+    for author, likes in [(3, 30), (0, 0), (7, 70), (1, 10), (5, 50), (2, 20), (6, 60),
+                          (4, 40)]:
+        machine.new_post("x", [PAPERS[0]], author, "post", (likes, 0, 0), 400)
+    machine.new_post("bluesky", [PAPERS[0]], None, "post", (90, 0, 0), None)
+    machine.new_post("bluesky", [PAPERS[0]], 8, "post", (5, 0, 0), 400)
+    machine.new_post("bluesky", [PAPERS[0]], 9, "post", (5, 0, 0), 400)
+    with day_store.connect() as conn:
+        [row] = [r for r in rank_papers(conn, DAY, Method.hot, Window.day, SETTINGS,
+                                        machine.clock).rows if r.paper_id == PAPERS[0]]
+    named = {s: [a.account for a in p.top_accounts] for s, p in row.parts.sources.items()}
+    assert named == {"x": ["h7", "h6", "h5", "h4", "h3"],
+                     "bluesky": ["post:bluesky-9", "h8", "h9"]}
+    values = [a.value for a in row.parts.sources["x"].top_accounts]
+    assert values == sorted(values, reverse=True) and len(set(values)) == 5
 
 
 @pytest.mark.skipif(not os.environ.get("HOTPAPERS_TEST_POSTGRES"),

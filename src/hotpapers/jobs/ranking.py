@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -17,9 +18,11 @@ from hotpapers.rank.filters import Filters
 from hotpapers.rank.hot import (
     TOP_ACCOUNTS,
     HotRules,
-    rank_hot,
-    rank_trending,
+    Scored,
+    explain,
+    hot_scores,
     source_sums,
+    trending_scores,
     with_top_accounts,
 )
 from hotpapers.rank.names import Method, Window
@@ -31,7 +34,8 @@ from hotpapers.store.listings import load_listing
 from hotpapers.store.mentions import latest_observations
 from hotpapers.store.papers import load_papers
 from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking
-from hotpapers.store.totals import load_state, top_accounts, window_source_sums
+from hotpapers.store.totals import load_state
+from hotpapers.store.window_sums import top_accounts, window_source_sums
 
 __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "explain_paper",
            "explain_stored", "filters_from", "limits_from", "rank_papers", "rank_stored",
@@ -173,8 +177,8 @@ def _classic_rows(conn: Connection, day: date, window: Window, settings: Setting
     return rows, max(stamps)
 
 
-def _current_sums(conn: Connection, ids: list[str], rules: HotRules, as_of: datetime,
-                  first_at: bool) -> list[SourceSums] | None:
+def _current_sums(conn: Connection, start: date, end: date, rules: HotRules,
+                  as_of: datetime, first_at: bool) -> list[SourceSums] | None:
     """The window's (paper, source) sums from the aggregates, when they answer for `as_of`:
     built under these rules, and nothing counted in them is later than `as_of`. None: take
     the exact path."""
@@ -183,7 +187,7 @@ def _current_sums(conn: Connection, ids: list[str], rules: HotRules, as_of: date
         return None
     if state.data_until is not None and as_of < state.data_until:
         return None
-    return window_source_sums(conn, ids, first_at)
+    return window_source_sums(conn, start, end, first_at)
 
 
 def merged(sums: list[SourceSums], more: list[SourceSums]) -> list[SourceSums]:
@@ -208,29 +212,78 @@ def merged(sums: list[SourceSums], more: list[SourceSums]) -> list[SourceSums]:
     return out
 
 
-def _hot_rows(conn: Connection, day: date, method: Method, window: Window,
-              settings: Settings, as_of: datetime, exact: bool = False
-              ) -> tuple[list[RankedRow], bool]:
+def _hot_scores(conn: Connection, day: date, method: Method, window: Window,
+                settings: Settings, as_of: datetime, exact: bool = False
+                ) -> tuple[list[Scored], bool]:
     """The window's papers by hot or trending score, from their per-source sums: kept up
     to date on write (the fast path) or, with `exact` or for an earlier as-of, summed from
-    the observations. Also whether the fast path answered (its rows name no top accounts)."""
+    the observations. Also whether the fast path answered (its sums name no top accounts)."""
     start, end = window_range(day, window)
     ids = window_paper_ids(conn, start, end)
     if not ids:
         raise NothingToDo(f"no papers stored for {start} to {end}: fetch them first")
     rules = rules_from(settings)
-    sums = None if exact else _current_sums(conn, ids, rules, as_of,
+    sums = None if exact else _current_sums(conn, start, end, rules, as_of,
                                             first_at=method is Method.trending)
     fast = sums is not None
     published = published_totals(conn, start, end, as_of)
     if fast:
-        sums = merged(sums, source_sums(published, rules))
+        sums = merged(sums, source_sums(published, rules)) if published else sums
     else:
         sums = source_sums(account_attention(conn, start, end, as_of, settings.hot_repost_ratio)
                            + published, rules)
     if method is Method.hot:
-        return rank_hot(ids, sums, rules), fast
-    return rank_trending(ids, sums, rules, as_of=as_of), fast
+        return hot_scores(ids, sums, rules), fast
+    return trending_scores(ids, sums, rules, as_of=as_of), fast
+
+
+Row = TypeVar("Row", RankedRow, Scored)
+FILTER_CHUNK = 500  # papers loaded at a time to apply the filters to a ranking
+
+
+def _filtered(conn: Connection, rows: list[Row], filters: Filters, limits: Limits | None
+              ) -> tuple[list[Row], dict[str, Paper]]:
+    """The rows whose papers the filters pass, best first, and those papers. With `limits`
+    it stops once the rows it kept fill them (or scores fall below their floor), so a
+    narrow filter over a month loads the papers it looks at, not all of them."""
+    if not filters.active:
+        return rows, {}
+    kept: list[Row] = []
+    papers: dict[str, Paper] = {}
+    for i in range(0, len(rows), FILTER_CHUNK):
+        chunk = rows[i:i + FILTER_CHUNK]
+        found = load_papers(conn, [r.paper_id for r in chunk])
+        papers.update(found)
+        kept += [r for r in chunk if filters.matches(found[r.paper_id])]
+        if limits is not None and (
+                (limits.max_papers is not None and len(kept) >= limits.max_papers)
+                or chunk[-1].score < limits.min_score):
+            break
+    return kept, papers
+
+
+def _scored(conn: Connection, day: date, method: Method, window: Window,
+            settings: Settings, as_of: datetime, classic: StoredRanking | None,
+            exact: bool) -> tuple[list[RankedRow] | list[Scored], datetime, bool]:
+    """Every paper of the window with its score, best first (classic rows come explained,
+    hot and trending ones not yet), the as-of time, and whether the fast path answered."""
+    if method is Method.classic:
+        rows, as_of = _classic_rows(conn, day, window, settings, as_of, classic)
+        return rows, as_of, False
+    scored, fast = _hot_scores(conn, day, method, window, settings, as_of, exact)
+    return scored, as_of, fast
+
+
+def _explained(conn: Connection, rows: list[RankedRow] | list[Scored], fast: bool
+               ) -> list[RankedRow]:
+    """Rows with the parts an explanation shows; from the fast path, naming their top
+    accounts (the kept sums carry none)."""
+    explained = [explain(r) if isinstance(r, Scored) else r for r in rows]
+    if not fast:
+        return explained
+    top = top_accounts(conn, [(r.paper_id, source) for r in explained
+                              for source in r.parts.sources], TOP_ACCOUNTS)
+    return [with_top_accounts(r, top) for r in explained]
 
 
 def rank_papers(conn: Connection, day: date, method: Method, window: Window,
@@ -239,28 +292,22 @@ def rank_papers(conn: Connection, day: date, method: Method, window: Window,
                 exact: bool = False) -> Ranked:
     """Rank the window's papers, then keep those the filters pass: a filter narrows the
     list and never moves a score (every paper is measured against the whole window).
-    Thresholds and top-N come from settings unless `limits` is off (explain ranks
-    everything to place one paper). `classic` is a classic ranking of one day that the
-    caller made already (a preview post's): that day is not ranked again. Hot and
-    trending read the aggregates when they answer for `as_of`; `exact` sums the
-    observations instead (the reference; same ranking)."""
+    Thresholds and top-N come from settings unless `limits` is off (every row listed).
+    `classic` is a classic ranking of one day that the caller made already (a preview
+    post's): that day is not ranked again. Hot and trending read the aggregates when they
+    answer for `as_of`; `exact` sums the observations instead (the reference; same
+    ranking). Only the listed rows are explained."""
     filters = filters if filters is not None else filters_from(settings)
-    fast = False
-    if method is Method.classic:
-        rows, as_of = _classic_rows(conn, day, window, settings, as_of, classic)
-    else:
-        rows, fast = _hot_rows(conn, day, method, window, settings, as_of, exact)
-    papers = load_papers(conn, [r.paper_id for r in rows]) if filters.active else {}
-    if filters.active:
-        rows = [r for r in rows if filters.matches(papers[r.paper_id])]
-    if limits:
-        rows = select(rows, limits_from(settings, method))
-    if fast:  # the aggregates carry no accounts: name the listed papers' top ones
-        top = top_accounts(conn, [(r.paper_id, source) for r in rows
-                                  for source in r.parts.sources], TOP_ACCOUNTS)
-        rows = [with_top_accounts(r, top) for r in rows]
-    shown = papers or load_papers(conn, [r.paper_id for r in rows])
-    return Ranked(day, method, window, as_of, rows, shown, filters)
+    rows, as_of, fast = _scored(conn, day, method, window, settings, as_of, classic, exact)
+    bounds = limits_from(settings, method) if limits else None
+    rows, papers = _filtered(conn, rows, filters, bounds)
+    if bounds is not None:
+        rows = select(rows, bounds)
+    listed_rows = _explained(conn, rows, fast)
+    shown = {p: papers[p] for p in (r.paper_id for r in listed_rows) if p in papers}
+    if len(shown) < len(listed_rows):
+        shown = load_papers(conn, [r.paper_id for r in listed_rows])
+    return Ranked(day, method, window, as_of, listed_rows, shown, filters)
 
 
 @dataclass
@@ -304,11 +351,11 @@ def explain_paper(conn: Connection, paper_id: str, day: date | None, method: Met
     day = day or paper.announced_on
     if day is None:
         raise InputError(f"{paper_id}: its announcement date is unknown; give --date")
-    ranked = rank_papers(conn, day, method, window, settings, as_of, Filters(), limits=False)
-    place = next((i for i, r in enumerate(ranked.rows, 1) if r.paper_id == paper_id), None)
-    row = ranked.rows[place - 1] if place else None
+    rows, as_of, fast = _scored(conn, day, method, window, settings, as_of, None, False)
+    place = next((i for i, r in enumerate(rows, 1) if r.paper_id == paper_id), None)
+    row = _explained(conn, [rows[place - 1]], fast)[0] if place else None
     return Explanation(
-        paper, method, window, day, ranked.start, ranked.as_of, place, len(ranked.rows),
+        paper, method, window, day, window_range(day, window)[0], as_of, place, len(rows),
         row is not None and listed(place, row, limits_from(settings, method)), row)
 
 

@@ -11,13 +11,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import NamedTuple
 
 from hotpapers.models import AccountAttention, AccountValue, SourceSums
 from hotpapers.person_value import account_value, kept_reposts
 from hotpapers.rank.rows import HotParts, RankedRow, SourcePart, TrendingParts
 
-__all__ = ["TOP_ACCOUNTS", "AccountAttention", "HotRules", "SourceSums", "account_value",
-           "rank_hot", "rank_trending", "source_sums", "with_top_accounts"]
+__all__ = ["TOP_ACCOUNTS", "AccountAttention", "HotRules", "Scored", "SourceSums", "Term",
+           "account_value", "explain", "hot_scores", "rank_hot", "rank_trending",
+           "source_sums", "trending_scores", "with_top_accounts"]
 
 TOP_ACCOUNTS = 5  # accounts an explanation names per source
 
@@ -89,20 +91,54 @@ def source_sums(attention: Iterable[AccountAttention], rules: HotRules,
             for (paper, source), s in sums.items()]
 
 
-def _part(sums: SourceSums, scale: float, normalised: float, weight: float,
-          contribution: float) -> SourcePart:
+class Term(NamedTuple):
+    """One source's share of a paper's score, unrounded: what its explanation is made of."""
+
+    source: str
+    sums: SourceSums
+    scale: float
+    normalised: float
+    weight: float
+    contribution: float
+
+
+@dataclass(slots=True)
+class Scored:
+    """A paper's hot or trending score and the terms it was summed from, not yet made into
+    an explanation (`explain`): a ranking scores every paper of its window and explains
+    only those it lists. Trending keeps the hot score it divided and the hours."""
+
+    paper_id: str
+    score: float
+    terms: tuple[Term, ...]
+    hot: float | None = None
+    hours: float | None = None
+    gravity: float | None = None
+
+
+def _part(term: Term) -> SourcePart:
     """The explanation of one source's contribution, rounded as shown."""
+    sums = term.sums
     return SourcePart(
         raw=round(sums.raw, 4), people=sums.people, posts=sums.posts,
         reposts_capped=sums.reposts_capped, new_accounts=sums.new_accounts,
-        scale=round(scale, 4), normalised=round(normalised, 4), weight=weight,
-        contribution=round(contribution, 4),
+        scale=round(term.scale, 4), normalised=round(term.normalised, 4), weight=term.weight,
+        contribution=round(term.contribution, 4),
         top_accounts=tuple(AccountValue(a.account, a.posts, round(a.value, 4))
                            for a in sums.top_accounts))
 
 
-def rank_hot(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules
-             ) -> list[RankedRow]:
+def explain(scored: Scored) -> RankedRow:
+    """The ranked row of a scored paper, with the parts an explanation shows."""
+    sources = {term.source: _part(term) for term in scored.terms}
+    if scored.hot is None:
+        return RankedRow(scored.paper_id, scored.score, HotParts(sources))
+    return RankedRow(scored.paper_id, scored.score, TrendingParts(
+        sources, hot=scored.hot, hours=scored.hours, gravity=scored.gravity))
+
+
+def hot_scores(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules
+               ) -> list[Scored]:
     """Papers (given in listing order) with attention, by hot score, best first; ties keep
     listing order. `sums` holds one entry per (paper, source); others' papers are ignored.
 
@@ -117,24 +153,26 @@ def rank_hot(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules
         if one.paper_id in wanted:
             per_source[one.source].append(one)
     scores = dict.fromkeys(known, 0.0)
-    explained: dict[str, dict[str, SourcePart]] = {p: {} for p in known}
+    terms: dict[str, list[Term]] = defaultdict(list)
+    log1p = math.log1p
     for source, group in sorted(per_source.items()):
         scales = _leave_one_out_scales({s.paper_id: s.raw for s in group},
                                        rules.scale_quantile)
         weight = rules.source_weights.get(source, 1.0)
         for one in group:
-            normalised = math.log1p(one.raw / scales[one.paper_id])
+            scale = scales[one.paper_id]
+            normalised = log1p(one.raw / scale)
             contribution = weight * normalised
             scores[one.paper_id] += contribution
-            explained[one.paper_id][source] = _part(one, scales[one.paper_id], normalised,
-                                                    weight, contribution)
+            terms[one.paper_id].append(
+                Term(source, one, scale, normalised, weight, contribution))
     rounded = {p: round(score, 6) for p, score in scores.items()}
     order = sorted(known, key=lambda p: -rounded[p])  # stable: ties keep listing order
-    return [RankedRow(p, rounded[p], HotParts(explained[p])) for p in order if rounded[p] > 0]
+    return [Scored(p, rounded[p], tuple(terms[p])) for p in order if rounded[p] > 0]
 
 
-def rank_trending(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules, *,
-                  as_of: datetime) -> list[RankedRow]:
+def trending_scores(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules, *,
+                    as_of: datetime) -> list[Scored]:
     """Papers by momentum: hot score / (hours since the first mention + 2) ** gravity, the
     gravity of Hacker News's front page, so fresh attention beats old attention."""
     first: dict[str, datetime] = {}
@@ -143,14 +181,26 @@ def rank_trending(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotR
                                          or one.first_at < first[one.paper_id]):
             first[one.paper_id] = one.first_at
     rows = []
-    for row in rank_hot(papers, sums, rules):
-        since = first.get(row.paper_id)
+    for hot in hot_scores(papers, sums, rules):
+        since = first.get(hot.paper_id)
         hours = max((as_of - since).total_seconds() / 3600, 0.0) if since else 0.0
-        score = row.score / (hours + 2.0) ** rules.gravity
-        rows.append(RankedRow(row.paper_id, round(score, 9), TrendingParts(
-            row.parts.sources, hot=row.score, hours=round(hours, 2), gravity=rules.gravity)))
+        score = hot.score / (hours + 2.0) ** rules.gravity
+        rows.append(Scored(hot.paper_id, round(score, 9), hot.terms, hot=hot.score,
+                           hours=round(hours, 2), gravity=rules.gravity))
     rows.sort(key=lambda r: -r.score)
     return rows
+
+
+def rank_hot(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules
+             ) -> list[RankedRow]:
+    """`hot_scores`, every row explained."""
+    return [explain(s) for s in hot_scores(papers, sums, rules)]
+
+
+def rank_trending(papers: Sequence[str], sums: Sequence[SourceSums], rules: HotRules, *,
+                  as_of: datetime) -> list[RankedRow]:
+    """`trending_scores`, every row explained."""
+    return [explain(s) for s in trending_scores(papers, sums, rules, as_of=as_of)]
 
 
 def with_top_accounts(row: RankedRow, accounts: Mapping[tuple[str, str], Sequence[AccountValue]]

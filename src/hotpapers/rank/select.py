@@ -6,10 +6,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from hotpapers.rank.rows import RankedRow
+from typing import Protocol, TypeVar
 
 __all__ = ["Limits", "listed", "select"]
+
+
+class HasScore(Protocol):
+    @property
+    def score(self) -> float: ...
+
+
+Row = TypeVar("Row", bound=HasScore)
 
 
 @dataclass(frozen=True)
@@ -21,13 +28,14 @@ class Limits:
     max_papers: int | None = None
 
 
-def select(rows: Sequence[RankedRow], limits: Limits) -> list[RankedRow]:
-    """The listed rows of `rows` (ranked best first): those reaching the floor, then the
+def select(rows: Sequence[Row], limits: Limits) -> list[Row]:
+    """The listed rows of `rows` (ranked best first: a ranking's rows, or scores not yet
+    explained): those reaching the floor, then the
     first `max_papers` of them."""
     return [r for r in rows if r.score >= limits.min_score][:limits.max_papers]
 
 
-def listed(place: int, row: RankedRow, limits: Limits) -> bool:
+def listed(place: int, row: HasScore, limits: Limits) -> bool:
     """Whether `select` lists `row`, ranked at `place` (from 1) of rows ranked best first:
     the rows that reach the floor come first, so its place among them is `place`."""
     return row.score >= limits.min_score and (limits.max_papers is None

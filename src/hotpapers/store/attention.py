@@ -31,13 +31,13 @@ from hotpapers.store.schema import (
     papers,
 )
 
-__all__ = ["TOTALS", "account_attention", "published_totals", "window_paper_ids"]
+__all__ = ["TOTALS", "account_attention", "published_totals", "window_ids", "window_paper_ids"]
 
 TOTALS = "(published totals)"
 DAY_KINDS = ("new", "cross")
 
 
-def _window_ids(start: date, end: date) -> Select:
+def window_ids(start: date, end: date) -> Select:
     """Ids of the papers announced (new or cross-listed) from `start` to `end` inclusive."""
     listed = select(listings.c.paper_id.label("id")).where(
         listings.c.day.between(start, end), listings.c.announce_type.in_(DAY_KINDS))
@@ -128,7 +128,7 @@ def _post_groups(dialect: str, start: date, end: date, as_of: datetime, repost_r
         .select_from(
             mention_papers.join(mentions, mentions.c.id == mention_papers.c.mention_id)
             .outerjoin(obs, (obs.c.mention_id == mentions.c.id) & (obs.c.observed_at == latest)))
-        .where(mention_papers.c.paper_id.in_(_window_ids(start, end)),
+        .where(mention_papers.c.paper_id.in_(window_ids(start, end)),
                mentions.c.deleted_at.is_(None), mentions.c.kind != "repost",
                or_(mentions.c.created_at.is_(None), mentions.c.created_at <= as_of))
         .group_by(mention_papers.c.paper_id, mentions.c.source, who)
@@ -141,11 +141,14 @@ def _post_groups(dialect: str, start: date, end: date, as_of: datetime, repost_r
 def published_totals(conn: Connection, start: date, end: date, as_of: datetime,
                      sources: list[str] | None = None) -> list[AccountAttention]:
     """The paper-level totals that imported posts carry (source `legacy`), as one
-    pseudo-account per paper and source: the last totals at or before `as_of`."""
+    pseudo-account per paper and source: the last totals at or before `as_of`. Most
+    stores have none (only imported posts carry them): that is found first, cheaply."""
+    if conn.execute(select(paper_attention.c.paper_id).limit(1)).first() is None:
+        return []
     last = (select(paper_attention.c.paper_id, paper_attention.c.source,
                    func.max(paper_attention.c.observed_at).label("at"))
             .where(paper_attention.c.observed_at <= as_of,
-                   paper_attention.c.paper_id.in_(_window_ids(start, end)))
+                   paper_attention.c.paper_id.in_(window_ids(start, end)))
             .group_by(paper_attention.c.paper_id, paper_attention.c.source).subquery())
     query = select(paper_attention).join(last, (last.c.paper_id == paper_attention.c.paper_id)
                                          & (last.c.source == paper_attention.c.source)

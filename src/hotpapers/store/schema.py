@@ -73,7 +73,7 @@ papers = Table(
     Column("pdf_url", Text, comment="NULL when arXiv offers no PDF"),
     Column("submitted_at", UtcDateTime(), comment="first version"),
     Column("updated_at", UtcDateTime(), comment="latest version"),
-    Column("announced_on", Date, comment="arXiv listing date of the first version"),
+    Column("announced_on", Date, index=True, comment="arXiv listing date of the first version"),
     Column("withdrawn", Boolean, nullable=False, default=False),
     Column("stored_at", UtcDateTime(), nullable=False),
 )

@@ -6,22 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     Connection,
-    String,
     and_,
-    bindparam,
     delete,
     func,
     or_,
     select,
     tuple_,
-    type_coerce,
 )
 
-from hotpapers.models import AccountValue, SourceSums
 from hotpapers.store.schema import (
     account_totals,
     accounts,
@@ -53,9 +49,7 @@ __all__ = [
     "save_account_rows",
     "save_contributions",
     "save_state",
-    "top_accounts",
     "update_source_rows",
-    "window_source_sums",
 ]
 
 COUNTED = ("likes", "reposts", "kept", "quotes", "replies", "points")
@@ -323,48 +317,3 @@ def advance_data_until(conn: Connection, moment: datetime | None) -> None:
 def clear_aggregates(conn: Connection) -> None:
     for table in (mention_totals, account_totals, paper_source_totals, aggregate_state):
         conn.execute(delete(table))
-
-
-def _utc_text(value: datetime | str | None) -> datetime | None:
-    """A time read as text (SQLite: ISO without zone, UTC) or as a datetime (PostgreSQL)."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value).replace(tzinfo=UTC)
-
-
-def window_source_sums(conn: Connection, paper_ids: Iterable[str], first_at: bool = True
-                       ) -> list[SourceSums]:
-    """The (paper, source) sums of these papers (the window's), without top accounts; the
-    first posts' times only with `first_at` (trending needs them, hot does not). Times
-    are read raw and parsed here: the column type's per-row parsing cost more than the
-    query."""
-    ids = list(paper_ids)
-    t = paper_source_totals.c
-    found = []
-    for i in range(0, len(ids), 5000):
-        query = select(t.paper_id, t.source, t.raw, t.people, t.posts, t.reposts_capped,
-                       t.new_accounts, type_coerce(t.first_at, String)
-                       ).where(t.paper_id.in_(ids[i:i + 5000]))
-        found += [SourceSums(*row[:7], _utc_text(row[7]) if first_at else None)
-                  for row in conn.execute(query).all()]
-    return found
-
-
-def top_accounts(conn: Connection, pairs: Iterable[tuple[str, str]], limit: int
-                 ) -> dict[tuple[str, str], tuple[AccountValue, ...]]:
-    """The `limit` most valuable authors of each of these (paper, source) pairs (ties:
-    the older account first), named by handle, else account id: one short read of the
-    (paper, source, value) index per pair, however many authors a paper has."""
-    query = (select(account_totals.c.who, account_totals.c.posts, account_totals.c.value,
-                    accounts.c.handle, accounts.c.native_id, mentions.c.native_id.label("post"))
-             .outerjoin(accounts, accounts.c.id == account_totals.c.who)
-             .outerjoin(mentions, mentions.c.id == -account_totals.c.who)
-             .where(account_totals.c.paper_id == bindparam("paper"),
-                    account_totals.c.source == bindparam("source"))
-             .order_by(account_totals.c.value.desc(), account_totals.c.who).limit(limit))
-    found = {}
-    for paper, source in dict.fromkeys(pairs):
-        found[(paper, source)] = tuple(
-            AccountValue(r.handle or r.native_id or f"post:{r.post}", r.posts, r.value)
-            for r in conn.execute(query, {"paper": paper, "source": source}))
-    return found
