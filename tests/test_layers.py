@@ -13,13 +13,13 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "hotpapers"
 
 # Modules at the package root: plain data and shared basics, used by every layer.
 BASICS = {"hotpapers", "models", "arxiv_ids", "resolve", "errors", "config", "config_checks",
-          "config_paths", "http", "secrets", "person_value"}
+          "config_paths", "http", "secrets", "person_value", "gc_pause"}
 LAYERS = {"sources", "store", "rank", "render", "site", "jobs", "publish", "web", "cli"}
 
 # What each layer may import besides itself. Everything not listed is forbidden.
 ALLOWED: dict[str, set[str]] = {
     "basics": BASICS,
-    "rank": {"models", "errors", "person_value"},  # pure: attention in, ranked rows out
+    "rank": {"models", "errors", "person_value", "gc_pause"},  # pure: attention in, ranked rows out
     "render": {"models", "errors", "arxiv_ids"},  # pure: plain data in, text out
     "sources": BASICS,  # each API's answers into papers and mentions; never the store
     "store": {"hotpapers", "models", "errors", "secrets", "arxiv_ids", "person_value"},

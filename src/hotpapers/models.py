@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "Account",
@@ -189,10 +189,11 @@ class AccountValue:
     value: float
 
 
-@dataclass(frozen=True)
-class SourceSums:
+class SourceSums(NamedTuple):
     """The attention one paper has on one source, summed over the accounts that posted
-    about it (hotpapers.rank.hot.source_sums): what the hot and trending rankers read."""
+    about it (hotpapers.rank.hot.source_sums): what the hot and trending rankers read. A
+    named tuple: a month's ranking makes tens of thousands, five times faster than a
+    frozen dataclass."""
 
     paper_id: str
     source: str

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import InputError, NothingToDo, StoreError
+from hotpapers.gc_pause import gc_paused
 from hotpapers.jobs.aggregates import rules_json
 from hotpapers.models import Paper, SourceSums
 from hotpapers.rank.classic import ClassicRules, TweetScore, rank_classic
@@ -203,12 +204,12 @@ def merged(sums: list[SourceSums], more: list[SourceSums]) -> list[SourceSums]:
             continue
         one = out[i]
         firsts = [t for t in (one.first_at, extra.first_at) if t is not None]
-        out[i] = replace(one, raw=one.raw + extra.raw, people=one.people + extra.people,
-                         posts=one.posts + extra.posts,
-                         reposts_capped=one.reposts_capped + extra.reposts_capped,
-                         new_accounts=one.new_accounts + extra.new_accounts,
-                         first_at=min(firsts, default=None),
-                         top_accounts=one.top_accounts + extra.top_accounts)
+        out[i] = one._replace(raw=one.raw + extra.raw, people=one.people + extra.people,
+                              posts=one.posts + extra.posts,
+                              reposts_capped=one.reposts_capped + extra.reposts_capped,
+                              new_accounts=one.new_accounts + extra.new_accounts,
+                              first_at=min(firsts, default=None),
+                              top_accounts=one.top_accounts + extra.top_accounts)
     return out
 
 
@@ -298,12 +299,15 @@ def rank_papers(conn: Connection, day: date, method: Method, window: Window,
     answer for `as_of`; `exact` sums the observations instead (the reference; same
     ranking). Only the listed rows are explained."""
     filters = filters if filters is not None else filters_from(settings)
-    rows, as_of, fast = _scored(conn, day, method, window, settings, as_of, classic, exact)
-    bounds = limits_from(settings, method) if limits else None
-    rows, papers = _filtered(conn, rows, filters, bounds)
-    if bounds is not None:
-        rows = select(rows, bounds)
-    listed_rows = _explained(conn, rows, fast)
+    with gc_paused():  # about 100,000 short-lived tuples for a month
+        rows, as_of, fast = _scored(conn, day, method, window, settings, as_of, classic,
+                                    exact)
+        bounds = limits_from(settings, method) if limits else None
+        rows, papers = _filtered(conn, rows, filters, bounds)
+        if bounds is not None:
+            rows = select(rows, bounds)
+        listed_rows = _explained(conn, rows, fast)
+        del rows
     shown = {p: papers[p] for p in (r.paper_id for r in listed_rows) if p in papers}
     if len(shown) < len(listed_rows):
         shown = load_papers(conn, [r.paper_id for r in listed_rows])
@@ -351,9 +355,10 @@ def explain_paper(conn: Connection, paper_id: str, day: date | None, method: Met
     day = day or paper.announced_on
     if day is None:
         raise InputError(f"{paper_id}: its announcement date is unknown; give --date")
-    rows, as_of, fast = _scored(conn, day, method, window, settings, as_of, None, False)
-    place = next((i for i, r in enumerate(rows, 1) if r.paper_id == paper_id), None)
-    row = _explained(conn, [rows[place - 1]], fast)[0] if place else None
+    with gc_paused():
+        rows, as_of, fast = _scored(conn, day, method, window, settings, as_of, None, False)
+        place = next((i for i, r in enumerate(rows, 1) if r.paper_id == paper_id), None)
+        row = _explained(conn, [rows[place - 1]], fast)[0] if place else None
     return Explanation(
         paper, method, window, day, window_range(day, window)[0], as_of, place, len(rows),
         row is not None and listed(place, row, limits_from(settings, method)), row)
