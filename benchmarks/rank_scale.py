@@ -21,8 +21,10 @@ Not a test and not run in CI.
    connection, --repeat times each; medians. When `rank_papers` has no `exact` parameter
    (before the per-(paper, source) aggregates), both are today's path. The listed rows of
    the two paths are compared (ids and scores to 1e-9).
-3. Memory: the peak RSS of this process (resource.getrusage), i.e. of the rankings; the
-   generator reports its own when it builds the store.
+3. Memory: the peak RSS of this process (resource.getrusage) after one default-path
+   ranking of each method and window, before the exact path runs (reported as peak_mib);
+   the peak with the exact path too is printed above it. The generator reports its own
+   when it builds the store.
 4. Ingest overhead: the same small generation (--ingest-mentions over --ingest-days,
    default 20,000 over 5) run by this tree's code and by its parent commit's (`git worktree
    add` of --parent, default HEAD~1, into a temporary folder), each in a subprocess with
@@ -154,9 +156,9 @@ def _utc(value) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def time_rankings(url: str, repeat: int) -> tuple[dict, dict, int]:
+def time_rankings(url: str, repeat: int) -> tuple[dict, dict, int, float]:
     """Median seconds per (method, window, path), whether the paths list the same rows,
-    and the mentions stored."""
+    the mentions stored, and the peak RSS (MiB) after the default path alone."""
     engine = connect(url, create=False)
     settings = Settings()
     medians, same = {}, {}
@@ -166,6 +168,10 @@ def time_rankings(url: str, repeat: int) -> tuple[dict, dict, int]:
         stored = conn.execute(select(func.count()).select_from(mentions)).scalar()
         print(f"rankings: day {day}, as of {as_of:%Y-%m-%d %H:%M}, {stored:,} mentions; "
               f"rank_papers exact=: {'yes' if HAS_EXACT else 'absent (both paths exact)'}")
+        for method in (Method.hot, Method.trending):  # the default path alone first: its
+            for window in WINDOWS:  # peak memory is the one reported (ru_maxrss only grows)
+                rank_papers(conn, day, method, window, settings, as_of)
+        peak = _peak_mib()
         for method in (Method.hot, Method.trending):
             for window in WINDOWS:
                 times: dict[str, list[float]] = {"default": [], "exact": []}
@@ -182,7 +188,7 @@ def time_rankings(url: str, repeat: int) -> tuple[dict, dict, int]:
                     medians[method, window, path] = statistics.median(values)
                 same[method, window] = rows["default"] == rows["exact"]
     engine.dispose()
-    return medians, same, stored
+    return medians, same, stored, peak
 
 
 # ---- ingest overhead ---------------------------------------------------------------------
@@ -242,8 +248,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--skip-ingest", action="store_true", help="no ingest comparison")
     args = parser.parse_args(argv)
     url, _ = prepare(args)
-    medians, same, stored = time_rankings(url, args.repeat)
-    peak = _peak_mib()
+    medians, same, stored, peak = time_rankings(url, args.repeat)
+    print(f"peak RSS: {peak:.0f} MiB after the default path, {_peak_mib():.0f} MiB with the "
+          "exact path too")
     for method in (Method.hot, Method.trending):
         for path in ("exact", "default") if method is Method.hot else ("default", "exact"):
             print(f"{method.value} {path}: " + " ".join(
