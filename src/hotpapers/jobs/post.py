@@ -13,6 +13,7 @@ from sqlalchemy import Connection, Engine
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
 from hotpapers.jobs.ranking import classic_ranking, stored_parts
+from hotpapers.jobs.window_rankings import keep_window_rankings
 from hotpapers.models import Paper, Post, strip_controls
 from hotpapers.render.assemble import Embeds, PostRow, assemble_post
 from hotpapers.render.lumen import file_name, render_lumen
@@ -94,10 +95,10 @@ def fetch_embeds(embeds: Embeds, fetch: Fetch, warn: Callable[[str], None]
 
 
 def _store(conn: Connection, day_post: DayPost, fetched: dict[tuple[str, str], str],
-           keep: bool, now: datetime) -> DayPost:
+           keep: bool, settings: Settings, now: datetime) -> DayPost:
     """Cache the fetched embeds; with `keep`, store the ranking and the post as the day's
-    published one, unless another run published the day while the embeds were fetched:
-    then that post is the day's."""
+    published one (with the week's and month's rankings), unless another run published the
+    day while the embeds were fetched: then that post is the day's."""
     for key, html in fetched.items():
         save_embed(conn, key, html)
     if not keep:
@@ -109,6 +110,7 @@ def _store(conn: Connection, day_post: DayPost, fetched: dict[tuple[str, str], s
     ranking_id = save_ranking(conn, ranking, now)
     keys = [m.key for e in post.entries for m in e.shown]
     save_post(conn, post, "lumen", mention_ids(conn, keys), ranking_id)
+    keep_window_rankings(conn, post.day, settings, ranking.as_of, now)
     return DayPost(post, ranking, kept=True)
 
 
@@ -130,7 +132,7 @@ def make_post(engine: Engine, day: date, settings: Settings, now: datetime, *,
     if not fetched and not keep:
         return made
     with engine.begin() as conn:
-        return _store(conn, made, fetched, keep, now)
+        return _store(conn, made, fetched, keep, settings, now)
 
 
 def write_post(engine: Engine, day: date, settings: Settings, now: datetime, *,

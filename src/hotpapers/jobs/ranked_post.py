@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Engine
 from hotpapers.config import Settings
 from hotpapers.jobs.post import DayPost, Fetch, fetch_embeds
 from hotpapers.jobs.ranking import Method, Window, rank_papers, ranked_rows
+from hotpapers.jobs.window_rankings import keep_window_rankings
 from hotpapers.models import Mention, Paper, Post, ShownMention, SourceSummary
 from hotpapers.rank.rows import HotParts, RankedRow
 from hotpapers.render.assemble import PostRow, assemble_post
@@ -137,7 +138,7 @@ def read_ranked_day(conn: Connection, day: date, method: Method, settings: Setti
 
 
 def _keep(conn: Connection, made: DayPost, fetched: dict[tuple[str, str], str], keep: bool,
-          now: datetime) -> bool:
+          settings: Settings, now: datetime) -> bool:
     """Cache the fetched embeds; with `keep`, store the ranking and the post as the day's
     published ones unless another run published the day meanwhile (False then)."""
     for key, html in fetched.items():
@@ -151,6 +152,7 @@ def _keep(conn: Connection, made: DayPost, fetched: dict[tuple[str, str], str], 
     keys = [m.key for e in post.entries for m in e.shown]
     pinned = replace(post, layout=pin_facts(post))
     save_post(conn, pinned, ranking.method, mention_ids(conn, keys), ranking.id)
+    keep_window_rankings(conn, post.day, settings, ranking.as_of, now)
     made.kept = True
     return True
 
@@ -177,7 +179,7 @@ def make_ranked_post(engine: Engine, day: date, method: Method, settings: Settin
     keep = keep and not inputs.published
     if fetched or keep:
         with engine.begin() as conn:
-            ours = _keep(conn, made, fetched, keep, now)
+            ours = _keep(conn, made, fetched, keep, settings, now)
         if not ours:  # another run published the day meanwhile: its post is the day's
             return make_ranked_post(engine, day, method, settings, now, embed=embed, warn=warn)
     return made

@@ -1,0 +1,42 @@
+"""The week's and the month's rankings kept with a published day: when a day is published
+(by any method), its hot and trending rankings over the 7 and 30 announcement days ending
+with it are stored as of the day's own ranking, so the static site's "this week" and "this
+month" pages show what was current when the day went out, from the store alone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Connection
+
+from hotpapers.config import Settings
+from hotpapers.errors import NothingToDo
+from hotpapers.jobs.ranking import Method, Window, rank_papers
+from hotpapers.store.posts import RankingRow, StoredRanking, save_ranking
+
+__all__ = ["WINDOWS", "WINDOW_METHODS", "keep_window_rankings"]
+
+WINDOWS = (Window.week, Window.month)
+WINDOW_METHODS = (Method.hot, Method.trending)
+
+
+def keep_window_rankings(conn: Connection, day: date, settings: Settings, as_of: datetime,
+                         now: datetime) -> list[StoredRanking]:
+    """Rank the week and the month ending with `day` by hot and trending as of `as_of`
+    (the listed rows, under the settings' thresholds and filters) and store each as that
+    day's ranking of its window, replacing an earlier one; a window with no papers stored
+    is left out."""
+    kept = []
+    for window in WINDOWS:
+        for method in WINDOW_METHODS:
+            try:
+                ranked = rank_papers(conn, day, method, window, settings, as_of)
+            except NothingToDo:
+                continue
+            ranking = StoredRanking(
+                day=day, method=method.value, window=window.value, as_of=ranked.as_of,
+                rows=[RankingRow(r.paper_id, r.score, r.parts.to_json()) for r in ranked.rows],
+                settings={"window": window.value, "from": ranked.start.isoformat()})
+            ranking.id = save_ranking(conn, ranking, now)
+            kept.append(ranking)
+    return kept

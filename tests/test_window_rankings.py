@@ -1,0 +1,53 @@
+"""A published day keeps the week's and the month's hot and trending rankings as of its own
+ranking: the static site's "this week" and "this month" pages read them from the store."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from hotpapers.config import Settings
+from hotpapers.jobs.post import make_post
+from hotpapers.jobs.ranking import Method, Window, rank_papers
+from hotpapers.store.posts import load_ranking
+from hotpapers.store.schema import rankings
+from test_ranking import AS_OF, DAY, week  # noqa: F401 (a fixture)
+
+SETTINGS = Settings(x_oembed_url="", hot_min_score=0, trending_min_score=0)
+
+
+def test_publishing_a_day_keeps_its_week_and_month(week):  # noqa: F811
+    made = make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    assert made.kept
+    with week.connect() as conn:
+        stored = {(w, m): load_ranking(conn, DAY, m, w)
+                  for w in ("week", "month") for m in ("hot", "trending")}
+        assert all(r is not None for r in stored.values())
+        hot_week = stored["week", "hot"]
+        assert hot_week.as_of == made.ranking.as_of
+        listed = [r.paper_id for r in hot_week.rows]
+        # the paper announced three days before is in the week, not in the day; the paper
+        # of 40 days before is in neither, however much it is discussed now
+        assert "2611.09001" in listed and "2610.01234" not in listed
+        day = rank_papers(conn, DAY, Method.hot, Window.day, SETTINGS, made.ranking.as_of)
+        assert "2611.09001" not in [r.paper_id for r in day.rows]
+        again = rank_papers(conn, DAY, Method.hot, Window.week, SETTINGS, hot_week.as_of)
+        assert [(r.paper_id, r.score) for r in again.rows] == \
+            [(r.paper_id, r.score) for r in hot_week.rows]
+        assert hot_week.settings["from"] == (DAY - timedelta(days=6)).isoformat()
+
+
+def test_a_day_published_again_keeps_one_ranking_per_window(week):  # noqa: F811
+    make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    make_post(week, DAY, SETTINGS, AS_OF + timedelta(hours=5), keep=True)
+    with week.connect() as conn:
+        count = conn.execute(select(func.count()).select_from(rankings).where(
+            rankings.c.window.in_(("week", "month")))).scalar()
+    assert count == 4
+
+
+def test_a_preview_keeps_nothing(week):  # noqa: F811
+    make_post(week, DAY, SETTINGS, AS_OF)
+    with week.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(rankings)).scalar() == 0
