@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from hotpapers.config import Settings
 from hotpapers.jobs.post import make_post
 from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.store.posts import load_ranking
+from hotpapers.store.raw import open_raw
 from hotpapers.store.schema import rankings
+from hotpapers.store.site_data import load_site_data
 from test_ranking import AS_OF, DAY, week  # noqa: F401 (a fixture)
 
 SETTINGS = Settings(x_oembed_url="", hot_min_score=0, trending_min_score=0)
@@ -51,3 +53,30 @@ def test_a_preview_keeps_nothing(week):  # noqa: F811
     make_post(week, DAY, SETTINGS, AS_OF)
     with week.connect() as conn:
         assert conn.execute(select(func.count()).select_from(rankings)).scalar() == 0
+
+
+def test_a_published_day_without_them_gets_them_when_published_again(week, db_url):  # noqa: F811
+    make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    with week.begin() as conn:  # as a day imported from a post or a snapshot has none
+        conn.execute(delete(rankings).where(rankings.c.window != "day"))
+    make_post(week, DAY, SETTINGS, AS_OF + timedelta(days=2), keep=True)
+    with week.connect() as conn:
+        hot_week = load_ranking(conn, DAY, "hot", "week")
+        classic = load_ranking(conn, DAY, "classic")
+    assert hot_week is not None and hot_week.as_of == classic.as_of  # the day's own time
+
+
+def test_the_site_reads_the_newest_windows(week, db_url):  # noqa: F811
+    make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    with week.connect() as conn:
+        stored = [load_ranking(conn, DAY, m, w) for w in ("week", "month")
+                  for m in ("hot", "trending")]
+    with open_raw(db_url) as store:
+        windows = load_site_data(store).windows
+    assert [(w.window, w.method, w.day, w.as_of) for w in windows] == \
+        [(r.window, r.method, r.day, r.as_of) for r in stored]
+    for window, ranking in zip(windows, stored, strict=True):
+        assert [(e.paper.id, e.score, e.parts) for e in window.entries] == \
+            [(r.paper_id, r.score, r.parts) for r in ranking.rows]
+        assert all(e.paper.title for e in window.entries)
+    assert windows[0].start == DAY - timedelta(days=6)

@@ -20,6 +20,8 @@ __all__ = [
     "SourceSummary",
     "SourceSums",
     "Version",
+    "WindowEntry",
+    "WindowRanking",
     "strip_controls",
 ]
 
@@ -246,9 +248,33 @@ def strip_controls(value: T) -> T:
 
 
 @dataclass
+class WindowEntry:
+    """A paper of a week's or month's ranking: its score and the stored parts of it."""
+
+    paper: Paper
+    score: float
+    parts: dict = field(default_factory=dict)  # as `hotpapers explain --json` shows them
+
+
+@dataclass
+class WindowRanking:
+    """The ranking of the week or the month ending with a published day, by hot or
+    trending, as of that day's ranking (jobs/window_rankings.py)."""
+
+    window: str  # "week" or "month"
+    method: str  # "hot" or "trending"
+    day: date
+    start: date | None
+    as_of: datetime
+    entries: list[WindowEntry] = field(default_factory=list)
+
+
+@dataclass
 class SiteData:
-    """What the static site shows: the posts of one format and the attention behind them."""
+    """What the static site shows: the posts of one format and the attention behind them,
+    and the newest week's and month's rankings."""
 
     posts: list[Post] = field(default_factory=list)  # newest day first
     mentions: dict[str, list[Mention]] = field(default_factory=dict)  # live, by row id
     totals: dict[str, list[dict]] = field(default_factory=dict)  # paper_attention rows
+    windows: list[WindowRanking] = field(default_factory=list)  # week before month

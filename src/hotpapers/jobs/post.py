@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine
 from hotpapers.config import Settings
 from hotpapers.errors import SourceError
 from hotpapers.jobs.ranking import classic_ranking, stored_parts
-from hotpapers.jobs.window_rankings import keep_window_rankings
+from hotpapers.jobs.window_rankings import fill_window_rankings, keep_window_rankings
 from hotpapers.models import Paper, Post, strip_controls
 from hotpapers.render.assemble import Embeds, PostRow, assemble_post
 from hotpapers.render.lumen import file_name, render_lumen
@@ -124,6 +124,8 @@ def make_post(engine: Engine, day: date, settings: Settings, now: datetime, *,
     with engine.connect() as conn:
         inputs = read_day(conn, day, settings, now)
     if inputs.stored is not None:
+        if keep:
+            fill_window_rankings(engine, day, "classic", settings, now)
         return DayPost(inputs.stored)
     fetched = fetch_embeds(inputs.embeds, embed, warn) if embed is not None else {}
     embeds = {key: (link, fetched.get(key, html)) for key, (link, html) in inputs.embeds.items()}

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine
 from hotpapers.config import Settings
 from hotpapers.jobs.post import DayPost, Fetch, fetch_embeds
 from hotpapers.jobs.ranking import Method, Window, rank_papers, ranked_rows
-from hotpapers.jobs.window_rankings import keep_window_rankings
+from hotpapers.jobs.window_rankings import fill_window_rankings, keep_window_rankings
 from hotpapers.models import Mention, Paper, Post, ShownMention, SourceSummary
 from hotpapers.rank.rows import HotParts, RankedRow
 from hotpapers.render.assemble import PostRow, assemble_post
@@ -168,6 +168,8 @@ def make_ranked_post(engine: Engine, day: date, method: Method, settings: Settin
     with engine.connect() as conn:
         inputs = read_ranked_day(conn, day, method, settings, now)
     if inputs.post is not None:
+        if keep:
+            fill_window_rankings(engine, day, method.value, settings, now)
         return DayPost(inputs.post, inputs.ranking)
     embeds = inputs.embeds
     fetched = fetch_embeds(embeds, embed, warn) if embed is not None else {}

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from hotpapers.config import Settings
 from hotpapers.errors import NothingToDo
 from hotpapers.jobs.ranking import Method, Window, rank_papers
-from hotpapers.store.posts import RankingRow, StoredRanking, save_ranking
+from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking, save_ranking
 
 __all__ = ["WINDOWS", "WINDOW_METHODS", "keep_window_rankings"]
 
@@ -40,3 +40,15 @@ def keep_window_rankings(conn: Connection, day: date, settings: Settings, as_of:
             ranking.id = save_ranking(conn, ranking, now)
             kept.append(ranking)
     return kept
+
+
+def fill_window_rankings(engine: Engine, day: date, method: str, settings: Settings,
+                         now: datetime) -> bool:
+    """For a day published already (by `method`, e.g. imported from a post or a snapshot)
+    and published again: keep its week and month rankings, as of its ranking, when it has
+    none yet. Whether they were made."""
+    with engine.begin() as conn:
+        published = load_ranking(conn, day, method)
+        if published is None or load_ranking(conn, day, "hot", "week") is not None:
+            return False
+        return bool(keep_window_rankings(conn, day, settings, published.as_of, now))

@@ -19,6 +19,8 @@ from hotpapers.models import (
     ShownMention,
     SiteData,
     Version,
+    WindowEntry,
+    WindowRanking,
 )
 from hotpapers.store.columns import SCALARS
 
@@ -76,11 +78,51 @@ def load_site_data(store: Any, fmt: str = "lumen") -> SiteData:
         for name, sql in _queries(store.placeholder).items():
             cursor.execute(sql, (fmt,))
             rows[name] = cursor.fetchall()
+        for name, sql in _WINDOW_QUERIES.items():
+            cursor.execute(sql)
+            rows[name] = cursor.fetchall()
     papers = _paper_fields(rows["papers"], rows["authors"], rows["categories"],
                            rows["versions"])
     posts = _posts(rows["posts"], rows["entries"], _shown(rows["shown"]), papers)
     mentions = _mentions(rows["mentions"], rows["links"], rows["observations"])
-    return SiteData(posts, _by_paper(mentions, papers), _totals(rows["attention"]))
+    return SiteData(posts, _by_paper(mentions, papers), _totals(rows["attention"]),
+                    _windows(rows))
+
+
+# The newest day's week and month rankings (hot, trending), their entries and papers.
+_NEWEST_WINDOWS = (
+    'SELECT r.id FROM rankings r WHERE r."window" IN (\'week\', \'month\') AND r.day = '
+    '(SELECT max(n.day) FROM rankings n WHERE n."window" = r."window" AND n.method = r.method)')
+_WINDOW_PAPERS = f"SELECT paper_id FROM ranking_entries WHERE ranking_id IN ({_NEWEST_WINDOWS})"
+_WINDOW_QUERIES = {
+    "w_heads": 'SELECT id, "window", method, day, as_of, settings FROM rankings '
+               f"WHERE id IN ({_NEWEST_WINDOWS}) ORDER BY \"window\" DESC, method",
+    "w_entries": "SELECT ranking_id, paper_id, score, parts FROM ranking_entries "
+                 f"WHERE ranking_id IN ({_NEWEST_WINDOWS}) ORDER BY ranking_id, position",
+    "w_papers": f"SELECT id, {', '.join(SCALARS)} FROM papers WHERE id IN ({_WINDOW_PAPERS})",
+    "w_authors": "SELECT paper_id, name FROM paper_authors "
+                 f"WHERE paper_id IN ({_WINDOW_PAPERS}) ORDER BY paper_id, position",
+    "w_categories": "SELECT paper_id, category FROM paper_categories "
+                    f"WHERE paper_id IN ({_WINDOW_PAPERS}) ORDER BY paper_id, position",
+    "w_versions": "SELECT paper_id, version, submitted_at, size FROM paper_versions "
+                  f"WHERE paper_id IN ({_WINDOW_PAPERS}) ORDER BY paper_id, version",
+}
+
+
+def _windows(rows: dict[str, list[tuple]]) -> list[WindowRanking]:
+    """The newest week and month rankings, week first, hot before trending."""
+    papers = _paper_fields(rows["w_papers"], rows["w_authors"], rows["w_categories"],
+                           rows["w_versions"])
+    heads = {}
+    for ranking_id, window, method, day, as_of, settings in rows["w_heads"]:
+        start = (_json(settings) or {}).get("from")
+        heads[ranking_id] = WindowRanking(window, method, _date(day),
+                                          date.fromisoformat(start) if start else None,
+                                          _utc(as_of))
+    for ranking_id, paper_id, score, parts in rows["w_entries"]:
+        heads[ranking_id].entries.append(
+            WindowEntry(_paper(papers[paper_id], paper_id, None), score, _json(parts) or {}))
+    return list(heads.values())
 
 
 def _queries(ph: str) -> dict[str, str]:
