@@ -186,7 +186,7 @@ def test_a_damaged_stored_ranking_is_one_line(cli, demo_store, tmp_path):
         with engine.begin() as conn:
             conn.exec_driver_sql("UPDATE ranking_entries SET parts = '{\"sources\": 5}' "
                                  "WHERE position = 2 AND ranking_id = (SELECT id FROM rankings "
-                                 "WHERE method = 'hot')")
+                                 "WHERE method = 'hot' AND \"window\" = 'day')")
     finally:
         engine.dispose()
     result = cli("post", "--date", DAY, "--method", "hot")
