@@ -3,16 +3,18 @@ ranking: the static site's "this week" and "this month" pages read them from the
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
 from hotpapers.config import Settings
+from hotpapers.jobs.build_site import build_site
 from hotpapers.jobs.post import make_post
 from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.store.posts import load_ranking
 from hotpapers.store.raw import open_raw
-from hotpapers.store.schema import rankings
+from hotpapers.store.schema import papers, rankings
 from hotpapers.store.site_data import load_site_data
 from test_ranking import AS_OF, DAY, week  # noqa: F401 (a fixture)
 
@@ -80,3 +82,35 @@ def test_the_site_reads_the_newest_windows(week, db_url):  # noqa: F811
             [(r.paper_id, r.score, r.parts) for r in ranking.rows]
         assert all(e.paper.title for e in window.entries)
     assert windows[0].start == DAY - timedelta(days=6)
+
+
+def test_the_site_shows_this_week_and_this_month(week, db_url, tmp_path):  # noqa: F811
+    with week.begin() as conn:  # a hostile title stays text
+        conn.execute(papers.update().where(papers.c.id == "2611.10001")
+                     .values(title="<script>alert(1)</script> & attention"))
+    made = make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    posted = {e.paper.id for e in made.post.entries}  # the papers with a page on the site
+    with week.connect() as conn:
+        hot = load_ranking(conn, DAY, "hot", "week")
+        trending = load_ranking(conn, DAY, "trending", "week")
+    with open_raw(db_url) as store:
+        build_site(store, tmp_path / "site", workers=1)
+    page = (tmp_path / "site" / "week" / "index.html").read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in page
+    sections = re.findall(r'<section aria-labelledby="(\w+)-list">(.*?)</section>', page, re.S)
+    listed = {name: re.findall(r'<li value="(\d+)">.*?<a href="([^"]+)">', body, re.S)
+              for name, body in sections}
+    assert [href.rsplit("/", 1)[-1] for _, href in listed["hot"]] == \
+        [f"{r.paper_id}.html" if r.paper_id in posted else r.paper_id for r in hot.rows]
+    same = [r.paper_id for r in trending.rows] == [r.paper_id for r in hot.rows]
+    assert ("trending" in listed) == (not same)
+    assert (tmp_path / "site" / "month" / "index.html").exists()
+
+
+def test_no_window_pages_without_window_rankings(week, db_url, tmp_path):  # noqa: F811
+    make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    with week.begin() as conn:
+        conn.execute(delete(rankings).where(rankings.c.window != "day"))
+    with open_raw(db_url) as store:
+        build_site(store, tmp_path / "site", workers=1)
+    assert not (tmp_path / "site" / "week").exists()

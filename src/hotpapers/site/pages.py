@@ -25,6 +25,7 @@ from hotpapers.site.context import (
     total_series,
 )
 from hotpapers.site.output import Digests, Output, fingerprint
+from hotpapers.site.windows import WINDOW_PAGES, window_lists
 
 __all__ = ["BUILDERS", "SiteBuild"]
 
@@ -239,6 +240,16 @@ def archive_page(build: SiteBuild) -> None:
         months=list(months.items()))
 
 
+def window_pages(build: SiteBuild) -> None:
+    """`week/index.html`, `month/index.html`: the newest published day's hot ranking of the
+    week and of the month, and its trending one when that differs (site/windows.py)."""
+    pages = {paper_id: view.url for paper_id, view in build.papers.items()}
+    for window, (hot, trending) in window_lists(build.data.windows, pages).items():
+        lists = [("hot", hot)] + ([("trending", trending)] if trending is not None else [])
+        build.page("window.html", f"{window}/index.html", lambda lists=lists: lists,
+                   heading=WINDOW_PAGES[window], window=window, hot=hot, lists=lists)
+
+
 def not_found_page(build: SiteBuild) -> None:
     build.page("404.html", "404.html", lambda: None)
 
@@ -275,4 +286,4 @@ def static_files(build: SiteBuild) -> None:
 # In the order their files are queued (and so made).
 BUILDERS: tuple[Callable[[SiteBuild], None], ...] = (
     day_pages, home_pages, paper_pages, search_index, category_pages, feeds, archive_page,
-    not_found_page, sitemap, robots, static_files)
+    window_pages, not_found_page, sitemap, robots, static_files)
