@@ -87,6 +87,18 @@ def test_bad_lines_are_named_and_the_rest_imported(engine, tmp_path):
     assert reasons[7] == "not a JSON object"
 
 
+def test_a_version_date_out_of_range_is_a_bad_line_not_a_crash(engine, tmp_path):
+    path = write(tmp_path / "s.jsonl", [
+        record("2403.00010", versions=[{"version": "v1",
+                                        "created": "Fri, 31 Dec 9999 23:00:00 GMT"}]),
+        record("2403.00011", versions=[{"version": "v1",
+                                        "created": "Mon, 1 Jan 99999999999999999999 0:0:0 GMT"}]),
+        record("2403.00012")])
+    result = import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert result.stored == 1
+    assert [line for line, _ in result.bad] == [1, 2]
+
+
 def test_gzip_and_batches_and_reimport(engine, tmp_path):
     lines = [json.dumps(record(f"2403.{i:05d}")) for i in range(BATCH + 5)]
     path = tmp_path / "s.jsonl.gz"

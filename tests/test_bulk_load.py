@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -22,7 +23,8 @@ from hotpapers.jobs import arxiv_snapshot
 from hotpapers.jobs.arxiv_snapshot import import_arxiv_snapshot
 from hotpapers.models import Paper, Post, PostEntry, Version
 from hotpapers.sources.arxiv.kaggle import parse_record
-from hotpapers.store.bulk import bulk_session, secondary_indexes
+from hotpapers.store import bulk
+from hotpapers.store.bulk import bulk_session, save_papers_bulk, secondary_indexes
 from hotpapers.store.db import connect
 from hotpapers.store.paper_rows import PAPER_COLUMNS, codec
 from hotpapers.store.papers import load_papers, save_paper
@@ -230,3 +232,27 @@ def test_an_import_killed_midway_and_run_again_ends_like_one_run(db_url, tmp_pat
     assert resumed == dump(clean)
     clean.dispose()
     assert os.path.getsize(path) > 0
+
+
+ODD_NAMES = ["Ä \"q\" \\ x", "tab\there", "new\nline", "😀 𝔘", "zero\u200bwidth", "", "ok"]
+
+
+@pytest.mark.parametrize("json_lists", [True, False])
+def test_odd_authors_and_categories_are_stored_as_given(engine, monkeypatch, json_lists):
+    """SQLite writes a paper's authors and categories from one JSON list (json_each) when
+    it can: what is read back is what was given, as without it."""
+    if not json_lists:
+        monkeypatch.setattr(bulk, "_has_json", lambda conn: False)
+    given = [Paper(id="2403.00001", title="t", authors=ODD_NAMES, categories=["cs.LG", "x\ty"]),
+             Paper(id="2403.00002", title="u"),
+             Paper(id="2403.00003", title="v", authors=["Solo"], categories=["math.OC"])]
+    with engine.begin() as conn:
+        save_papers_bulk(conn, given, NOW)
+    with engine.begin() as conn:  # written again: the children are replaced, not added
+        save_papers_bulk(conn, [replace(given[2], authors=["One", "Two"])], NOW)
+    with engine.connect() as conn:
+        found = load_papers(conn, [p.id for p in given])
+    assert found["2403.00001"].authors == ODD_NAMES
+    assert found["2403.00001"].categories == ["cs.LG", "x\ty"]
+    assert (found["2403.00002"].authors, found["2403.00002"].categories) == ([], [])
+    assert found["2403.00003"].authors == ["One", "Two"]

@@ -6,7 +6,7 @@ Pure functions over strings (no I/O), used to pick paper ids out of posts and li
 import re
 from dataclasses import dataclass
 
-__all__ = ["ArxivId", "find", "find_ids", "normalize", "parse"]
+__all__ = ["ArxivId", "find", "find_ids", "normalize", "parse", "valid_new"]
 
 # Archives that issued old-style identifiers (archive/YYMMNNN) before April 2007.
 _ARCHIVES = """
@@ -39,7 +39,7 @@ _URL_RE = re.compile(rf"{_HOSTS}{_ID}(?:\.pdf)?(?:[/?#]\S*)?")
 _FIND_RE = re.compile(rf"(?:(?i:10\.48550/arxiv\.)|(?<![\w.-])){_ID}(?!\w|\.[0-9])")
 
 
-def _valid_new(ident: str) -> bool:
+def valid_new(ident: str) -> bool:
     """YYMM.NNNN for 0704..1412, YYMM.NNNNN from 1501, month 01-12."""
     yymm, number = ident.split(".")
     if not 1 <= int(yymm[2:]) <= 12 or yymm < "0704":
@@ -56,7 +56,7 @@ def _valid_old(digits: str) -> bool:
 def _from_match(match: re.Match[str]) -> tuple[str, int | None] | None:
     """Normalised (id, version) of a regex match, or None if the date/width is invalid."""
     if match["new"]:
-        ident, ok = match["new"], _valid_new(match["new"])
+        ident, ok = match["new"], valid_new(match["new"])
     else:
         ident, ok = f"{match['archive']}/{match['old']}", _valid_old(match["old"])
     if not ok:

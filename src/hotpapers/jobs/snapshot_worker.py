@@ -25,9 +25,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from hotpapers.errors import InputError
-from hotpapers.models import Paper, strip_controls
-from hotpapers.sources.arxiv.kaggle import SnapshotLine, read_lines
-from hotpapers.store.paper_rows import PaperRecord, RowCodec, codec
+from hotpapers.sources.arxiv.kaggle_rows import RowLine, RowMaker, read_rows
+from hotpapers.store.paper_rows import PaperRecord, codec
 
 __all__ = ["PROBE", "Batch", "ParserProcess", "ReadFailed"]
 
@@ -65,42 +64,32 @@ def open_snapshot(path: Path) -> tuple[BinaryIO, BinaryIO]:
     return raw, raw
 
 
-def check_looks_like_snapshot(path: Path, first: list[SnapshotLine]) -> None:
+def check_looks_like_snapshot(path: Path, first: list[RowLine]) -> None:
     """InputError when the file's first lines (up to PROBE of them) are all bad."""
     probe = first[:PROBE]
-    if probe and all(line.error for line in probe):
+    if probe and all(error for _, _, error in probe):
         lines = f"first {len(probe)} lines" if len(probe) > 1 else "only line"
-        reason = (probe[0].error or "")[:120]
+        number, _, error = probe[0]
         raise InputError(f"{path}: does not look like the arXiv JSON-lines snapshot: its "
-                         f"{lines} are all bad (line {probe[0].number}: {reason})")
+                         f"{lines} are all bad (line {number}: {(error or '')[:120]})")
 
 
 def parse_batches(path: Path, holidays: Collection[date], dialect: str, size: int
                   ) -> Iterator[Batch]:
-    """The file's lines in batches of `size`, made into records for `dialect`."""
+    """The file's lines in batches of `size`, made into records for `dialect` (straight
+    from the decoded JSON, sources/arxiv/kaggle_rows.py)."""
     rows = codec(dialect)
+    maker = RowMaker(holidays, rows.time, rows.day, rows.flag)
     stream, raw = open_snapshot(path)
     with raw, stream:
-        lines = read_lines(stream, holidays)
+        lines = read_rows(stream, maker)
         head = list(islice(lines, PROBE))
         check_looks_like_snapshot(path, head)
         lines = chain(head, lines)
         while batch := list(islice(lines, size)):
-            yield Batch([_record(rows, line.paper) for line in batch if line.paper is not None],
-                        [(line.number, line.error) for line in batch if line.error],
+            yield Batch([row for _, row, _ in batch if row is not None],
+                        [(number, error) for number, _, error in batch if error is not None],
                         raw.tell(), len(batch))
-
-
-def _record(rows: RowCodec, paper: Paper) -> PaperRecord:
-    """The record of `paper` without control characters (`strip_controls`, which is called
-    only when one of the record's texts is not printable: the usual case costs a join)."""
-    record = rows.record(paper)
-    row, authors, categories, versions = record
-    texts = [v for v in row if type(v) is str]
-    texts += authors
-    texts += categories
-    texts += [v[2] for v in versions if type(v[2]) is str]
-    return record if "".join(texts).isprintable() else rows.record(strip_controls(paper))
 
 
 def _die_with(parent: int) -> None:

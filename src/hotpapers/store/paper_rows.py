@@ -41,7 +41,9 @@ def _dialect(name: str) -> Dialect:
 class RowCodec:
     """Papers to records and back, for one dialect. Times and dates are converted by fast
     functions equal to the columns' bind processing (tests/test_bulk_load.py checks it);
-    the other values by the columns' own processors."""
+    the other values by the columns' own processors. `time`, `day` and `flag` convert a
+    time, the announcement date and the withdrawn flag (for records made without a
+    Paper: sources/arxiv/kaggle_rows.py)."""
 
     def __init__(self, dialect_name: str) -> None:
         self.dialect = dialect = _dialect(dialect_name)
@@ -53,6 +55,8 @@ class RowCodec:
             return impl.bind_processor(dialect) if bind else impl.result_processor(dialect, None)
 
         self.time: _Convert = _sqlite_time if sqlite_ else _utc
+        self.day: _Convert = date.isoformat if sqlite_ else _same  # announced_on
+        self.flag: _Convert = processors(papers.c.withdrawn, True) or _same
         fast = {"submitted_at": self.time, "updated_at": self.time,
                 "announced_on": date.isoformat if sqlite_ else None}
         bind = [fast[name] if name in fast else processors(papers.c[name], True)
@@ -90,6 +94,10 @@ class RowCodec:
         return Paper(id=row[0], authors=list(authors), categories=list(categories),
                      versions=[Version(n, None if at is None else time(at), size)
                                for n, at, size in versions], **values)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _utc(value: datetime) -> datetime:

@@ -15,7 +15,11 @@ from hotpapers.models import Paper, Version
 from hotpapers.sources.arxiv.common import abs_url, clean, pdf_url
 from hotpapers.sources.arxiv.schedule import listing_date
 
-__all__ = ["SnapshotLine", "parse_record", "read_lines"]
+__all__ = ["BAD_RECORD", "SnapshotLine", "authors_of", "bad_reason", "created_at", "parse_record",
+           "read_lines"]
+
+# What a bad record raises (a date out of range too: OverflowError): the line is skipped.
+BAD_RECORD = (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError)
 
 _AND = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 _MONTHS = {m: i for i, m in enumerate(
@@ -32,7 +36,7 @@ class SnapshotLine:
     error: str | None = None
 
 
-def _created(text: str) -> datetime:
+def created_at(text: str) -> datetime:
     """`Mon, 2 Apr 2007 19:18:42 GMT` (the snapshot's only form), quickly."""
     try:
         _, day, month, year, clock, zone = text.split()
@@ -46,7 +50,9 @@ def _created(text: str) -> datetime:
                     tzinfo=UTC)
 
 
-def _authors(record: dict) -> list[str]:
+def authors_of(record: dict) -> list[str]:
+    """A record's author names: from `authors_parsed` ([last, first, suffix] each), else
+    split from `authors`."""
     parsed = record.get("authors_parsed")
     if parsed:
         names = (" ".join(p for p in (first, last, suffix) if p)
@@ -65,12 +71,12 @@ def parse_record(record: dict, holidays: Collection[date] = ()) -> Paper:
     title = clean(record.get("title"))
     if not title:
         raise ValueError("empty 'title'")
-    versions = sorted((Version(int(v["version"].lstrip("v")), _created(v["created"]))
+    versions = sorted((Version(int(v["version"].lstrip("v")), created_at(v["created"]))
                        for v in record.get("versions") or []), key=lambda v: v.number)
     first = versions[0].submitted_at if versions else None
     comments = clean(record.get("comments")) or None
     return Paper(
-        id=found.id, title=title, authors=_authors(record),
+        id=found.id, title=title, authors=authors_of(record),
         categories=(record.get("categories") or "").split(),
         abstract=clean(record.get("abstract")), abs_url=abs_url(found.id),
         pdf_url=pdf_url(found.id), comments=comments,
@@ -95,6 +101,11 @@ def read_lines(lines: Iterable[bytes], holidays: Collection[date] = ()
             yield SnapshotLine(number, paper=parse_record(orjson.loads(line), holidays))
         except orjson.JSONDecodeError as exc:
             yield SnapshotLine(number, error=f"not JSON ({exc})")
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
-            reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
-            yield SnapshotLine(number, error=reason or type(exc).__name__)
+        except BAD_RECORD as exc:
+            yield SnapshotLine(number, error=bad_reason(exc))
+
+
+def bad_reason(exc: Exception) -> str:
+    """The reason a record that raised `exc` (one of BAD_RECORD) is skipped."""
+    reason = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+    return reason or type(exc).__name__

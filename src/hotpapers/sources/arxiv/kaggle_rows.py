@@ -1,0 +1,178 @@
+"""The lean parse of the arXiv snapshot for bulk loads: a decoded record straight to the
+plain row the bulk writer stores (store/paper_rows.py's PaperRecord), with no Paper or
+Version object made on the way. It does what `kaggle.parse_record`, the store's row codec
+and `strip_controls` do together (cleaning, id normalisation, authors, versions, listing
+date, withdrawn flag, control characters), with the same error for a bad record:
+tests/test_snapshot_rows.py checks both paths on generated records. Pure.
+
+The rows hold the values a database driver takes; how times, dates and flags are written
+is the caller's (the store's codec): `RowMaker(holidays, time, day, flag)`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Iterator
+from datetime import date, datetime
+from operator import itemgetter
+from typing import Any
+
+import orjson
+
+from hotpapers import arxiv_ids
+from hotpapers.models import strip_controls
+from hotpapers.sources.arxiv import kaggle
+from hotpapers.sources.arxiv.common import abs_url, clean, pdf_url
+from hotpapers.sources.arxiv.schedule import ARXIV_TZ, CUTOFF, listing_date
+
+__all__ = ["ROW_FIELDS", "Row", "RowLine", "RowMaker", "read_rows"]
+
+# The fields of a row, in its order (store/paper_rows.py's PAPER_COLUMNS, tests check it).
+ROW_FIELDS = ("id", "title", "abstract", "abs_url", "pdf_url", "latest_version", "comments",
+              "journal_ref", "doi", "submitted_at", "updated_at", "announced_on", "withdrawn",
+              "primary_category")
+
+# (papers row, authors, categories, versions as (number, submitted_at, size)).
+Row = tuple[tuple, tuple[str, ...], tuple[str, ...], tuple[tuple, ...]]
+# A line of the file: (its number, its row or None, the reason it is skipped or None).
+RowLine = tuple[int, Row | None, str | None]
+
+_NUMBER = itemgetter(0)
+_CACHED_FROM = 1900  # listing dates of earlier years are not cached (zone history)
+_CUTOFF_HOUR = CUTOFF.hour
+
+
+class RowMaker:
+    """Snapshot records into rows, for one database: `time` writes an aware UTC datetime,
+    `day` a date, `flag` a bool as that database's driver takes them."""
+
+    def __init__(self, holidays: Collection[date], time: Callable[[datetime], Any],
+                 day: Callable[[date], Any], flag: Callable[[bool], Any]) -> None:
+        self._holidays = frozenset(holidays)
+        self._time = time
+        self._day = day
+        self._flags = (flag(False), flag(True))
+        self._listed: dict[tuple[int, bool], Any] = {}  # converted, by ET day and side
+
+    def row(self, record: Any) -> Row:
+        """The row of one decoded record; ValueError (KeyError, TypeError ...) names what
+        is wrong, as `parse_record` does. The order of the steps is parse_record's, so
+        that a record with two faults is refused for the same one."""
+        if not isinstance(record, dict):
+            raise ValueError("not a JSON object")
+        get = record.get
+        paper_id = _paper_id(get("id"))
+        title = _clean(get("title"))
+        if not title:
+            raise ValueError("empty 'title'")
+        versions = [(int(v["version"].lstrip("v")), kaggle.created_at(v["created"]))
+                    for v in get("versions") or []]
+        versions.sort(key=_NUMBER)
+        comments = _clean(get("comments")) or None
+        authors = _authors(record)
+        categories = (get("categories") or "").split()
+        abstract = _clean(get("abstract"))
+        journal_ref = _clean(get("journal-ref")) or None
+        doi = _clean(get("doi")) or None
+        time = self._time
+        made = tuple([(number, time(at), None) for number, at in versions])
+        if versions:
+            submitted, updated = made[0][1], made[-1][1]
+            announced = self._announced(versions[0][1])
+            latest: int | None = versions[-1][0]
+        else:
+            submitted = updated = announced = latest = None
+        withdrawn = self._flags[bool(comments and "withdrawn" in comments.lower())]
+        row = (paper_id, title, abstract, abs_url(paper_id), pdf_url(paper_id), latest,
+               comments, journal_ref, doi, submitted, updated, announced, withdrawn,
+               categories[0] if categories else None)
+        if _printable(title, abstract, comments, journal_ref, doi, authors, categories):
+            return row, tuple(authors), tuple(categories), made
+        return strip_controls((row, tuple(authors), tuple(categories), made))
+
+    def _announced(self, first: datetime) -> Any:
+        """The listing date of a first version submitted at `first`, converted: computed
+        once per date (ET) and side of that day's 14:00 cutoff, which is all it depends
+        on (from _CACHED_FROM on: the clock changes of America/New_York are at 2:00)."""
+        if first.year < _CACHED_FROM:
+            return self._day(listing_date(first, self._holidays))
+        local = first.astimezone(ARXIV_TZ)
+        key = (local.toordinal(), local.hour >= _CUTOFF_HOUR)
+        found = self._listed.get(key)
+        if found is None:
+            found = self._listed[key] = self._day(listing_date(first, self._holidays))
+        return found
+
+
+def read_rows(lines: Iterable[bytes], maker: RowMaker) -> Iterator[RowLine]:
+    """Each non-blank line as a row or the reason it is skipped (`kaggle.read_lines`'s
+    reasons); never stops at a bad line."""
+    row = maker.row
+    loads = orjson.loads
+    for number, line in enumerate(lines, start=1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
+        if not line.strip():
+            continue
+        try:
+            yield number, row(loads(line)), None
+        except orjson.JSONDecodeError as exc:
+            yield number, None, f"not JSON ({exc})"
+        except kaggle.BAD_RECORD as exc:
+            yield number, None, kaggle.bad_reason(exc)
+
+
+def _paper_id(value: Any) -> str:
+    """The versionless id of a record's `id`, as parse_record finds it: a bare new-style
+    id (the snapshot's usual form) is checked without the regular expressions."""
+    if (type(value) is str and len(value) in (9, 10) and value[4] == "." and value.isascii()
+            and value[:4].isdigit() and value[5:].isdigit()):
+        if arxiv_ids.valid_new(value):
+            return value
+    else:
+        found = arxiv_ids.parse(str(value or ""))
+        if found is not None:
+            return found.id
+    raise ValueError(f"no valid arXiv id in 'id' ({value!r})")
+
+
+def _clean(text: Any) -> str:
+    """`clean(text)`: whitespace runs as single spaces, ends stripped. A text whose only
+    whitespace, once its ends are stripped and its line breaks made spaces, is single
+    spaces is that already (`isprintable` is false for every other whitespace)."""
+    if type(text) is not str:
+        return clean(text)
+    done = text.strip()
+    if "\n" in done:
+        done = done.replace("\n", " ")
+    if "  " not in done and done.isprintable():
+        return done
+    return " ".join(text.split())
+
+
+def _authors(record: dict) -> list[str]:
+    """`kaggle.authors_of(record)`, quickly for the usual [last, first, suffix] lists."""
+    parsed = record.get("authors_parsed")
+    if type(parsed) is not list or not parsed:
+        return kaggle.authors_of(record)
+    names = []
+    for parts in parsed:
+        if type(parts) is not list or len(parts) < 3:
+            return kaggle.authors_of(record)
+        last, first, suffix = parts[0], parts[1], parts[2]
+        if type(last) is not str or type(first) is not str or type(suffix) is not str:
+            return kaggle.authors_of(record)
+        if first and last:
+            names.append(f"{first} {last} {suffix}" if suffix else f"{first} {last}")
+        elif first or last or suffix:
+            names.append(" ".join(p for p in (first, last, suffix) if p))
+    return names
+
+
+def _printable(title: str, abstract: str, comments: str | None, journal_ref: str | None,
+               doi: str | None, authors: list[str], categories: list[str]) -> bool:
+    """Whether no text of a record holds a character that is not printable (the others
+    are made from its id, which has none)."""
+    return (title.isprintable() and abstract.isprintable()
+            and (comments is None or comments.isprintable())
+            and (journal_ref is None or journal_ref.isprintable())
+            and (doi is None or doi.isprintable())
+            and "".join(authors).isprintable() and "".join(categories).isprintable())
