@@ -39,6 +39,7 @@ if CHROMIUM is None:
 NOW = datetime(2021, 1, 20, 12, 0, tzinfo=UTC)
 HOST = "127.0.0.1"
 TIMEOUT_MS = 5_000
+SITE_URL = "https://hotpapers.example/"  # its path is the root: the links work when served
 HOSTILE_TITLE = '<img src=x onerror="window.__pwned=1">'
 HOSTILE_ABSTRACT = "Before <script>window.__pwned=2</script> after."
 
@@ -101,7 +102,7 @@ class Tab:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("browser-demo")
-    result = run_demo(out, Settings(), NOW)
+    result = run_demo(out, Settings(site_url=SITE_URL), NOW)  # feeds are made with it only
     served = Served(out / "site")
     yield result, served
     served.stop()
@@ -156,21 +157,29 @@ def test_day_page_shows_the_post_in_order(demo, tab):
 
 
 def test_search_finds_a_paper_by_a_title_word(demo, tab):
+    """Pagefind's index, loaded on the first word typed: the paper's page is among the
+    results, its title a link; an unknown word finds nothing; clearing hides the results."""
     result, served = demo
     title = post_titles(result.post)[2]
     word = max(re.findall(r"[A-Za-z]{4,}", title), key=len)
     page = tab.page
     page.goto(f"{served.url}/", wait_until="load")
+    page.wait_for_load_state("networkidle")
+    assert not [url for url in tab.requests if "/pagefind/" in url]  # nothing before use
     results = page.locator("#search-results")
     assert results.is_hidden()
     page.locator("#search-query").fill(word.lower())
     hit = results.get_by_role("link", name=title, exact=True)
     hit.wait_for(state="visible")
-    assert hit.get_attribute("href").startswith("/papers/")
+    assert re.fullmatch(r"/papers/[^/]+\.html", hit.get_attribute("href"))
+    assert word.lower() in results.locator("mark").first.inner_text().lower()
+    page.locator("#search-query").fill("zzqxjv")
+    results.get_by_text("No page matches.").wait_for()
     page.locator("#search-query").fill("")
     results.wait_for(state="hidden")
     assert tab.errors == [] and tab.foreign() == []
-    assert f"{served.url}/search-index.json" in tab.requests
+    assert f"{served.url}/pagefind/pagefind.js" in tab.requests
+    assert not [url for url in tab.requests if url.endswith("search-index.json")]
 
 
 def test_title_link_leads_to_the_paper_page_and_feeds_answer(demo, tab):
@@ -249,9 +258,12 @@ def test_hostile_paper_text_never_runs(hostile_site, tab):
         assert page.get_by_text(HOSTILE_TITLE, exact=True).first.is_visible(), path
         assert page.get_by_text("<script>window.__pwned=2</script>").first.is_visible(), path
         assert page.locator("main img[src='x']").count() == 0, path
-    # search renders the hostile title as text too
+    # search renders the hostile title, and the excerpt of the hostile abstract, as text
     page.locator("#search-query").fill("onerror")
-    page.locator("#search-results").get_by_role("link", name=HOSTILE_TITLE).wait_for()
+    page.locator("#search-results").get_by_role("link", name=HOSTILE_TITLE).first.wait_for()
+    page.locator("#search-query").fill("pwned")
+    page.locator("#search-results mark").first.wait_for()
+    assert page.locator("#search-results img, #search-results script").count() == 0
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert tab.errors == [] and tab.foreign() == []
 

@@ -13,7 +13,7 @@ from hotpapers.cli.common import err, state_of
 __all__ = ["site_app"]
 
 site_app = typer.Typer(no_args_is_help=True,
-                       help="Build the static site: pages, feeds and a search index.")
+                       help="Build the static site: pages, feeds and a search index (Pagefind).")
 
 
 class Embeds(StrEnum):
@@ -37,7 +37,10 @@ def build_command(
     files an earlier build made that are no longer made are removed.
 
     Links are root-relative under site_url's path: serve DIR over HTTP to browse it
-    (e.g. python -m http.server -d DIR).
+    (e.g. python -m http.server -d DIR). Without site_url there are no feeds and no
+    sitemap (they need absolute URLs). Search is Pagefind's index of the day and paper
+    pages (the pagefind-bin package's binary, or PAGEFIND_BINARY_PATH); when it cannot run,
+    the pages have no search box.
 
     Example: hotpapers site build --out public --embeds static
     """

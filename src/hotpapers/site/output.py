@@ -82,6 +82,7 @@ class Output:
         self.written: list[str] = []
         self.unchanged = 0
         self.rendered = 0  # files made (written or found the same), not kept by the manifest
+        self.removed: list[str] = []  # files of the last build removed, as not made again
         self.processes = 0  # how many processes the last run used
         self._jobs: list[_Job] = []
         self._folders: set[str] = set()
@@ -213,13 +214,13 @@ class Output:
             raise
         return WRITTEN
 
-    def finish(self) -> list[str]:
-        """Remove the files the last build made and this one did not, and the temporary
-        files an interrupted build left (only those: nothing else in the folder is touched),
-        record the manifest; return what was removed (temporary files not counted)."""
-        _remove_temporaries(self.root)
-        removed = []
-        for relative in sorted(set(self.previous or ()) - set(self.made)):
+    def remove_stale(self, keep: Callable[[str], bool] = lambda relative: False) -> None:
+        """Remove the files the last build made and this one did not (so far), but those
+        `keep` names (files still to be made: the search index is made from the pages once
+        the pages no longer made are gone); `removed` lists them."""
+        for relative in sorted(set(self.previous or ()) - set(self.made) - set(self.removed)):
+            if keep(relative):
+                continue
             path = self.root / relative
             if not _inside(relative) or not path.parent.resolve().is_relative_to(
                     self.root.resolve()):  # edited, or through a link: not ours to remove
@@ -228,11 +229,18 @@ class Output:
                 path.unlink()
             except FileNotFoundError:
                 continue
-            removed.append(relative)
+            self.removed.append(relative)
             _remove_empty_folders(path.parent, self.root)
+
+    def finish(self) -> list[str]:
+        """Remove the files the last build made and this one did not, and the temporary
+        files an interrupted build left (only those: nothing else in the folder is touched),
+        record the manifest; return what was removed (temporary files not counted)."""
+        _remove_temporaries(self.root)
+        self.remove_stale()
         manifest = {"version": MANIFEST_VERSION, "salt": self.salt, "files": self.made}
         self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
-        return removed
+        return sorted(self.removed)
 
 
 @contextlib.contextmanager

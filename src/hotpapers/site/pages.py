@@ -3,7 +3,6 @@ makes on the build's Output, from the views `SiteBuild` makes once for all of th
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,9 +29,8 @@ from hotpapers.site.windows import WINDOW_PAGES, window_lists
 __all__ = ["BUILDERS", "SiteBuild"]
 
 HERE = Path(__file__).parent
-STATIC_FILES = ("style.css", "search.js")
-SNIPPET = 240
 FEEDS = ("rss.xml", "atom.xml", "feed.json")
+SEARCHED = ("day.html", "paper.html")  # the pages whose main content search indexes
 
 
 @dataclass
@@ -46,12 +44,15 @@ class SiteBuild:
     root: str  # site_url without its trailing slash: the feeds' and sitemap's origin
     per_page: int
     feed_limit: int
+    category_page: int  # papers on a category's page
     # made from the data here, once:
     categories: list[str] = field(init=False)  # those of the posts' papers, sorted
     days: list[DayView] = field(init=False)  # newest first, as the posts
     papers: dict[str, PaperView] = field(init=False)  # the latest post's view of each
     digest: Digests = field(init=False, default_factory=Digests)
     feed_items: dict = field(init=False, default_factory=dict)  # shared by the feeds
+    searched: list[str] = field(init=False, default_factory=list)  # the pages search indexes
+    category_urls: list[str] = field(init=False, default_factory=list)  # their pages 2, 3...
 
     def __post_init__(self) -> None:
         posts = self.data.posts
@@ -80,10 +81,12 @@ class SiteBuild:
         """A page to make from `template`; `key()` gives the data it shows (called where the
         page is made, so in parallel)."""
         url = self.base + "/" + relative.removesuffix("index.html")
-        env, site = self.env, self.site
+        env, site, searched = self.env, self.site, template in SEARCHED
+        if searched:
+            self.searched.append(relative)
         self.output.add_file(relative, lambda: fingerprint(template, key()),
-                             lambda: env.get_template(template).render(site=site, page=url,
-                                                                       **context))
+                             lambda: env.get_template(template).render(
+                                 site=site, page=url, searched=searched, **context))
 
     def home_url(self, number: int) -> str:
         return f"{self.base}/" if number == 1 else f"{self.base}/page/{number}/"
@@ -145,34 +148,56 @@ def attention_points(mentions: list[Mention], totals: list[dict]
     return total_series(series)
 
 
-def search_index(build: SiteBuild) -> None:
-    """`search-index.json`: each paper's id, title, authors, the start of its abstract."""
-    search = []
-    for view in build.papers.values():
-        abstract = " ".join(view.abstract.split())
-        search.append({"id": view.id, "title": view.title, "authors": view.authors,
-                       "abstract": abstract[:SNIPPET] + ("…" if len(abstract) > SNIPPET else ""),
-                       "url": view.url})
-    build.output.add_file("search-index.json", lambda: fingerprint(search), lambda: json.dumps(
-        search, ensure_ascii=False, separators=(",", ":")) + "\n")
-
-
 def category_pages(build: SiteBuild) -> None:
-    """`categories/{cat}/index.html` and that category's feeds; `categories/index.html`."""
-    days, posts, digest = build.days, build.data.posts, build.digest
+    """`categories/{cat}/index.html`, `categories/{cat}/page/N/index.html`: the category's
+    papers, newest day first and in their day's order, numbered across its pages, at most
+    `category_page` a page; that category's feeds; `categories/index.html`."""
+    days, posts, size = build.days, build.data.posts, build.category_page
     for category, having in category_index(posts, build.categories).items():
-        listed = [(days[i], [days[i].papers[p] for p in positions]) for i, positions in having]
-        build.page("category.html", f"categories/{category}/index.html",
-                   lambda category=category, having=having: (
-                       category, [(digest(days[i]), positions) for i, positions in having]),
-                   category=category, listed=listed)
-        entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
-                           build.root, category, build.feed_items)
-                   for i, positions in having[:build.feed_limit]]
-        _feed(build, f"categories/{category}/", entries, category)
+        papers = [(i, p) for i, positions in having for p in positions]  # (day, position)
+        count, pages = len(papers), max(1, -(-len(papers) // size))
+        for number in range(1, pages + 1):
+            first = (number - 1) * size
+            shown = _by_day(papers[first:first + size], first + 1)
+            links = [_category_url(build.base, category, n) if 1 <= n <= pages else None
+                     for n in (number - 1, number + 1)]
+            url = _category_url(build.base, category, number)
+            if number > 1:
+                build.category_urls.append(url)
+            build.page(
+                "category.html", url.removeprefix(build.base + "/") + "index.html",
+                lambda category=category, number=number, pages=pages, count=count,
+                shown=shown: (category, number, pages, count,
+                              [(build.digest(days[i]), numbered) for i, numbered in shown]),
+                category=category, number=number, pages=pages, count=count,
+                newer=links[0], older=links[1],
+                listed=[(days[i], [(n, days[i].papers[p]) for n, p in numbered])
+                        for i, numbered in shown])
+        if build.root:
+            entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
+                               build.root, category, build.feed_items)
+                       for i, positions in having[:build.feed_limit]]
+            _feed(build, f"categories/{category}/", entries, category)
     categories = build.categories
     build.page("categories.html", "categories/index.html", lambda: categories,
                categories=[(c, f"{build.base}/categories/{c}/") for c in categories])
+
+
+def _category_url(base: str, category: str, number: int) -> str:
+    """A category's page `number` (from 1): its folder's URL under `base`."""
+    return f"{base}/categories/{category}/" + (f"page/{number}/" if number > 1 else "")
+
+
+def _by_day(papers: list[tuple[int, int]], start: int
+            ) -> list[tuple[int, list[tuple[int, int]]]]:
+    """(day, position) pairs numbered from `start`, grouped by day, in order:
+    [(day, [(number, position), ...]), ...]."""
+    grouped: list[tuple[int, list[tuple[int, int]]]] = []
+    for number, (day, position) in enumerate(papers, start=start):
+        if not grouped or grouped[-1][0] != day:
+            grouped.append((day, []))
+        grouped[-1][1].append((number, position))
+    return grouped
 
 
 def category_index(posts: list[Post], categories: list[str]
@@ -211,7 +236,10 @@ class _Holders:
 
 
 def feeds(build: SiteBuild) -> None:
-    """`rss.xml`, `atom.xml`, `feed.json`: the latest `feed_limit` days, every paper."""
+    """`rss.xml`, `atom.xml`, `feed.json`: the latest `feed_limit` days, every paper (with
+    `site_url` only: a feed's links and ids are absolute URLs)."""
+    if not build.root:
+        return
     entries = [FeedDay(post, list(enumerate(post.entries, start=1)), build.root, None,
                        build.feed_items) for post in build.data.posts[:build.feed_limit]]
     _feed(build, "", entries, None)
@@ -255,12 +283,17 @@ def not_found_page(build: SiteBuild) -> None:
 
 
 def sitemap(build: SiteBuild) -> None:
-    """`sitemap.xml`: every page but the 404, each day's with the time it was made."""
+    """`sitemap.xml`: every page but the 404, each day's with the time it was made (with
+    `site_url` only: the protocol wants absolute URLs)."""
     base, root = build.base, build.root
-    locations = [f"{base}/", f"{base}/archive/", f"{base}/categories/",
+    if not root:
+        return
+    locations = [f"{base}/", *(f"{base}/{w}/" for w in build.site["windows"]),
+                 f"{base}/archive/", f"{base}/categories/",
                  *(f"{base}/page/{n}/" for n in range(2, build.pages + 1)),
                  *(d.url for d in build.days), *(p.url for p in build.papers.values()),
-                 *(f"{base}/categories/{c}/" for c in build.categories)]
+                 *(f"{base}/categories/{c}/" for c in build.categories),
+                 *build.category_urls]
     origin = root.removesuffix(base) if base else root
     dated = {d.url: d.generated or None for d in build.days}
     urls = [(origin + loc, dated.get(loc)) for loc in dict.fromkeys(locations)]
@@ -277,13 +310,15 @@ def robots(build: SiteBuild) -> None:
 
 
 def static_files(build: SiteBuild) -> None:
-    """`favicon.svg`, `static/style.css`, `static/search.js`, copied as they are."""
-    for name in ("favicon.svg", *(f"static/{n}" for n in STATIC_FILES)):
+    """`favicon.svg`, `static/style.css`, `static/search.js` (with search), copied as they
+    are."""
+    scripts = ("static/search.js",) if build.site["search"] else ()
+    for name in ("favicon.svg", "static/style.css", *scripts):
         build.output.add_file(name, lambda: "static", lambda name=name: (
             HERE / "static" / Path(name).name).read_bytes())
 
 
 # In the order their files are queued (and so made).
 BUILDERS: tuple[Callable[[SiteBuild], None], ...] = (
-    day_pages, home_pages, paper_pages, search_index, category_pages, feeds, archive_page,
+    day_pages, home_pages, paper_pages, category_pages, feeds, archive_page,
     window_pages, not_found_page, sitemap, robots, static_files)
