@@ -65,7 +65,7 @@ def test_pagefind_indexes_the_main_content_of_day_and_paper_pages_only(tmp_path)
         assert tags.all("script", src="/hp/static/search.js"), page
         assert "data-pagefind-ignore" in tags.all("header")[0]
         assert "data-pagefind-ignore" in tags.all("footer")[0]
-        assert "data-pagefind-ignore" in tags.all("section", id="search-results")[0]
+        assert "data-pagefind-ignore" in tags.all("div", id="search-results")[0]
 
 
 def test_a_rebuild_runs_pagefind_only_when_an_indexed_page_changed(tmp_path):

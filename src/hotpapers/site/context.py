@@ -6,21 +6,23 @@ left out; every inside link is a root-relative path under the site's base path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import quote
 
-from hotpapers.models import Mention, Observation, Paper, Post, PostEntry, ShownMention
-from hotpapers.render.cards import COUNTS, SOURCE_LABELS
+from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
+from hotpapers.render.cards import COUNTS, SOURCE_LABELS, count_text
 from hotpapers.render.links import base_path, http_url, paper_path, paper_slug
 from hotpapers.render.lumen import label_of, tweet_embed
+from hotpapers.site.charts import Attention, Sparkline, sparkline, total_series
 from hotpapers.site.embeds import clean_embed, widget_of
+from hotpapers.site.rich_text import Piece, handle_link, paragraphs
 
 __all__ = [
-    "COUNTS", "DayView", "MentionCard", "PaperView", "Sparkline", "base_path", "day_path",
-    "day_view", "http_url", "mention_card", "paper_path", "paper_slug", "paper_view",
-    "shown_card", "sparkline", "total_series",
+    "COUNTS", "Attention", "DayView", "MentionCard", "PaperView", "Sparkline", "base_path",
+    "day_path", "day_view", "http_url", "mention_card", "paper_path", "paper_slug",
+    "paper_view", "shown_card", "sparkline", "total_series",
 ]
 
 
@@ -41,18 +43,26 @@ def _when(moment: datetime | None) -> str | None:
 
 @dataclass
 class MentionCard:
-    """A mention as a static card (and its stored embed, for the oEmbed mode)."""
+    """A mention as a static card (and its stored embed, for the oEmbed mode): its text
+    as paragraphs of lines of pieces (site/rich_text.py), URLs and @handles linked."""
 
     source: str
     source_label: str
     name: str | None
-    handle: str | None
+    handle: str | None  # as shown: "@name", but a bare name on Hacker News
     date: str | None
     text: str
     counts: list[tuple[str, int]]
     url: str | None
     embed_html: str | None = None  # cleaned (site/embeds.py), never as stored
     widget: str | None = None  # the platform script its embed needs
+    paragraphs: tuple[tuple[tuple[Piece, ...], ...], ...] = ()
+    profile: str | None = None  # the author's page on the source (http(s) only)
+
+    @property
+    def count_line(self) -> str:
+        """`15 likes, 5 reposts` (zeros left out; Hugging Face's points are upvotes)."""
+        return count_text(self.counts, self.source)
 
 
 def _latest(observations: Sequence[Observation]) -> Observation | None:
@@ -76,13 +86,22 @@ def mention_card(mention: Mention | None, shown: ShownMention | None = None,
         if shown is not None:
             embed = tweet_embed(shown) if source == "x" else shown.embed_html
         embed = clean_embed(embed or (mention.embed_html if mention else None) or "") or None
+    handle = "".join(((account.handle if account else None) or "").split()).lstrip("@")
+    text = (mention.text if mention else None) or ""
     return MentionCard(
         source=source, source_label=SOURCE_LABELS.get(source, source),
         name=(account.name if account else None) or None,
-        handle=(account.handle if account else None) or None,
-        date=_when(mention.created_at) if mention else None,
-        text=(mention.text if mention else None) or "",
-        counts=counts, url=url, embed_html=embed, widget=widget_of(embed) if embed else None)
+        handle=(handle if source == "hn" else f"@{handle}") if handle else None,
+        date=_when(mention.created_at) if mention else None, text=text,
+        counts=counts, url=url, embed_html=embed, widget=widget_of(embed) if embed else None,
+        paragraphs=paragraphs(text, source), profile=_profile(account, handle, source))
+
+
+def _profile(account: Account | None, handle: str, source: str) -> str | None:
+    """The author's page: a Mastodon account's id is its URL; else made from the handle."""
+    found = http_url(account.native_id) if account is not None and source == "mastodon" \
+        else None
+    return found or (handle_link(handle, source) if handle else None)
 
 
 def shown_card(shown: ShownMention, mentions: dict[tuple[str, str], Mention],
@@ -111,7 +130,7 @@ class PaperView:
     doi: str | None = None
     submitted: str | None = None
     days: list[tuple[str, str, int]] = field(default_factory=list)  # (day, url, rank)
-    sparkline: Sparkline | None = None
+    attention: Attention | None = None  # per source, made with its page (site/charts.py)
 
     @property
     def author_line(self) -> str:
@@ -150,62 +169,3 @@ def day_view(post: Post, base: str, known_categories: set[str],
         papers.append(view)
     return DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
                    generated=_when(post.generated_at) or "", papers=papers)
-
-
-# -- attention over time ----------------------------------------------------------------------
-
-@dataclass
-class Sparkline:
-    width: int
-    height: int
-    points: str  # "x,y x,y ..." for a polyline
-    first: str
-    last: str
-    low: int
-    high: int
-    count: int
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def total_series(series: Iterable[Sequence[tuple[datetime, int]]]) -> list[tuple[datetime, int]]:
-    """The sum over step series (each the running totals of one mention or source) at every
-    time any of them changes: each contributes its last value at or before that time."""
-    events = sorted((_aware(t), i, v) for i, s in enumerate(series) for t, v in s)
-    current: dict[int, int] = {}
-    out: list[tuple[datetime, int]] = []
-    for t, i, v in events:
-        current[i] = v
-        total = sum(current.values())
-        if out and out[-1][0] == t:
-            out[-1] = (t, total)
-        else:
-            out.append((t, total))
-    return out
-
-
-def sparkline(points: Sequence[tuple[datetime, int]], width: int = 160, height: int = 32,
-              pad: int = 2) -> Sparkline | None:
-    """A polyline of totals over time scaled into a width x height box, or None."""
-    if not points:
-        return None
-    times = [_aware(t).timestamp() for t, _ in points]
-    values = [v for _, v in points]
-    t0, t1 = min(times), max(times)
-    low, high = min(values), max(values)
-    span_t = (t1 - t0) or 1.0
-    span_v = (high - low) or 1
-    coords = []
-    for t, v in zip(times, values, strict=True):
-        x = pad + (t - t0) / span_t * (width - 2 * pad) if t1 > t0 else width / 2
-        y = height - pad - ((v - low) / span_v * (height - 2 * pad) if high > low else
-                            (height - 2 * pad) / 2)
-        coords.append(f"{x:.1f},{y:.1f}")
-    if len(coords) == 1:  # a flat line, so a single observation still shows
-        y = coords[0].split(",")[1]
-        coords = [f"{pad:.1f},{y}", f"{width - pad:.1f},{y}"]
-    return Sparkline(width=width, height=height, points=" ".join(coords),
-                     first=_when(points[0][0]) or "", last=_when(points[-1][0]) or "",
-                     low=low, high=high, count=len(points))

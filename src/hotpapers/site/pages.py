@@ -3,26 +3,16 @@ makes on the build's Output, from the views `SiteBuild` makes once for all of th
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from hotpapers.models import Mention, Post, SiteData
+from hotpapers.models import Post, SiteData
 from hotpapers.render.feeds import FeedDay, category_slugs, documents
-from hotpapers.site.context import (
-    COUNTS,
-    DayView,
-    PaperView,
-    day_view,
-    mention_card,
-    paper_view,
-    sparkline,
-    total_series,
-)
+from hotpapers.site.charts import attention_of
+from hotpapers.site.context import DayView, PaperView, day_view, mention_card, paper_view
 from hotpapers.site.output import Digests, Output, fingerprint
 from hotpapers.site.windows import WINDOW_PAGES, window_lists
 
@@ -117,7 +107,7 @@ def home_pages(build: SiteBuild) -> None:
 
 
 def paper_pages(build: SiteBuild) -> None:
-    """`papers/{slug}.html`: a paper, its days, every live mention, a sparkline."""
+    """`papers/{slug}.html`: a paper, its days, every live mention, its attention."""
     data, embeds = build.data, build.site["embeds"]
     for view in build.papers.values():
         build.page("paper.html", view.url.removeprefix(build.base + "/"),
@@ -125,27 +115,15 @@ def paper_pages(build: SiteBuild) -> None:
 
 
 def completed(view: PaperView, data: SiteData, embeds: str) -> PaperView:
-    """The paper's view with every mention and the sparkline (made with its page)."""
-    if view.sparkline is None and not view.mentions:
+    """The paper's view with every mention and its attention per source (made with its
+    page)."""
+    if view.attention is None and not view.mentions:
         mentions = data.mentions.get(view.id, [])
         view.mentions = [mention_card(m, None, embeds) for m in mentions]
-        view.sparkline = sparkline(attention_points(mentions, data.totals.get(view.id, [])))
+        view.attention = attention_of(mentions, data.totals.get(view.id, []))
     return view
 
 
-def attention_points(mentions: list[Mention], totals: list[dict]
-                     ) -> list[tuple[datetime, int]]:
-    """A paper's attention over time: its mentions' observed counts summed; a paper with no
-    observed mention falls back on the paper-level totals stored (imported days)."""
-    series = [[(o.observed_at, sum(getattr(o, c) or 0 for c in COUNTS))
-               for o in m.observations] for m in mentions if m.observations]
-    if not series:
-        by_source: dict[str, list[tuple[datetime, int]]] = defaultdict(list)
-        for row in totals:
-            by_source[row["source"]].append(
-                (row["observed_at"], sum(row.get(c) or 0 for c in COUNTS)))
-        series = list(by_source.values())
-    return total_series(series)
 
 
 def category_pages(build: SiteBuild) -> None:
