@@ -13,7 +13,9 @@ Setup (done by the script, in a temporary folder):
    and, in content/posts/, each day's post as `hotpapers post --format hugo` renders it
    from a copy of that store (ISO-8601 dates, the same data as our build).
 
-Then, after one untimed warm-up round, `--runs` times, alternating per size: `hugo --quiet`
+Our timed builds run without Pagefind (see NO_SEARCH); one more full build per size with
+it gives Pagefind's own time, printed apart. Then, after one untimed warm-up round,
+`--runs` times, alternating per size: `hugo --quiet`
 into a fresh folder, `hotpapers site build` into a fresh folder (a full build),
 `hotpapers site build` again into the same folder (a rebuild where nothing changed), and
 once more after one day's post changed (one paper's likes, set with sqlite3). Each is a
@@ -154,11 +156,16 @@ def make_posts(folder: Path, originals: list[Path], count: int) -> list[str]:
     return days
 
 
-def run(cmd: list[str], log: Path) -> tuple[float, int, str]:
+# Our timed builds run without Pagefind (the binary named here does not exist: the build
+# warns and makes no search box); Pagefind is timed apart, once per size (`search_time`).
+NO_SEARCH = {**os.environ, "PAGEFIND_BINARY_PATH": "/nonexistent/pagefind"}
+
+
+def run(cmd: list[str], log: Path, env: dict | None = None) -> tuple[float, int, str]:
     """Run cmd; return (wall seconds, peak RSS in MiB, its output). Fails if it fails."""
     with log.open("w+b") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -264,19 +271,21 @@ def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str,
                 jobs += [("hugo-tmpfs", hugo_job(outs["hugo-tmpfs"])),
                          ("ours-tmpfs", ours_job(outs["ours-tmpfs"]))]
             for name, cmd in jobs:
-                wall, rss, text = run(cmd, base / f"{name}.log")
+                wall, rss, text = run(cmd, base / f"{name}.log",
+                                      None if name.startswith("hugo") else NO_SEARCH)
                 if i == 0:
                     continue
                 res[name].append((wall, rss))
                 if name in ("ours", "rebuild"):
                     res[f"{name}-pages"] = pages_line(text)
             change_one_day(db, setup["days"][len(setup["days"]) // 2], 1000 + i)
-            wall, rss, text = run(ours_job(outs["ours"]), base / "one-day.log")
+            wall, rss, text = run(ours_job(outs["ours"]), base / "one-day.log", NO_SEARCH)
             if i == 0:
                 print(f"  warm-up, {size} days: done")
                 continue
             res["one-day"].append((wall, rss))
             res["one-day-pages"] = pages_line(text)
+            res["biggest"] = biggest_page(outs["ours"])
             for name in ("hugo", "ours"):
                 res[f"{name}-inodes"] = inodes(outs[name])
                 floor = create_empty(res[f"{name}-inodes"], base / "floor")
@@ -285,6 +294,24 @@ def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str,
             print(f"  run {i}/{runs}, {size} days: " + ", ".join(
                 f"{name} {res[name][-1][0]:.2f} s" for name in kinds))
     return results
+
+
+def biggest_page(folder: Path) -> tuple[int, str]:
+    """The largest HTML file of a site: (bytes, its path in the site)."""
+    return max((page.stat().st_size, str(page.relative_to(folder)))
+               for page in folder.rglob("*.html"))
+
+
+def search_time(setup: dict, hotpapers: str) -> str:
+    """Pagefind over a full build of `setup`'s site (apart from the timed builds): the
+    time the build reports for it."""
+    out = setup["base"] / "search-out"
+    shutil.rmtree(out, ignore_errors=True)
+    _, _, text = run([hotpapers, "--db", setup["db"], "site", "build", "--out", str(out)],
+                     setup["base"] / "search.log")
+    found = re.search(r"search index: (\d+) pages in ([\d.]+) s", text)
+    return f"{found[2]} s for {found[1]} pages" if found else "not run (" + (
+        text.strip().splitlines() or ["no output"])[-1][:120] + ")"
 
 
 def median(values: list[tuple[float, int]], index: int) -> float:
@@ -326,6 +353,19 @@ def report(results: dict, sizes: list[int]) -> None:
           f"rebuild slope {slope('rebuild') * 1000:.2f} ms/day")
     print(f"rebuild after one day changed: {median(results[small]['one-day'], 0):.3f} s "
           f"({small} days), {median(results[large]['one-day'], 0):.3f} s ({large} days)")
+    one_vs_hugo = median(results[large]["one-day"], 0) / median(results[large]["hugo"], 0)
+    growth = median(results[large]["one-day"], 0) / median(results[small]["one-day"], 0)
+    size, where = results[large]["biggest"]
+    print()
+    print("issue 16 goals (without Pagefind; Pagefind timed apart below):")
+    print(f"  whole build at {large} days vs Hugo: {whole:.2f}x (goal <= 1.0x)")
+    print(f"  rebuild after one day changed, {large} days, vs Hugo's full build: "
+          f"{one_vs_hugo:.2f}x (goal <= 0.6x)")
+    print(f"  one-day rebuild at {large} days vs at {small} days: {growth:.2f}x "
+          "(goal <= 1.2x, asked of 1000 vs 294: run with --days 1000)")
+    print(f"  biggest HTML page at {large} days: {size / 1000:.1f} KB, {where} (goal < 100 KB)")
+    for one in sizes:
+        print(f"  Pagefind at {one} days: {results[one]['search']}")
     for size in sizes:
         res = results[size]
         hugo_each = median(res["hugo"], 0) / res["hugo-inodes"] * 1000
@@ -376,6 +416,8 @@ def main() -> None:
             tempfile.mkdtemp(prefix="site_vs_hugo-", dir=SHM))
         try:
             results = measure(setups, args.runs, hugo, hotpapers, scratch)
+            for setup in setups:
+                results[setup["size"]]["search"] = search_time(setup, hotpapers)
         finally:
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
