@@ -3,9 +3,11 @@ ranking: the static site's "this week" and "this month" pages read them from the
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
+import feedparser
 from sqlalchemy import delete, func, select
 
 from hotpapers.config import Settings
@@ -114,3 +116,24 @@ def test_no_window_pages_without_window_rankings(week, db_url, tmp_path):  # noq
     with open_raw(db_url) as store:
         build_site(store, tmp_path / "site", workers=1)
     assert not (tmp_path / "site" / "week").exists()
+
+
+def test_week_and_month_feeds_only_with_a_site_url(week, db_url, tmp_path):  # noqa: F811
+    make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    with week.connect() as conn:
+        hot = load_ranking(conn, DAY, "hot", "week")
+    with open_raw(db_url) as store:
+        build_site(store, tmp_path / "bare", workers=1)
+        build_site(store, tmp_path / "site", workers=1, site_url="https://papers.example.org/")
+    assert not list((tmp_path / "bare" / "week").glob("*.xml"))
+    feed = feedparser.parse((tmp_path / "site" / "week" / "atom.xml").read_bytes())
+    assert not feed.bozo and len(feed.entries) == 1
+    entry = feed.entries[0]
+    assert entry.id == f"https://papers.example.org/week/#{DAY.isoformat()}"
+    assert entry.link == "https://papers.example.org/week/"
+    linked = re.findall(r'<a href="https://arxiv.org/abs/([^"]+)">', entry.content[0].value)
+    assert linked == [r.paper_id for r in hot.rows]
+    items = json.loads((tmp_path / "site" / "month" / "feed.json").read_text())["items"]
+    assert [i["id"] for i in items] == [f"https://papers.example.org/month/#{DAY.isoformat()}"]
+    page = (tmp_path / "site" / "week" / "index.html").read_text()
+    assert 'href="/week/atom.xml"' in page

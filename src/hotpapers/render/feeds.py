@@ -45,13 +45,13 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from hotpapers.models import Post, PostEntry
+from hotpapers.models import Post, PostEntry, WindowRanking
 from hotpapers.render.links import http_url
 from hotpapers.render.lumen import label_of
 
 __all__ = [
-    "FEED_FILES", "JSON_FEED_VERSION", "FeedDay", "category_slugs", "day_url", "documents",
-    "feed_documents", "feed_url", "matches_category",
+    "FEED_FILES", "JSON_FEED_VERSION", "FeedDay", "FeedWindow", "category_slugs", "day_url",
+    "documents", "feed_documents", "feed_url", "matches_category", "window_documents",
 ]
 
 FEED_FILES = ("rss.xml", "atom.xml", "feed.json")
@@ -213,6 +213,47 @@ def _days(posts: Sequence[Post], site_url: str, category: str | None,
     return days
 
 
+class FeedWindow:
+    """The entry of a week's or month's feed: the newest published day's hot ranking of that
+    window, a new entry (new id) with each published day."""
+
+    def __init__(self, ranking: WindowRanking, site_url: str):
+        self.ranking = ranking
+        self.url = f"{_site(site_url)}/{ranking.window}/"
+        self.id = f"{self.url}#{ranking.day.isoformat()}"
+        start = ranking.start.isoformat() if ranking.start else "?"
+        self.title = (f"Hot papers of the {ranking.window}, {start} to "
+                      f"{ranking.day.isoformat()}")
+        self.moment = _moment(ranking.as_of)
+
+    def inputs(self) -> tuple:
+        """Everything the entry is made from, for a fingerprint."""
+        return (self.url, self.id, self.title, self.moment, [
+            (e.paper.id, e.paper.title, e.paper.authors, e.paper.abs_url, e.score)
+            for e in self.ranking.entries])
+
+    def content_html(self) -> str:
+        items = [f'<li value="{rank}">'
+                 f'<p><a href="{escape(_http_url(e.paper.abs_url) or _arxiv(e.paper.id))}">'
+                 f"{_html(e.paper.title)}</a></p>"
+                 f"<p>{_html(', '.join(e.paper.authors))}</p>"
+                 f"<p>score {round(float(e.score), 4)}</p></li>"
+                 for rank, e in enumerate(self.ranking.entries, start=1)]
+        return "<ol>\n" + "\n".join(items) + "\n</ol>"
+
+    def summary(self) -> str:
+        count = len(self.ranking.entries)
+        titles = [_clean(e.paper.title) for e in self.ranking.entries[:SUMMARY_TITLES]]
+        text = f"{count} paper{'' if count == 1 else 's'}: " + "; ".join(titles)
+        if count > SUMMARY_TITLES:
+            text += "…"
+        return text if len(text) <= SUMMARY_LENGTH else text[:SUMMARY_LENGTH - 1].rstrip() + "…"
+
+
+def _arxiv(paper_id: str) -> str:
+    return f"https://arxiv.org/abs/{quote(_clean(paper_id))}"
+
+
 # -- documents -------------------------------------------------------------------------
 
 _TEMPLATES = Path(__file__).with_name("templates")
@@ -291,3 +332,22 @@ def documents(days: list[FeedDay], site_url: str, title: str = "Hot Papers",
         "atom.xml": _atom(days, meta),
         "feed.json": _json_feed(days, meta),
     }
+
+
+def window_documents(entries: list[FeedWindow], site_url: str, window: str,
+                     title: str = "Hot Papers") -> dict[str, bytes]:
+    """The three documents of a week's or month's feed (`window`: "week" or "month"),
+    which live in that page's folder."""
+    base = f"{_site(site_url)}/{window}/"
+    span = "7" if window == "week" else "30"
+    meta = {
+        "title": f"{_clean(title)}: this {window}",
+        "description": f"The most talked-about arXiv papers of the last {span} announcement "
+                       "days, with each published day",
+        "home": base,
+        "base": base,
+        "updated": max((entry.moment for entry in entries), default=EPOCH),
+    }
+    # its entries' ids are the page's address and the day: no permalink of their own
+    return {"rss.xml": _rss(entries, meta, window), "atom.xml": _atom(entries, meta),
+            "feed.json": _json_feed(entries, meta)}

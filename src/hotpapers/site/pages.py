@@ -10,7 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from hotpapers.models import Post, SiteData
-from hotpapers.render.feeds import FeedDay, category_slugs, documents
+from hotpapers.render.feeds import (
+    FeedDay,
+    FeedWindow,
+    category_slugs,
+    documents,
+    window_documents,
+)
 from hotpapers.site.charts import attention_of
 from hotpapers.site.context import DayView, PaperView, day_view, mention_card, paper_view
 from hotpapers.site.output import Digests, Output, fingerprint
@@ -254,6 +260,19 @@ def window_pages(build: SiteBuild) -> None:
         lists = [("hot", hot)] + ([("trending", trending)] if trending is not None else [])
         build.page("window.html", f"{window}/index.html", lambda lists=lists: lists,
                    heading=WINDOW_PAGES[window], window=window, hot=hot, lists=lists)
+    if not build.root:  # feeds need absolute URLs
+        return
+    for ranking in build.data.windows:
+        if ranking.method == "hot":
+            entry = FeedWindow(ranking, build.root)
+            build.output.add([f"{ranking.window}/{name}" for name in FEEDS],
+                             lambda entry=entry: fingerprint(entry.inputs()),
+                             partial(_window_feed, entry, build.root, build.site["title"]))
+
+
+def _window_feed(entry: FeedWindow, root: str, title: str) -> list[bytes]:
+    made = window_documents([entry], root, entry.ranking.window, title)
+    return [made[name] for name in FEEDS]
 
 
 def not_found_page(build: SiteBuild) -> None:
