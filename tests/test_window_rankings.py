@@ -14,6 +14,7 @@ from hotpapers.config import Settings
 from hotpapers.jobs.build_site import build_site
 from hotpapers.jobs.post import make_post
 from hotpapers.jobs.ranking import Method, Window, rank_papers
+from hotpapers.store.listings import save_listing
 from hotpapers.store.posts import load_ranking
 from hotpapers.store.raw import open_raw
 from hotpapers.store.schema import papers, rankings
@@ -137,3 +138,16 @@ def test_week_and_month_feeds_only_with_a_site_url(week, db_url, tmp_path):  # n
     assert [i["id"] for i in items] == [f"https://papers.example.org/month/#{DAY.isoformat()}"]
     page = (tmp_path / "site" / "week" / "index.html").read_text()
     assert 'href="/week/atom.xml"' in page
+
+
+def test_an_older_day_published_later_keeps_no_windows(week):  # noqa: F811
+    """The site shows the newest day's windows only: a backfill of an older day does not
+    rank its month (as of a past time, the slow exact path) for nothing."""
+    make_post(week, DAY, SETTINGS, AS_OF, keep=True)
+    with week.begin() as conn:
+        save_listing(conn, DAY - timedelta(days=3), [("2611.09001", "new")])
+    make_post(week, DAY - timedelta(days=3), SETTINGS, AS_OF, keep=True)
+    with week.connect() as conn:
+        days = set(conn.execute(select(rankings.c.day).where(
+            rankings.c.window != "day")).scalars())
+    assert days == {DAY}

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, select
 
 from hotpapers.config import Settings
 from hotpapers.errors import NothingToDo
 from hotpapers.jobs.ranking import Method, Window, rank_papers
 from hotpapers.store.posts import RankingRow, StoredRanking, load_ranking, save_ranking
+from hotpapers.store.schema import rankings
 
 __all__ = ["WINDOWS", "WINDOW_METHODS", "keep_window_rankings"]
 
@@ -25,7 +26,12 @@ def keep_window_rankings(conn: Connection, day: date, settings: Settings, as_of:
     """Rank the week and the month ending with `day` by hot and trending as of `as_of`
     (the listed rows, under the settings' thresholds and filters) and store each as that
     day's ranking of its window, replacing an earlier one; a window with no papers stored
-    is left out."""
+    is left out. Nothing for a day older than one that has them already: the site shows
+    the newest day's only, and ranking a past month as of a past time takes the exact,
+    slower path (a backfill of old days would pay it for nothing)."""
+    if conn.execute(select(rankings.c.id).where(rankings.c.window == Window.week.value,
+                                                rankings.c.day > day).limit(1)).first():
+        return []
     kept = []
     for window in WINDOWS:
         for method in WINDOW_METHODS:
