@@ -99,6 +99,20 @@ def test_a_version_date_out_of_range_is_a_bad_line_not_a_crash(engine, tmp_path)
     assert [line for line, _ in result.bad] == [1, 2]
 
 
+def test_a_version_number_too_large_for_the_store_is_a_bad_line(engine, tmp_path):
+    path = write(tmp_path / "s.jsonl", [
+        record("2403.00010", versions=[{"version": "v" + "9" * 30,
+                                        "created": "Mon, 1 Apr 2024 10:00:00 GMT"}]),
+        record("2403.00011", versions=[{"version": "v2147483648",
+                                        "created": "Mon, 1 Apr 2024 10:00:00 GMT"}]),
+        record("2403.00012", versions=[{"version": "v2147483647",
+                                        "created": "Mon, 1 Apr 2024 10:00:00 GMT"}])])
+    result = import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert result.stored == 1
+    assert result.bad == [(1, f"version number out of range: 'v{'9' * 30}'"),
+                          (2, "version number out of range: 'v2147483648'")]
+
+
 def test_gzip_and_batches_and_reimport(engine, tmp_path):
     lines = [json.dumps(record(f"2403.{i:05d}")) for i in range(BATCH + 5)]
     path = tmp_path / "s.jsonl.gz"
