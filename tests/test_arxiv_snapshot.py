@@ -14,7 +14,7 @@ from hotpapers.config import Settings
 from hotpapers.jobs.arxiv_snapshot import BATCH, import_arxiv_snapshot
 from hotpapers.sources.arxiv.kaggle import parse_record
 from hotpapers.store.papers import load_papers
-from hotpapers.store.schema import paper_authors, papers
+from hotpapers.store.schema import paper_authors, paper_versions, papers
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -97,6 +97,34 @@ def test_a_version_date_out_of_range_is_a_bad_line_not_a_crash(engine, tmp_path)
     result = import_arxiv_snapshot(engine, path, Settings(), NOW)
     assert result.stored == 1
     assert [line for line, _ in result.bad] == [1, 2]
+
+
+def test_a_version_number_too_large_for_the_store_is_a_bad_line(engine, tmp_path):
+    path = write(tmp_path / "s.jsonl", [
+        record("2403.00010", versions=[{"version": "v" + "9" * 30,
+                                        "created": "Mon, 1 Apr 2024 10:00:00 GMT"}]),
+        record("2403.00011", versions=[{"version": "v2147483648",
+                                        "created": "Mon, 1 Apr 2024 10:00:00 GMT"}]),
+        record("2403.00012", versions=[{"version": "v2147483647",
+                                        "created": "Mon, 1 Apr 2024 10:00:00 GMT"}])])
+    result = import_arxiv_snapshot(engine, path, Settings(), NOW)
+    assert result.stored == 1
+    assert result.bad == [(1, f"version number out of range: 'v{'9' * 30}'"),
+                          (2, "version number out of range: 'v2147483648'")]
+
+
+def test_a_record_naming_a_version_twice_is_stored_on_both_databases(engine, tmp_path):
+    """SQLite upserts its versions; PostgreSQL's COPY gets one row per number alike."""
+    twice = [{"version": "v1", "created": "Mon, 1 Apr 2024 10:00:00 GMT"},
+             {"version": "v1", "created": "Mon, 1 Apr 2024 11:00:00 GMT"}]
+    path = write(tmp_path / "s.jsonl", [record("2403.00010", versions=twice)])
+    assert import_arxiv_snapshot(engine, path, Settings(), NOW).stored == 1
+    path = write(tmp_path / "t.jsonl", [record("2403.00010", title="New", versions=twice)])
+    assert import_arxiv_snapshot(engine, path, Settings(), NOW).stored == 1
+    with engine.connect() as conn:
+        rows = conn.execute(select(paper_versions.c.version, paper_versions.c.submitted_at)
+                            ).all()
+    assert rows == [(1, datetime(2024, 4, 1, 11, tzinfo=UTC))]
 
 
 def test_gzip_and_batches_and_reimport(engine, tmp_path):

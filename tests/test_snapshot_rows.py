@@ -104,7 +104,8 @@ CREATED = mostly(
                      "Mon,  2 Apr 2007 19:18:42 GMT extra"]),
     ODD)
 NUMBER = st.one_of(st.sampled_from(["v1", "v2", "v3", "v10", "v01", "1", "vv2", "v-1", "v",
-                                    "x", "v 3", "v1_0", "v٣"]), ODD)
+                                    "x", "v 3", "v1_0", "v٣", "v2147483647", "v2147483648",
+                                    "v-2147483648", "v-2147483649", "v" + "9" * 30]), ODD)
 GOOD_VERSIONS = st.lists(st.fixed_dictionaries({
     "version": st.sampled_from(["v1", "v2", "v3", "v4"]), "created": GOOD_CREATED}),
     min_size=1, max_size=4)
@@ -181,6 +182,8 @@ def test_sample_records_agree():
     {"id": 5, "title": 5}, {"doi": 5, "versions": [{"version": "v1",
                                                     "created": "Fri, 31 Dec 9999 23:00:00 GMT"}]},
     {"versions": [{"version": "x", "created": "yesterday"}]},
+    {"versions": [{"version": "v" + "9" * 30, "created": "yesterday"}]},
+    {"versions": [{"version": "v1", "created": "yesterday"}, {"version": "v" + "9" * 30}]},
     {"versions": [{"version": "v1", "created": "yesterday"}, {"version": "x"}]}])
 def test_a_record_with_two_faults_is_refused_for_the_same_one(faults):
     record = {"id": "2403.00010", "title": "t", "authors_parsed": [["A", "B", ""]],

@@ -4,8 +4,9 @@ the file while this one writes, one transaction per batch (store/bulk.py). Bad l
 reported and skipped, and a file whose first lines are all bad is refused before anything
 is written. During the load the store's durability is relaxed (a crash of the machine may
 need the import run again) and, for more than LARGE records, the secondary indexes of the
-papers' tables are dropped and made again at the end. The import is restartable: run again
-after it was stopped or killed, it ends with the store one whole run makes."""
+papers' tables (and on PostgreSQL the foreign keys of their children) are dropped and made
+again at the end. The import is restartable: run again after it was stopped or killed, it
+ends with the store one whole run makes."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from hotpapers.store.bulk import BulkWriter, bulk_session, drop_indexes, restore
 __all__ = ["BATCH", "LARGE", "SnapshotImport", "import_arxiv_snapshot"]
 
 BATCH = 2000  # lines a transaction (about 12 rows each)
-LARGE = 100_000  # records in a load above which the secondary indexes are made at the end
+LARGE = 100_000  # records in a load above which indexes (and PG foreign keys) are made at the end
 
 KEEP_BAD = 1000  # bad lines remembered with their reason; the rest are only counted
 
@@ -49,7 +50,8 @@ def _expected(path: Path, batch: Batch) -> float:
 
 @contextmanager
 def _indexes_dropped(conn: Connection, drop: bool) -> Iterator[None]:
-    """Without the secondary indexes when `drop`, made again at the end, even on error."""
+    """Without the secondary indexes (and PostgreSQL's foreign keys of the papers' children)
+    when `drop`, made again at the end, even on error."""
     if not drop:
         yield
         return

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gzip
+import marshal
 import multiprocessing
 import os
 import queue
@@ -113,6 +114,16 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
+def _pack(batch: Batch, dialect: str) -> tuple:
+    """A batch as the queue carries it: SQLite's records (strings, numbers and None only)
+    as one marshal bytes object, about twice as quick to make and to read as the pickle
+    the queue makes otherwise (PostgreSQL's hold datetimes, which marshal cannot write)."""
+    if dialect == "sqlite":
+        return ("packed", marshal.dumps((batch.records, batch.bad, batch.position,
+                                         batch.lines)))
+    return ("batch", batch)
+
+
 def _run(path: Path, holidays: list[date], dialect: str, size: int, out: Any,
          parent: int) -> None:
     """The parser process: every batch, then ("end",) or what stopped it."""
@@ -131,7 +142,7 @@ def _run(path: Path, holidays: list[date], dialect: str, size: int, out: Any,
 
     try:
         for batch in parse_batches(path, holidays, dialect, size):
-            if not send(("batch", batch)):
+            if not send(_pack(batch, dialect)):
                 return
     except InputError as exc:
         send(("input", str(exc)))
@@ -171,7 +182,9 @@ class ParserProcess:
         while True:
             message = self._next()
             kind = message[0]
-            if kind == "batch":
+            if kind == "packed":
+                yield Batch(*marshal.loads(message[1]))
+            elif kind == "batch":
                 yield message[1]
             elif kind == "end":
                 return

@@ -1,10 +1,12 @@
 """Bulk loads of papers (`import arxiv-snapshot`): records (store/paper_rows.py) written
 through the driver, a few statements per batch: prepared executemany on SQLite, COPY on
-PostgreSQL (store/bulk_copy.py). Papers stored already are compared with their stored rows,
+PostgreSQL (store/bulk_copy.py). Papers not stored yet are inserted plainly (no upsert);
+papers stored already are compared with their stored rows,
 read raw, so that those left as they are count as unchanged and are not written again;
 papers that published posts show go through `save_paper`, which keeps what those posts
 showed; an older record never replaces a newer version. Around a load: relaxed durability
-and the secondary indexes of the papers' tables dropped and made again."""
+and the secondary indexes of the papers' tables (and PostgreSQL's foreign keys of their
+children) dropped and made again."""
 
 from __future__ import annotations
 
@@ -14,22 +16,25 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Index
+from sqlalchemy import Connection, ForeignKeyConstraint, Index
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from hotpapers.models import Paper, strip_controls
-from hotpapers.store.bulk_copy import copy_papers
+from hotpapers.store.bulk_copy import copy_new, copy_stored
 from hotpapers.store.paper_rows import PAPER_COLUMNS, PaperRecord, codec
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import paper_authors, paper_categories, paper_versions, papers
 from hotpapers.store.stamps import bump
 
-__all__ = ["BulkWriter", "bulk_session", "drop_indexes", "restore_indexes",
+__all__ = ["BulkWriter", "bulk_session", "child_keys", "drop_indexes", "restore_indexes",
            "save_papers_bulk"]
 
 _LATEST = PAPER_COLUMNS.index("latest_version")
 _CHUNK = 5000  # ids in one `IN (...)` list (SQLite allows 32766 variables)
 _COLUMNS = (*PAPER_COLUMNS, "stored_at")
+_SQLITE_NEW = (
+    f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})")
 _SQLITE_PAPERS = (
     f"INSERT INTO papers ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))}) "
     "ON CONFLICT (id) DO UPDATE SET "
@@ -56,15 +61,41 @@ def secondary_indexes() -> list[Index]:
             if not index.unique]
 
 
+def child_keys() -> list[ForeignKeyConstraint]:
+    """The foreign keys of the papers' children: PostgreSQL checks each row copied against
+    them (a trigger per row, most of a load's time), so a large load drops them there
+    (SQLite's loading connection does not check them)."""
+    return [key for table in _TABLES[1:]
+            for key in sorted(table.foreign_key_constraints, key=lambda k: k.name)]
+
+
 def drop_indexes(conn: Connection) -> None:
+    """Drop the secondary indexes and, on PostgreSQL, the foreign keys of child_keys."""
     for index in secondary_indexes():
         index.drop(conn, checkfirst=True)
+    if conn.dialect.name == "postgresql":
+        for key in child_keys():
+            conn.execute(DropConstraint(key, if_exists=True))
 
 
 def restore_indexes(conn: Connection) -> None:
-    """Make the indexes a load dropped (also those of a load that was killed)."""
+    """Make the indexes and foreign keys a load dropped (also those of a load that was
+    killed). Rows whose paper is gone (deleted while the keys were away) are deleted
+    first, as the keys' ON DELETE CASCADE would have done."""
     for index in secondary_indexes():
         index.create(conn, checkfirst=True)
+    if conn.dialect.name != "postgresql":
+        return
+    found = set(conn.exec_driver_sql(
+        "SELECT conname FROM pg_constraint WHERE contype = 'f' "
+        "AND conrelid IN ('paper_authors'::regclass, 'paper_categories'::regclass, "
+        "'paper_versions'::regclass)").scalars())
+    for key in child_keys():
+        if key.name not in found:
+            table = key.table.name
+            conn.exec_driver_sql(f"DELETE FROM {table} AS c WHERE NOT EXISTS "
+                                 "(SELECT 1 FROM papers AS p WHERE p.id = c.paper_id)")
+            conn.execute(AddConstraint(key))
 
 
 @contextmanager
@@ -112,32 +143,49 @@ class BulkWriter:
         self.dialect = conn.dialect.name
         self.codec = codec(self.dialect)
         self._json = self.dialect == "sqlite" and _has_json(conn)
+        self._fresh: bool | None = None  # whether the store held no paper at the first write
 
     def write(self, records: Sequence[PaperRecord], now: datetime) -> int:
         """Store `records` (the last of an id wins); the number of them that leave the
-        stored paper as it was (the same, or older than the stored version)."""
+        stored paper as it was (the same, or older than the stored version). Papers not
+        stored yet are inserted plainly (COPY straight in on PostgreSQL); when the store
+        held no paper at the first write (read once, under the lock), only the ids of the
+        batch are looked up, since only this load (or another writer) can have stored them."""
         cursor = self.conn.connection.driver_connection.cursor()
         try:
             if self.dialect == "postgresql":  # no other writer between the reads and COPY
                 cursor.execute("LOCK TABLE papers IN SHARE ROW EXCLUSIVE MODE")
+            if self._fresh is None:
+                self._fresh = self._empty(cursor)
             last = {record[0][0]: record for record in records}
             last = {i: last[i] for i in sorted(last)}  # in key order: fewer pages touched
-            stored = self._stored(cursor, list(last))
-            old = [r for r in records if r[0][0] in stored]
-            same = {r for r in old if self._kept(r, stored[r[0][0]])}
-            same |= self._same(cursor, [r for r in old if r not in same], stored)
-            todo = [r for r in last.values() if r not in same] if same else [*last.values()]
-            shown = self._shown(cursor, [r[0][0] for r in todo if r[0][0] in stored])
-            for record in (r for r in todo if r[0][0] in shown):
-                save_paper(self.conn, self.codec.paper(record), now)
-            rest = [r for r in todo if r[0][0] not in shown]
-            if rest:
-                self._save(cursor, rest, {r[0][0] for r in rest if r[0][0] in stored}, now)
+            ids = list(last)
+            stored = self._stored(cursor, self._ids(cursor, ids) if self._fresh else ids)
+            new = [r for i, r in last.items() if i not in stored]
+            if new:
+                self._insert(cursor, new, now)
+            unchanged, changed = self._update(cursor, [r for r in records if r[0][0] in stored],
+                                              last, stored, now) if stored else (0, False)
         finally:
             cursor.close()
-        if todo:  # too many papers to stamp one by one: everything may have changed
+        if new or changed:  # too many papers to stamp one by one: everything may have changed
             bump(self.conn, everything=True)
-        return sum(r in same for r in old)
+        return unchanged
+
+    def _update(self, cursor: Any, old: list[PaperRecord], last: dict[str, PaperRecord],
+                stored: dict[str, tuple], now: datetime) -> tuple[int, bool]:
+        """Write the records of papers stored already (`old`, every record of theirs);
+        (how many of them leave their paper as it was, whether any paper changed)."""
+        same = {r for r in old if self._kept(r, stored[r[0][0]])}
+        same |= self._same(cursor, [r for r in old if r not in same], stored)
+        todo = [r for i, r in last.items() if i in stored and r not in same]
+        shown = self._shown(cursor, [r[0][0] for r in todo])
+        for record in (r for r in todo if r[0][0] in shown):
+            save_paper(self.conn, self.codec.paper(record), now)
+        rest = [r for r in todo if r[0][0] not in shown]
+        if rest:
+            self._save(cursor, rest, now)
+        return sum(r in same for r in old), bool(todo)
 
     @staticmethod
     def _kept(record: PaperRecord, row: tuple) -> bool:
@@ -153,6 +201,16 @@ class BulkWriter:
             else:
                 cursor.execute(sql.format(ids=f"IN ({', '.join('?' * len(chunk))})"), chunk)
             yield from cursor.fetchall()
+
+    @staticmethod
+    def _empty(cursor: Any) -> bool:
+        cursor.execute("SELECT 1 FROM papers LIMIT 1")
+        return cursor.fetchone() is None
+
+    def _ids(self, cursor: Any, ids: list[str]) -> list[str]:
+        """Those of `ids` stored (read from the primary key's index only)."""
+        return [row[0] for row in self._select(cursor, "SELECT id FROM papers WHERE id {ids}",
+                                               ids)]
 
     def _stored(self, cursor: Any, ids: list[str]) -> dict[str, tuple]:
         sql = f"SELECT {', '.join(PAPER_COLUMNS)} FROM papers WHERE id {{ids}}"
@@ -182,19 +240,34 @@ class BulkWriter:
         sql = "SELECT DISTINCT paper_id FROM post_entries WHERE paper_id {ids}"
         return {row[0] for row in self._select(cursor, sql, ids)}
 
-    def _save(self, cursor: Any, records: list[PaperRecord], stored: set[str],
-              now: datetime) -> None:
+    def _insert(self, cursor: Any, records: list[PaperRecord], now: datetime) -> None:
+        """Papers not stored yet (one record per id; the caller's transaction holds the
+        lock): plain inserts, no child to delete."""
         at = self.codec.time(now)
         if self.dialect == "postgresql":
-            copy_papers(cursor, records, stored, at)
+            copy_new(cursor, records, at)
+            return
+        cursor.executemany(_SQLITE_NEW, [(*r[0], at) for r in records])
+        self._children(cursor, records)
+
+    def _save(self, cursor: Any, records: list[PaperRecord], now: datetime) -> None:
+        """Papers stored already (one record per id) written over: their rows upserted,
+        their authors and categories replaced, their versions merged."""
+        at = self.codec.time(now)
+        if self.dialect == "postgresql":
+            copy_stored(cursor, records, at)
             return
         cursor.executemany(_SQLITE_PAPERS, [(*r[0], at) for r in records])
-        ids = [r[0][0] for r in records if r[0][0] in stored]  # new papers have no children
+        ids = [r[0][0] for r in records]
         for table in ("paper_authors", "paper_categories"):
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start:start + _CHUNK]
                 cursor.execute(f"DELETE FROM {table} WHERE paper_id IN "
                                f"({', '.join('?' * len(chunk))})", chunk)
+        self._children(cursor, records)
+
+    def _children(self, cursor: Any, records: list[PaperRecord]) -> None:
+        """SQLite: the authors, categories and versions of `records` (none stored)."""
         if self._json:  # a row per paper, its list made rows by SQLite: much fewer binds
             for sql, slot in ((_SQLITE_AUTHORS, 1), (_SQLITE_CATEGORIES, 2)):
                 cursor.executemany(sql, [(r[0][0], orjson.dumps(r[slot])) for r in records
@@ -204,6 +277,7 @@ class BulkWriter:
                                "VALUES (?, ?, ?)", _children(records, 1))
             cursor.executemany("INSERT INTO paper_categories (paper_id, position, category) "
                                "VALUES (?, ?, ?)", _children(records, 2))
+        # an upsert: a record may name a version twice, and a stored paper's versions stay
         cursor.executemany(_SQLITE_VERSIONS, [(r[0][0], *v) for r in records for v in r[3]])
 
 

@@ -15,11 +15,13 @@ from hotpapers.models import Paper, Version
 from hotpapers.sources.arxiv.common import abs_url, clean, pdf_url
 from hotpapers.sources.arxiv.schedule import listing_date
 
-__all__ = ["BAD_RECORD", "SnapshotLine", "authors_of", "bad_reason", "created_at", "parse_record",
-           "read_lines"]
+__all__ = ["BAD_RECORD", "MAX_VERSION", "SnapshotLine", "authors_of", "bad_reason", "created_at",
+           "parse_record", "read_lines", "version_number"]
 
 # What a bad record raises (a date out of range too: OverflowError): the line is skipped.
 BAD_RECORD = (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError)
+
+MAX_VERSION = 2**31 - 1  # the largest version number the store's integer columns hold
 
 _AND = re.compile(r",\s*(?:and\s+)?|\s+and\s+")
 _MONTHS = {m: i for i, m in enumerate(
@@ -50,6 +52,15 @@ def created_at(text: str) -> datetime:
                     tzinfo=UTC)
 
 
+def version_number(text: str) -> int:
+    """The number of a version (`v2`); ValueError when it does not fit the store's integer
+    columns (PostgreSQL's `integer`, the smaller of the two databases')."""
+    number = int(text.lstrip("v"))
+    if not -MAX_VERSION - 1 <= number <= MAX_VERSION:
+        raise ValueError(f"version number out of range: {text!r}")
+    return number
+
+
 def authors_of(record: dict) -> list[str]:
     """A record's author names: from `authors_parsed` ([last, first, suffix] each), else
     split from `authors`."""
@@ -71,7 +82,7 @@ def parse_record(record: dict, holidays: Collection[date] = ()) -> Paper:
     title = clean(record.get("title"))
     if not title:
         raise ValueError("empty 'title'")
-    versions = sorted((Version(int(v["version"].lstrip("v")), created_at(v["created"]))
+    versions = sorted((Version(version_number(v["version"]), created_at(v["created"]))
                        for v in record.get("versions") or []), key=lambda v: v.number)
     first = versions[0].submitted_at if versions else None
     comments = clean(record.get("comments")) or None

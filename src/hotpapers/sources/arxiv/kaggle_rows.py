@@ -63,7 +63,7 @@ class RowMaker:
         title = _clean(get("title"))
         if not title:
             raise ValueError("empty 'title'")
-        versions = [(int(v["version"].lstrip("v")), kaggle.created_at(v["created"]))
+        versions = [(kaggle.version_number(v["version"]), kaggle.created_at(v["created"]))
                     for v in get("versions") or []]
         versions.sort(key=_NUMBER)
         comments = _clean(get("comments")) or None
