@@ -185,3 +185,20 @@ def test_open_raw_on_postgresql_gives_a_utc_psycopg_connection(db_url):
         assert cursor.fetchone()[0] == "UTC"
         cursor.execute("SELECT count(*) FROM papers WHERE id = %s", ("2101.06189",))
         assert cursor.fetchone()[0] == 0
+
+
+def test_site_build_of_a_sqlite_file_never_imports_sqlalchemy(tmp_path):
+    """The whole command, settings included (a URL without a user part holds no password
+    to parse): SQLAlchemy alone takes a third of a second to import."""
+    url = migrated_sqlite(tmp_path / "store.sqlite3")
+    found = run_python(f"""
+import json, sys
+from hotpapers.cli.main import main
+try:
+    main(["--db", {url!r}, "site", "build", "--out", {str(tmp_path / "site")!r}])
+except SystemExit:
+    pass
+print(json.dumps("sqlalchemy" in sys.modules))
+""")
+    assert found is False
+    assert (tmp_path / "site" / "index.html").exists()

@@ -32,6 +32,8 @@ def check_post_filename(value: str) -> str:
 
 def db_password(url: str | None) -> str | None:
     """The password a database URL holds, if any (a URL that does not parse has none)."""
+    if not url or "@" not in url:  # no user part, so no password: no need to parse (a
+        return None                # SQLite file's commands then never import SQLAlchemy)
     # lazy: sqlalchemy takes half a second to import and `--help` or `init` never need it
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
