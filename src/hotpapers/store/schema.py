@@ -240,7 +240,8 @@ change_stamps = Table(
     "change_stamps", metadata,
     Column("scope", String(10), primary_key=True, comment="day, paper, or store (everything)"),
     Column("key", String(40), primary_key=True, comment="the day (ISO), the paper id, or *"),
-    Column("stamp", Integer, nullable=False, comment="the store's change counter then"),
+    Column("stamp", Integer, nullable=False, index=True,
+           comment="the store's change counter then"),
     Column("changed_at", UtcDateTime(), nullable=False),
     comment="bumped in the transaction of any write that changes what a day or paper shows",
 )
