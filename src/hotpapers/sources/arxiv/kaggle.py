@@ -4,9 +4,10 @@ Kaggle): records into papers, line by line, with the reason a bad line is skippe
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 import orjson
 
@@ -16,7 +17,9 @@ from hotpapers.sources.arxiv.common import abs_url, clean, pdf_url
 from hotpapers.sources.arxiv.schedule import listing_date
 
 __all__ = ["BAD_RECORD", "MAX_VERSION", "SnapshotLine", "authors_of", "bad_reason", "created_at",
-           "parse_record", "read_lines", "version_number"]
+           "parse_record", "parsed_lines", "read_lines", "version_number"]
+
+T = TypeVar("T")
 
 # What a bad record raises (a date out of range too: OverflowError): the line is skipped.
 BAD_RECORD = (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError)
@@ -100,20 +103,30 @@ def parse_record(record: dict, holidays: Collection[date] = ()) -> Paper:
     )
 
 
-def read_lines(lines: Iterable[bytes], holidays: Collection[date] = ()
-               ) -> Iterator[SnapshotLine]:
-    """Each non-blank line as a paper or an error; never stops at a bad line."""
+def parsed_lines(lines: Iterable[bytes], parse: Callable[[Any], T]
+                 ) -> Iterator[tuple[int, T | None, str | None]]:
+    """Each non-blank line (numbered from 1, a UTF-8 byte order mark on the first one
+    left out) as (number, `parse` of its JSON, None), or (number, None, the reason it is
+    skipped); never stops at a bad line."""
+    loads = orjson.loads
     for number, line in enumerate(lines, start=1):
         if number == 1:
-            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
+            line = line.removeprefix(b"\xef\xbb\xbf")
         if not line.strip():
             continue
         try:
-            yield SnapshotLine(number, paper=parse_record(orjson.loads(line), holidays))
+            yield number, parse(loads(line)), None
         except orjson.JSONDecodeError as exc:
-            yield SnapshotLine(number, error=f"not JSON ({exc})")
+            yield number, None, f"not JSON ({exc})"
         except BAD_RECORD as exc:
-            yield SnapshotLine(number, error=bad_reason(exc))
+            yield number, None, bad_reason(exc)
+
+
+def read_lines(lines: Iterable[bytes], holidays: Collection[date] = ()
+               ) -> Iterator[SnapshotLine]:
+    """Each non-blank line as a paper or an error; never stops at a bad line."""
+    for number, paper, error in parsed_lines(lines, lambda r: parse_record(r, holidays)):
+        yield SnapshotLine(number, paper=paper, error=error)
 
 
 def bad_reason(exc: Exception) -> str:

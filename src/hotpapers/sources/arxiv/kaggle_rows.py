@@ -15,8 +15,6 @@ from datetime import date, datetime
 from operator import itemgetter
 from typing import Any
 
-import orjson
-
 from hotpapers import arxiv_ids
 from hotpapers.models import strip_controls
 from hotpapers.sources.arxiv import kaggle
@@ -105,19 +103,7 @@ class RowMaker:
 def read_rows(lines: Iterable[bytes], maker: RowMaker) -> Iterator[RowLine]:
     """Each non-blank line as a row or the reason it is skipped (`kaggle.read_lines`'s
     reasons); never stops at a bad line."""
-    row = maker.row
-    loads = orjson.loads
-    for number, line in enumerate(lines, start=1):
-        if number == 1:
-            line = line.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte order mark
-        if not line.strip():
-            continue
-        try:
-            yield number, row(loads(line)), None
-        except orjson.JSONDecodeError as exc:
-            yield number, None, f"not JSON ({exc})"
-        except kaggle.BAD_RECORD as exc:
-            yield number, None, kaggle.bad_reason(exc)
+    return kaggle.parsed_lines(lines, maker.row)
 
 
 def _paper_id(value: Any) -> str:
