@@ -45,7 +45,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from hotpapers.models import Post, PostEntry, WindowRanking
+from hotpapers.models import Paper, Post, PostEntry, WindowRanking
 from hotpapers.render.links import http_url
 from hotpapers.render.lumen import label_of
 
@@ -84,8 +84,7 @@ def _http_url(url: str | None) -> str | None:
     return http_url(_NOT_XML.sub("\ufffd", url or ""))
 
 
-def _abs_url(entry: PostEntry) -> str:
-    paper = entry.paper
+def _abs_url(paper: Paper) -> str:
     return _http_url(paper.abs_url) or f"https://arxiv.org/abs/{quote(_clean(paper.id))}"
 
 
@@ -140,6 +139,18 @@ def category_slugs(posts: Sequence[Post]) -> list[str]:
 
 # -- entries ---------------------------------------------------------------------------
 
+def _summary(papers: Sequence[Paper]) -> str:
+    """An entry's plain text summary: how many papers, the first titles."""
+    count = len(papers)
+    titles = [_clean(paper.title) for paper in papers[:SUMMARY_TITLES]]
+    text = f"{count} paper{'' if count == 1 else 's'}: " + "; ".join(titles)
+    if count > SUMMARY_TITLES:
+        text += "…"
+    if len(text) > SUMMARY_LENGTH:
+        text = text[:SUMMARY_LENGTH - 1].rstrip() + "…"
+    return text
+
+
 class FeedDay:
     """One entry of a feed: a day and its papers (ranks kept), as the three formats show it.
     `items` may be shared between feeds: a paper's list item is made once per day and rank."""
@@ -162,7 +173,7 @@ class FeedDay:
             paper = entry.paper
             found = self._items[key] = (
                 f'<li value="{rank}">'
-                f'<p><a href="{escape(_abs_url(entry), quote=True)}">{_html(paper.title)}</a></p>'
+                f'<p><a href="{escape(_abs_url(paper), quote=True)}">{_html(paper.title)}</a></p>'
                 f"<p>{_html(', '.join(paper.authors))}</p>"
                 f"<p>retweets: {int(entry.reposts)}, favorites: {int(entry.likes)}</p>"
                 f"<p>{_html(paper.abstract)}</p>"
@@ -183,14 +194,7 @@ class FeedDay:
         return self._content
 
     def summary(self) -> str:
-        count = len(self.ranked)
-        titles = [_clean(e.paper.title) for _, e in self.ranked[:SUMMARY_TITLES]]
-        text = f"{count} paper{'' if count == 1 else 's'}: " + "; ".join(titles)
-        if count > SUMMARY_TITLES:
-            text += "…"
-        if len(text) > SUMMARY_LENGTH:
-            text = text[:SUMMARY_LENGTH - 1].rstrip() + "…"
-        return text
+        return _summary([e.paper for _, e in self.ranked])
 
 
 def _days(posts: Sequence[Post], site_url: str, category: str | None,
@@ -234,7 +238,7 @@ class FeedWindow:
 
     def content_html(self) -> str:
         items = [f'<li value="{rank}">'
-                 f'<p><a href="{escape(_http_url(e.paper.abs_url) or _arxiv(e.paper.id))}">'
+                 f'<p><a href="{escape(_abs_url(e.paper), quote=True)}">'
                  f"{_html(e.paper.title)}</a></p>"
                  f"<p>{_html(', '.join(e.paper.authors))}</p>"
                  f"<p>score {round(float(e.score), 4)}</p></li>"
@@ -242,16 +246,7 @@ class FeedWindow:
         return "<ol>\n" + "\n".join(items) + "\n</ol>"
 
     def summary(self) -> str:
-        count = len(self.ranking.entries)
-        titles = [_clean(e.paper.title) for e in self.ranking.entries[:SUMMARY_TITLES]]
-        text = f"{count} paper{'' if count == 1 else 's'}: " + "; ".join(titles)
-        if count > SUMMARY_TITLES:
-            text += "…"
-        return text if len(text) <= SUMMARY_LENGTH else text[:SUMMARY_LENGTH - 1].rstrip() + "…"
-
-
-def _arxiv(paper_id: str) -> str:
-    return f"https://arxiv.org/abs/{quote(_clean(paper_id))}"
+        return _summary([e.paper for e in self.ranking.entries])
 
 
 # -- documents -------------------------------------------------------------------------
