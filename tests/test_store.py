@@ -11,7 +11,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from conftest import sqlite_only
-from hotpapers.errors import InputError
+from hotpapers.errors import InputError, StoreError
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.store.db import connect, current_revision, head_revision
 from hotpapers.store.mentions import load_mentions, save_mention
@@ -45,6 +45,20 @@ def test_reconnecting_keeps_data_and_revision(db_url):
     second = connect(db_url)
     with second.connect() as conn:
         assert load_papers(conn, ["2401.00001"])["2401.00001"].title == "T"
+
+
+def test_a_store_from_a_newer_hotpapers_is_refused_in_one_line(db_url, cli):
+    engine = connect(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(StoreError) as caught:
+        connect(db_url)
+    assert "revision 0099" in str(caught.value) and "upgrade hotpapers" in str(caught.value)
+    result = cli("rank", "--date", "2021-01-18")
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "revision 0099" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_a_plain_postgresql_url_uses_psycopg_3():

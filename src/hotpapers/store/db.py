@@ -108,11 +108,22 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     if revision == "head" and current_revision(engine) == HEAD_REVISION:
         return
     with _MIGRATING, _sqlite_lock(engine):
-        if revision == "head" and current_revision(engine) == HEAD_REVISION:
+        current = current_revision(engine)
+        if revision == "head" and current == HEAD_REVISION:
             return
+        if current is not None and current not in _known_revisions():
+            shown = engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"database {shown}: its schema is at revision {current}, which "
+                             f"this hotpapers does not know (it expects {HEAD_REVISION}): "
+                             "a newer hotpapers wrote it; upgrade hotpapers to use it")
         from alembic import command  # lazy: only to migrate (test_startup)
 
         command.upgrade(_alembic_config(engine), revision)
+
+
+def _known_revisions() -> set[str]:
+    """The revisions of the migration scripts (each file starts with its id)."""
+    return {path.name.partition("_")[0] for path in (MIGRATIONS / "versions").glob("*_*.py")}
 
 
 @contextmanager
