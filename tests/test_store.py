@@ -170,3 +170,59 @@ def test_a_published_post_keeps_a_paper_as_shown_when_the_paper_changes_later(
                                categories=["cs.LG"], abstract="Revised."), now)
         shown = load_post(conn, date(2024, 3, 4), "lumen").entries[0].paper
     assert (shown.title, shown.abstract) == ("The First Title", "As announced.")
+
+
+def test_a_postgresql_server_that_never_answers_is_given_up_in_one_line():
+    """A port that accepts connections and then says nothing (a hung server, a firewall
+    that swallows packets): the connect timeout ends the wait with one line."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+    stop = threading.Event()
+
+    def swallow() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # accepted, never answered
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=swallow, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreError) as caught:
+            connect(f"postgresql://someone:pw-secret@127.0.0.1:{port}/db?connect_timeout=1")
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert time.monotonic() - started < 30
+    message = str(caught.value)
+    assert "\n" not in message and "pw-secret" not in message
+    assert message.startswith(f"database postgresql://someone:***@127.0.0.1:{port}/db")
+    assert message.endswith("timeout expired")
+
+
+def test_postgresql_engines_time_out_connecting_and_check_pooled_connections():
+    from sqlalchemy.engine import make_url
+
+    from hotpapers.store.db import CONNECT_TIMEOUT, _server_options
+
+    engine = connect("postgresql://nobody@127.0.0.1:9/none", migrate_schema=False)
+    assert engine.pool._pre_ping
+    engine.dispose()
+    default = _server_options(make_url("postgresql+psycopg://nobody@127.0.0.1:9/none"))
+    assert default["connect_args"] == {"connect_timeout": CONNECT_TIMEOUT}
+    chosen = _server_options(make_url("postgresql+psycopg://h/none?connect_timeout=3"))
+    assert chosen["connect_args"] == {}  # the URL's own value stands
+    assert _server_options(make_url("sqlite:///x.sqlite3")) == {}

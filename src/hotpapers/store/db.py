@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hotpapers.errors import InputError, StoreError
@@ -24,6 +24,7 @@ __all__ = ["connect", "current_revision", "head_revision", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED = ("sqlite", "postgresql")
+CONNECT_TIMEOUT = 10  # seconds, for PostgreSQL
 MIGRATE_WAIT = 600.0  # seconds a process waits for another one's migration
 # Alembic keeps the running migration's context in module globals: one at a time a process.
 _MIGRATING = threading.Lock()
@@ -63,7 +64,7 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
             raise StoreError(f"database {shown}: cannot create its folder: "
                              f"{exc.strerror or exc}") from None
     try:
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, **_server_options(parsed))
     except ImportError:
         raise InputError(f"--db {shown}: its driver is not installed (for PostgreSQL: "
                          "pip install 'hotpapers[postgres]')") from None
@@ -79,6 +80,17 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
         except SQLAlchemyError as exc:
             raise StoreError(f"database {shown}: {_first_line(exc)}") from None
     return engine
+
+
+def _server_options(parsed: URL) -> dict:
+    """PostgreSQL: give up on a server that does not answer within CONNECT_TIMEOUT seconds
+    unless the URL says otherwise (`?connect_timeout=N`; libpq's other parameters, such as
+    `options=-c statement_timeout=5s`, pass through the URL too), and check a pooled
+    connection before use, so a restarted server costs one reconnect, not a failed job."""
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    return {"connect_args": args, "pool_pre_ping": True}
 
 
 def _utc_session(dbapi_connection, _record) -> None:
