@@ -20,7 +20,7 @@ from hotpapers.store.revision import HEAD_REVISION
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["connect", "current_revision", "head_revision", "migrate"]
+__all__ = ["connect", "current_revision", "first_line", "head_revision", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED = ("sqlite", "postgresql")
@@ -78,7 +78,7 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
         try:
             migrate(engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"database {shown}: {_first_line(exc)}") from None
+            raise StoreError(f"database {shown}: {first_line(exc)}") from None
     return engine
 
 
@@ -99,7 +99,8 @@ def _utc_session(dbapi_connection, _record) -> None:
     dbapi_connection.commit()
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
+    """The first line of a database error: the driver's own message when there is one."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from hotpapers.errors import StoreError
+from hotpapers.store.db import first_line
 
 __all__ = ["DAILY_LOCK", "advisory_lock"]
 
@@ -40,8 +41,7 @@ def advisory_lock(url: str, key: int, wait: float = 0.0,
         conn = engine.connect()
     except SQLAlchemyError as exc:
         shown = parsed.render_as_string(hide_password=True)
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        raise StoreError(f"--db {shown}: cannot take the lock: {reason}") from None
+        raise StoreError(f"--db {shown}: cannot take the lock: {first_line(exc)}") from None
     try:
         deadline = clock() + wait
         while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
