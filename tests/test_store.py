@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -226,3 +227,17 @@ def test_postgresql_engines_time_out_connecting_and_check_pooled_connections():
     chosen = _server_options(make_url("postgresql+psycopg://h/none?connect_timeout=3"))
     assert chosen["connect_args"] == {}  # the URL's own value stands
     assert _server_options(make_url("sqlite:///x.sqlite3")) == {}
+
+
+@pytest.mark.skipif(not os.environ.get("HOTPAPERS_TEST_POSTGRES"),
+                    reason="PostgreSQL only (set HOTPAPERS_TEST_POSTGRES to run it): a login")
+def test_a_refused_postgresql_login_is_one_line(cli):
+    from sqlalchemy.engine import make_url
+
+    server = make_url(os.environ["HOTPAPERS_TEST_POSTGRES"])
+    refused = server.set(username="no_such_role", password="pw-secret").render_as_string(
+        hide_password=False)
+    result = cli("--db", refused, "rank", "--date", "2021-01-18")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert "no_such_role" in result.err and "pw-secret" not in result.err
+    assert "Traceback" not in result.err
