@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from hotpapers.errors import StoreError
-from hotpapers.store.db import first_line
+from hotpapers.store.db import CONNECT_TIMEOUT, first_line
 
 __all__ = ["DAILY_LOCK", "advisory_lock"]
 
@@ -35,7 +35,8 @@ def advisory_lock(url: str, key: int, wait: float = 0.0,
     parsed = make_url(url)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
-    engine = create_engine(parsed, poolclass=NullPool, connect_args=_KEEPALIVE,
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    engine = create_engine(parsed, poolclass=NullPool, connect_args={**_KEEPALIVE, **timeout},
                            isolation_level="AUTOCOMMIT")
     try:
         conn = engine.connect()
