@@ -229,3 +229,22 @@ def test_listing_dates_agree_at_every_hour_of_a_year():
 
 def test_the_row_fields_are_the_stores_columns():
     assert ROW_FIELDS == PAPER_COLUMNS
+
+
+def test_the_caches_of_days_and_listing_dates_stay_bounded(monkeypatch):
+    """A file of ever new dates cannot make the parser's caches grow without end; rows
+    stay right across a clearing."""
+    from hotpapers.sources.arxiv import kaggle_rows
+
+    monkeypatch.setattr(kaggle_rows, "_CACHE_SIZE", 3)
+    rows = codec("sqlite")
+    maker = RowMaker(HOLIDAYS, rows.time, rows.day, rows.flag, rows.at_clock)
+    start = datetime(2021, 12, 20, 9, tzinfo=UTC)
+    for n in range(12):
+        at = start + timedelta(days=n % 6, hours=10 * (n // 6))
+        created = at.strftime(f"%a, {at.day} %b %Y %H:%M:%S GMT")
+        made = maker.row({"id": "2101.00001", "title": "t",
+                          "versions": [{"version": "v1", "created": created}]})
+        assert made[0][ROW_FIELDS.index("announced_on")] == listing_date(
+            at, HOLIDAYS).isoformat(), at
+        assert len(maker._days) <= 3 and len(maker._listed) <= 3

@@ -36,6 +36,7 @@ RowLine = tuple[int, Row | None, str | None]
 
 _NUMBER = itemgetter(0)
 _CACHED_FROM = 1900  # listing dates of earlier years are not cached (zone history)
+_CACHE_SIZE = 100_000  # days, and listing dates, remembered at most (all arXiv's: ~25,000)
 _CUTOFF_HOUR = CUTOFF.hour
 # By UTC hour, (days back, after the cutoff) of the ET time: from _CACHED_FROM on, New York
 # is 5 or 4 hours behind UTC (changed at 06:00 or 07:00 UTC), so every hour but 4 and 18
@@ -123,6 +124,8 @@ class RowMaker:
         at = kaggle.created_at(text)
         on = at.date()
         if on.year >= _CACHED_FROM:  # earlier, the zone's offsets were not whole hours
+            if len(self._days) >= _CACHE_SIZE:  # a bound on memory, for odd files
+                self._days.clear()
             self._days[(parts[1], parts[2], parts[3])] = on
         return self._time(at), on, at.hour, at
 
@@ -142,6 +145,8 @@ class RowMaker:
             key = (on.toordinal() - side[0], side[1])
         found = self._listed.get(key)
         if found is None:
+            if len(self._listed) >= _CACHE_SIZE:
+                self._listed.clear()
             found = self._listed[key] = self._day(listing_date(at, self._holidays))
         return found
 
