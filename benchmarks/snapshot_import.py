@@ -7,9 +7,10 @@ realistic sizes: 1-12 authors, 1-4 categories, 1-4 versions, abstracts of 80-250
 new-style ids from 2007 to 2026. The baseline is what a minimal loader does: parse each
 line with the standard json module and executemany (id, line) into one SQLite table.
 Both run as separate processes, alternately, `--repeat` times; the script prints medians
-of records/s and peak RSS (the larger of the importing process and its parser process), the
-ratio ours/baseline. `--db postgresql://...` imports into a fresh database made on that
-server for each run (dropped after; the baseline stays SQLite).
+of records/s, CPU seconds (user + system, the parser process included: steadier than wall
+time on a loaded machine) and peak RSS (the larger of the importing process and its parser
+process), the ratio ours/baseline. `--db postgresql://...` imports into a fresh database
+made on that server for each run (dropped after; the baseline stays SQLite).
 
     python benchmarks/snapshot_import.py --records 200000
     python benchmarks/snapshot_import.py --db postgresql://postgres@127.0.0.1:5432/postgres
@@ -93,15 +94,16 @@ def generate(path: Path, records: int, seed: int = 7) -> None:
             handle.write(json.dumps(record(rng, number)) + "\n")
 
 
-def measure(command: list[str], env: dict) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one child process."""
+def measure(command: list[str], env: dict) -> tuple[float, float, float]:
+    """Wall seconds, peak RSS (MiB) and CPU seconds of one child process (and of the
+    processes it waited for)."""
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 2):
         raise SystemExit(f"{command[0]} failed")
-    return elapsed, usage.ru_maxrss / 1024
+    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 @contextmanager
@@ -137,7 +139,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="hp-bench-") as tmp:
         data = Path(tmp) / "snapshot.jsonl"
         generate(data, args.records)
-        runs: dict[str, list[tuple[float, float]]] = {"baseline": [], "hotpapers": []}
+        runs: dict[str, list[tuple[float, float, float]]] = {"baseline": [], "hotpapers": []}
         for i in range(args.repeat):
             base_db = Path(tmp) / f"base{i}.db"
             runs["baseline"].append(measure(
@@ -153,9 +155,10 @@ def main() -> None:
         for name, results in runs.items():
             seconds = statistics.median(r[0] for r in results)
             rss = statistics.median(r[1] for r in results)
+            cpu = statistics.median(r[2] for r in results)
             rates[name] = args.records / seconds
             print(f"{name:>10}: {rates[name]:>10,.0f} records/s  "
-                  f"({seconds:.1f} s, peak RSS {rss:.0f} MiB)")
+                  f"({seconds:.1f} s, CPU {cpu:.1f} s, peak RSS {rss:.0f} MiB)")
         print(f"     ratio: {rates['hotpapers'] / rates['baseline']:.2f} x baseline")
 
 

@@ -31,7 +31,8 @@ def old_path(lines: list[bytes], dialect: str, holidays=()) -> list:
 
 def new_path(lines: list[bytes], dialect: str, holidays=()) -> list:
     rows = codec(dialect)
-    return list(read_rows(lines, RowMaker(holidays, rows.time, rows.day, rows.flag)))
+    return list(read_rows(lines, RowMaker(holidays, rows.time, rows.day, rows.flag,
+                                          rows.at_clock)))
 
 
 def same_outcome(lines: list[bytes], holidays=()) -> list:
@@ -170,9 +171,29 @@ def test_sample_records_agree():
                 base | {"journal-ref": "J.\u2028Ref"}, base | {"doi": "10.1/x\x1f"},
                 base | {"versions": []}, base | {"authors_parsed": None, "authors": "X and Y, Z"},
                 base | {"abstract": "a  b\tc"}, base | {"id": "hep-th/9901001v2"},
-                base | {"categories": "cs.LG\x01 stat.ML"}]
+                base | {"categories": "cs.LG\x01 stat.ML"},
+                base | {"authors_parsed": [["Car\rriage", "Re\r\nturn", ""]]}]
     found = same_outcome([json.dumps(v).encode() for v in variants], HOLIDAYS)
     assert all(row is not None for _, row, _ in found)
+
+
+def test_version_dates_of_a_day_seen_before_agree():
+    """A day's date is parsed once: later times of that day, in every clock form, and days
+    before 1900 (New York's offset then not whole hours) give the reference's row or reason."""
+    clocks = ["19:18:42", "00:00:00", "23:59:59", "24:00:00", "23:60:00", "23:59:60",
+              "9:18:42", "1_9:18:42", "+9:18:42", "19:18", "19:18:42:00", "١٩:18:42",
+              "19:18:4２", "-1:00:00"]
+    days = ["Mon, 2 Apr 2007", "Tue, 29 Feb 2000", "Sat, 1 Jan 1880", "Thu, 1 Jan 1880",
+            "Fri, 31 Dec 1899", "Mon, 1 Jan 1900"]
+    first = {"version": "v1", "created": "Sun, 1 Apr 2007 10:00:00 GMT"}
+    lines = [json.dumps({"id": "2101.00001", "title": "t", "versions": [
+        *before, {"version": "v2", "created": f"{day} {clock} GMT"}]}).encode()
+        for day in days for clock in clocks for before in ([], [first])]
+    lines += [json.dumps({"id": "2101.00001", "title": "t", "versions": [
+        {"version": "v1", "created": f"Sat, 1 Jan 1880 {clock} GMT"}]}).encode()
+        for clock in ("18:56:00", "18:57:00", "18:55:00", "19:03:00")]  # near LMT's 14:00
+    found = same_outcome(lines, HOLIDAYS)
+    assert sum(row is not None for _, row, _ in found) > len(days) * 3
 
 
 @pytest.mark.parametrize("faults", [
@@ -208,3 +229,22 @@ def test_listing_dates_agree_at_every_hour_of_a_year():
 
 def test_the_row_fields_are_the_stores_columns():
     assert ROW_FIELDS == PAPER_COLUMNS
+
+
+def test_the_caches_of_days_and_listing_dates_stay_bounded(monkeypatch):
+    """A file of ever new dates cannot make the parser's caches grow without end; rows
+    stay right across a clearing."""
+    from hotpapers.sources.arxiv import kaggle_rows
+
+    monkeypatch.setattr(kaggle_rows, "_CACHE_SIZE", 3)
+    rows = codec("sqlite")
+    maker = RowMaker(HOLIDAYS, rows.time, rows.day, rows.flag, rows.at_clock)
+    start = datetime(2021, 12, 20, 9, tzinfo=UTC)
+    for n in range(12):
+        at = start + timedelta(days=n % 6, hours=10 * (n // 6))
+        created = at.strftime(f"%a, {at.day} %b %Y %H:%M:%S GMT")
+        made = maker.row({"id": "2101.00001", "title": "t",
+                          "versions": [{"version": "v1", "created": created}]})
+        assert made[0][ROW_FIELDS.index("announced_on")] == listing_date(
+            at, HOLIDAYS).isoformat(), at
+        assert len(maker._days) <= 3 and len(maker._listed) <= 3

@@ -80,7 +80,7 @@ def parse_batches(path: Path, holidays: Collection[date], dialect: str, size: in
     """The file's lines in batches of `size`, made into records for `dialect` (straight
     from the decoded JSON, sources/arxiv/kaggle_rows.py)."""
     rows = codec(dialect)
-    maker = RowMaker(holidays, rows.time, rows.day, rows.flag)
+    maker = RowMaker(holidays, rows.time, rows.day, rows.flag, rows.at_clock)
     stream, raw = open_snapshot(path)
     with raw, stream:
         lines = read_rows(stream, maker)

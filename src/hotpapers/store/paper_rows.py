@@ -42,8 +42,8 @@ class RowCodec:
     """Papers to records and back, for one dialect. Times and dates are converted by fast
     functions equal to the columns' bind processing (tests/test_bulk_load.py checks it);
     the other values by the columns' own processors. `time`, `day` and `flag` convert a
-    time, the announcement date and the withdrawn flag (for records made without a
-    Paper: sources/arxiv/kaggle_rows.py)."""
+    time, the announcement date and the withdrawn flag, `at_clock` a time of day on a date
+    (for records made without a Paper: sources/arxiv/kaggle_rows.py)."""
 
     def __init__(self, dialect_name: str) -> None:
         self.dialect = dialect = _dialect(dialect_name)
@@ -55,6 +55,8 @@ class RowCodec:
             return impl.bind_processor(dialect) if bind else impl.result_processor(dialect, None)
 
         self.time: _Convert = _sqlite_time if sqlite_ else _utc
+        # the time `HH:MM:SS` (two digits each) on a day, UTC, as `time` converts it
+        self.at_clock: Callable[[date, str], Any] = _sqlite_clock if sqlite_ else _utc_clock
         self.day: _Convert = date.isoformat if sqlite_ else _same  # announced_on
         self.flag: _Convert = processors(papers.c.withdrawn, True) or _same
         fast = {"submitted_at": self.time, "updated_at": self.time,
@@ -112,6 +114,16 @@ def _utc(value: datetime) -> datetime:
 def _sqlite_time(value: datetime) -> str:
     """The text SQLite keeps for an aware time (UtcDateTime, then SQLAlchemy's DATETIME)."""
     return _utc(value).isoformat(" ", "microseconds")[:26]
+
+
+def _sqlite_clock(on: date, clock: str) -> str:
+    """_sqlite_time of `clock` (`HH:MM:SS`) on `on`, without making the datetime."""
+    return f"{on.isoformat()} {clock}.000000"
+
+
+def _utc_clock(on: date, clock: str) -> datetime:
+    return datetime(on.year, on.month, on.day, int(clock[:2]), int(clock[3:5]),
+                    int(clock[6:]), tzinfo=UTC)
 
 
 @lru_cache(maxsize=4)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import orjson
 
@@ -103,11 +103,11 @@ def parse_record(record: dict, holidays: Collection[date] = ()) -> Paper:
     )
 
 
-def parsed_lines(lines: Iterable[bytes], parse: Callable[[Any], T]
+def parsed_lines(lines: Iterable[bytes], parse: Callable[..., T], with_line: bool = False
                  ) -> Iterator[tuple[int, T | None, str | None]]:
     """Each non-blank line (numbered from 1, a UTF-8 byte order mark on the first one
-    left out) as (number, `parse` of its JSON, None), or (number, None, the reason it is
-    skipped); never stops at a bad line."""
+    left out) as (number, `parse` of its JSON (and of the line, `with_line`), None), or
+    (number, None, the reason it is skipped); never stops at a bad line."""
     loads = orjson.loads
     for number, line in enumerate(lines, start=1):
         if number == 1:
@@ -115,7 +115,7 @@ def parsed_lines(lines: Iterable[bytes], parse: Callable[[Any], T]
         if not line.strip():
             continue
         try:
-            yield number, parse(loads(line)), None
+            yield number, parse(loads(line), line) if with_line else parse(loads(line)), None
         except orjson.JSONDecodeError as exc:
             yield number, None, f"not JSON ({exc})"
         except BAD_RECORD as exc:

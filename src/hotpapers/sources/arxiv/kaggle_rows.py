@@ -6,12 +6,13 @@ date, withdrawn flag, control characters), with the same error for a bad record:
 tests/test_snapshot_rows.py checks both paths on generated records. Pure.
 
 The rows hold the values a database driver takes; how times, dates and flags are written
-is the caller's (the store's codec): `RowMaker(holidays, time, day, flag)`."""
+is the caller's (the store's codec): `RowMaker(holidays, time, day, flag, at_clock)`."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Iterator
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from operator import itemgetter
 from typing import Any
 
@@ -35,46 +36,68 @@ RowLine = tuple[int, Row | None, str | None]
 
 _NUMBER = itemgetter(0)
 _CACHED_FROM = 1900  # listing dates of earlier years are not cached (zone history)
+_CACHE_SIZE = 100_000  # days, and listing dates, remembered at most (all arXiv's: ~25,000)
 _CUTOFF_HOUR = CUTOFF.hour
+# By UTC hour, (days back, after the cutoff) of the ET time: from _CACHED_FROM on, New York
+# is 5 or 4 hours behind UTC (changed at 06:00 or 07:00 UTC), so every hour but 4 and 18
+# (None: either side, by the offset) falls on the same ET day and side of 14:00 with both.
+_SIDES = tuple((1, True) if hour < 4 else (0, False) if 5 <= hour < 18 else
+               (0, True) if hour >= 19 else None for hour in range(24))
+_CLOCK = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]")  # what isoformat writes
+# The escapes of the C0 characters that strip_controls changes (it keeps tab and newline):
+# a JSON string has no other way to hold them. Backslash-b also matches inside `\\beta`
+# (TeX's \beta written in JSON): such a line is only checked the slower way.
+_CONTROL_ESCAPES = (b"\\u00", b"\\b", b"\\f", b"\\r")
 
 
 class RowMaker:
     """Snapshot records into rows, for one database: `time` writes an aware UTC datetime,
-    `day` a date, `flag` a bool as that database's driver takes them."""
+    `day` a date, `flag` a bool as that database's driver takes them, and `at_clock` the
+    UTC time `HH:MM:SS` on a day as `time` would (made from the datetime if not given)."""
 
     def __init__(self, holidays: Collection[date], time: Callable[[datetime], Any],
-                 day: Callable[[date], Any], flag: Callable[[bool], Any]) -> None:
+                 day: Callable[[date], Any], flag: Callable[[bool], Any],
+                 at_clock: Callable[[date, str], Any] | None = None) -> None:
         self._holidays = frozenset(holidays)
         self._time = time
         self._day = day
         self._flags = (flag(False), flag(True))
+        self._at_clock = at_clock or (lambda on, clock: time(datetime(
+            on.year, on.month, on.day, int(clock[:2]), int(clock[3:5]), int(clock[6:]),
+            tzinfo=UTC)))
+        self._days: dict[tuple[str, str, str], date] = {}  # by (day, month, year) as written
         self._listed: dict[tuple[int, bool], Any] = {}  # converted, by ET day and side
 
-    def row(self, record: Any) -> Row:
-        """The row of one decoded record; ValueError (KeyError, TypeError ...) names what
-        is wrong, as `parse_record` does. The order of the steps is parse_record's, so
-        that a record with two faults is refused for the same one."""
+    def row(self, record: Any, line: bytes | None = None) -> Row:
+        """The row of one decoded record (`line`, its JSON, when known, lets texts without
+        escapes skip some checks); ValueError (KeyError, TypeError ...) names what is
+        wrong, as `parse_record` does. The order of the steps is parse_record's, so that a
+        record with two faults is refused for the same one."""
         if not isinstance(record, dict):
             raise ValueError("not a JSON object")
+        # a line of ASCII without escapes: its texts' only whitespace is the space and
+        # they hold no control character
+        plain = line is not None and line.isascii() and b"\\" not in line
+        clean_ = _plain_clean if plain else _clean
         get = record.get
         paper_id = _paper_id(get("id"))
-        title = _clean(get("title"))
+        title = clean_(get("title"))
         if not title:
             raise ValueError("empty 'title'")
-        versions = [(kaggle.version_number(v["version"]), kaggle.created_at(v["created"]))
+        when = self._when
+        versions = [(kaggle.version_number(v["version"]), when(v["created"]))
                     for v in get("versions") or []]
         versions.sort(key=_NUMBER)
-        comments = _clean(get("comments")) or None
+        comments = clean_(get("comments")) or None
         authors = _authors(record)
         categories = (get("categories") or "").split()
-        abstract = _clean(get("abstract"))
-        journal_ref = _clean(get("journal-ref")) or None
-        doi = _clean(get("doi")) or None
-        time = self._time
-        made = tuple([(number, time(at), None) for number, at in versions])
+        abstract = clean_(get("abstract"))
+        journal_ref = clean_(get("journal-ref")) or None
+        doi = clean_(get("doi")) or None
+        made = tuple([(number, at[0], None) for number, at in versions])
         if versions:
             submitted, updated = made[0][1], made[-1][1]
-            announced = self._announced(versions[0][1])
+            announced = self._announced(*versions[0][1][1:])
             latest: int | None = versions[-1][0]
         else:
             submitted = updated = announced = latest = None
@@ -82,28 +105,56 @@ class RowMaker:
         row = (paper_id, title, abstract, abs_url(paper_id), pdf_url(paper_id), latest,
                comments, journal_ref, doi, submitted, updated, announced, withdrawn,
                categories[0] if categories else None)
-        if _printable(title, abstract, comments, journal_ref, doi, authors, categories):
+        if (plain or (line is not None and not any(e in line for e in _CONTROL_ESCAPES))
+                or _printable(title, abstract, comments, journal_ref, doi, authors,
+                              categories)):
             return row, tuple(authors), tuple(categories), made
         return strip_controls((row, tuple(authors), tuple(categories), made))
 
-    def _announced(self, first: datetime) -> Any:
-        """The listing date of a first version submitted at `first`, converted: computed
-        once per date (ET) and side of that day's 14:00 cutoff, which is all it depends
-        on (from _CACHED_FROM on: the clock changes of America/New_York are at 2:00)."""
-        if first.year < _CACHED_FROM:
-            return self._day(listing_date(first, self._holidays))
-        local = first.astimezone(ARXIV_TZ)
-        key = (local.toordinal(), local.hour >= _CUTOFF_HOUR)
+    def _when(self, text: Any) -> tuple[Any, date, int, datetime | None]:
+        """(the stored value, UTC day, hour, datetime or None) of a version date: written
+        straight from the text of a day seen before and a clock as isoformat writes it,
+        else through `kaggle.created_at` (which refuses a bad date as parse_record does)."""
+        parts = text.split()
+        if len(parts) == 6 and parts[5] == "GMT":
+            on = self._days.get((parts[1], parts[2], parts[3]))  # only from _CACHED_FROM
+            clock = parts[4]
+            if on is not None and _CLOCK.fullmatch(clock):
+                return self._at_clock(on, clock), on, int(clock[:2]), None
+        at = kaggle.created_at(text)
+        on = at.date()
+        if on.year >= _CACHED_FROM:  # earlier, the zone's offsets were not whole hours
+            if len(self._days) >= _CACHE_SIZE:  # a bound on memory, for odd files
+                self._days.clear()
+            self._days[(parts[1], parts[2], parts[3])] = on
+        return self._time(at), on, at.hour, at
+
+    def _announced(self, on: date, hour: int, at: datetime | None) -> Any:
+        """The listing date of a first version submitted at `hour` on `on` (UTC), converted:
+        computed once per date (ET) and side of that day's 14:00 cutoff, which is all it
+        depends on, from _CACHED_FROM on (see _SIDES)."""
+        if at is None:
+            at = datetime(on.year, on.month, on.day, hour, tzinfo=UTC)
+        if on.year < _CACHED_FROM:
+            return self._day(listing_date(at, self._holidays))
+        side = _SIDES[hour]
+        if side is None:
+            local = at.astimezone(ARXIV_TZ)
+            key = (local.toordinal(), local.hour >= _CUTOFF_HOUR)
+        else:
+            key = (on.toordinal() - side[0], side[1])
         found = self._listed.get(key)
         if found is None:
-            found = self._listed[key] = self._day(listing_date(first, self._holidays))
+            if len(self._listed) >= _CACHE_SIZE:
+                self._listed.clear()
+            found = self._listed[key] = self._day(listing_date(at, self._holidays))
         return found
 
 
 def read_rows(lines: Iterable[bytes], maker: RowMaker) -> Iterator[RowLine]:
     """Each non-blank line as a row or the reason it is skipped (`kaggle.read_lines`'s
     reasons); never stops at a bad line."""
-    return kaggle.parsed_lines(lines, maker.row)
+    return kaggle.parsed_lines(lines, maker.row, with_line=True)
 
 
 def _paper_id(value: Any) -> str:
@@ -132,6 +183,14 @@ def _clean(text: Any) -> str:
     if "  " not in done and done.isprintable():
         return done
     return " ".join(text.split())
+
+
+def _plain_clean(text: Any) -> str:
+    """`clean(text)` for a text whose only whitespace is the space (see RowMaker.row)."""
+    if type(text) is not str:
+        return clean(text)
+    done = text.strip()
+    return " ".join(done.split()) if "  " in done else done
 
 
 def _authors(record: dict) -> list[str]:
