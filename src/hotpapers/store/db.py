@@ -37,11 +37,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
-def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> Engine:
+def _sqlite_read_only(dbapi_conn, _record) -> None:
+    dbapi_conn.execute("PRAGMA query_only=ON")
+
+
+def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
+            read_only: bool = False) -> Engine:
     """An engine for `url` (SQLite or PostgreSQL); SQLite files get their folder, WAL and
     foreign keys. InputError for a URL that cannot work, or a SQLite file that does not exist
     when not `create` (read-only commands); StoreError when the database cannot be opened
-    or migrated; neither message shows a password."""
+    or migrated; neither message shows a password. `read_only` (the web server): an
+    existing SQLite file opened read-only, PostgreSQL sessions read-only, never migrated."""
+    if read_only:
+        migrate_schema, create = False, False
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -57,20 +65,23 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
         if not create and not path.is_file():
             raise InputError(f"--db {shown}: no database at {path} (check the path, or "
                              "create one with `hotpapers init`)")
+        if read_only:  # a SQLite URI: the file as it is, never created or written
+            parsed = parsed.set(database=path.resolve().as_uri(),
+                                query={"uri": "true", "mode": "ro"})
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"database {shown}: cannot create its folder: "
                              f"{exc.strerror or exc}") from None
     try:
-        engine = create_engine(parsed)
+        engine = create_engine(parsed, **_read_only_args(parsed, read_only))
     except ImportError:
         raise InputError(f"--db {shown}: its driver is not installed (for PostgreSQL: "
                          "pip install 'hotpapers[postgres]')") from None
     except ArgumentError as exc:
         raise InputError(f"--db {shown}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
     else:  # UTC sessions, so that date() and date_trunc() cut UTC days
         event.listen(engine, "connect", _utc_session)
     if migrate_schema:
@@ -79,6 +90,13 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
         except SQLAlchemyError as exc:
             raise StoreError(f"database {shown}: {_first_line(exc)}") from None
     return engine
+
+
+def _read_only_args(parsed, read_only: bool) -> dict:
+    """PostgreSQL sessions that refuse writes, for a read-only engine."""
+    if read_only and parsed.get_backend_name() == "postgresql":
+        return {"connect_args": {"options": "-c default_transaction_read_only=on"}}
+    return {}
 
 
 def _utc_session(dbapi_connection, _record) -> None:
