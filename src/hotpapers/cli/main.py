@@ -30,6 +30,7 @@ from hotpapers.cli.fetch import fetch_app
 from hotpapers.cli.history import runs_command
 from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
+from hotpapers.cli.serve import serve
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
 from hotpapers.cli.upkeep import store_app
@@ -144,6 +145,8 @@ def demo(
 
         for line in result.synthetic.lines(_explanation_lines):
             state.say(line)
+    state.say(f"Live board and API: hotpapers --db sqlite:///{result.database} serve "
+              "(then open http://127.0.0.1:8000/)")
     state.say(f"Done: {result.papers} papers listed, {result.tweets} tweets shown, "
               f"1 file written in {time.monotonic() - started:.1f} s")
 
@@ -206,6 +209,7 @@ app.command()(daily)
 app.command()(publish)
 app.command("runs")(runs_command)
 app.command()(doctor)
+app.command()(serve)
 
 
 def main(argv: list[str] | None = None) -> None:
