@@ -20,6 +20,7 @@ __all__ = ["BadParameter", "Page", "RankingParams", "cursor_of", "page_link", "p
            "ranking_params"]
 
 TEXT = 200  # longest text a parameter takes
+MAX_VALUES = 20  # values of one repeatable parameter
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 30
 
@@ -62,17 +63,21 @@ def ranking_params(
         description="The day, or the 7 or 30 announcement days ending with it.")]
     = Window.day,
     category: Annotated[Texts, Param(
-        max_length=TEXT, description="Only papers in this category (repeatable: any; "
+        description="Only papers in this category (repeatable: any; "
         "'cs' is every cs.*).")] = (),  # type: ignore[assignment]
     keyword: Annotated[Texts, Param(
-        max_length=TEXT, description="Only papers whose title or abstract contains this "
+        description="Only papers whose title or abstract contains this "
         "(repeatable: any).")] = (),  # type: ignore[assignment]
     author: Annotated[Texts, Param(
-        max_length=TEXT, description="Only papers with an author whose name contains this "
+        description="Only papers with an author whose name contains this "
         "(repeatable: any).")] = (),  # type: ignore[assignment]
     primary_only: Annotated[bool, Param(
         description="category matches primary categories only.")] = False,
 ) -> RankingParams:
+    for name, values in (("category", category), ("keyword", keyword), ("author", author)):
+        if len(values) > MAX_VALUES or any(len(v) > TEXT for v in values):
+            raise BadParameter(name, f"at most {MAX_VALUES} values of at most {TEXT} "
+                                     "characters")
     return RankingParams(day, method, window, tuple(category), tuple(keyword), tuple(author),
                          primary_only)
 
