@@ -9,6 +9,7 @@ import re
 from urllib.parse import quote
 
 import pytest
+from fastapi import Response
 from sqlalchemy import text
 
 from hotpapers.config import Settings
@@ -104,6 +105,14 @@ def test_every_answer_has_the_security_headers_and_no_cookie(app):
     assert "<script" not in board and "style=" not in board
     assert get(app, "/static/style.css").headers["content-type"].startswith("text/css")
     assert get(app, "/static/../../config.py").status_code == 404
+
+
+def test_a_cookie_never_leaves_the_server(store_url):
+    app = create_app(store_url, Settings(), now=lambda: NOW)
+    app.add_api_route("/x/cookie", lambda: Response(b"", headers={"set-cookie": "a=b"}))
+    found = get(app, "/x/cookie")
+    assert found.status_code == 200 and "set-cookie" not in found.headers
+    app.state.reader.engine.dispose()
 
 
 def test_cors_lets_any_origin_get(app):
