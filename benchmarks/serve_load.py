@@ -58,7 +58,8 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the server stopped: {process.stderr.read()}")
+            process.log.seek(0)
+            raise SystemExit(f"the server stopped: {process.log.read()[-2000:]}")
         try:
             httpx.get(url, timeout=5)
             return
@@ -68,8 +69,11 @@ def wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
 
 
 def start(command: list[str], port: int, env: dict | None = None) -> subprocess.Popen:
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                               text=True, env=env)
+    # stderr to a file: an unread pipe fills up with access-log lines and stops the server
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 (open as long as the server runs)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, text=True,
+                               env=env)
+    process.log = log  # type: ignore[attr-defined]
     wait_for(f"http://127.0.0.1:{port}/healthz", process)
     return process
 
@@ -114,7 +118,7 @@ def store_url(args) -> str:
 
 
 def serve(url: str, port: int, workers: int) -> subprocess.Popen:
-    return start([sys.executable, "-m", "hotpapers", "-q", "--db", url, "serve", "--port",
+    return start([sys.executable, "-m", "hotpapers", "--db", url, "serve", "--port",
                   str(port), "--workers", str(workers)], port)
 
 

@@ -169,3 +169,22 @@ def test_an_unexpected_error_is_a_plain_500_without_traceback(tmp_path):
                 "error": "internal error: the server failed to answer this request"}
             assert found.headers["x-content-type-options"] == "nosniff"
         app.state.reader.engine.dispose()
+
+
+def test_a_paper_page_shows_its_most_engaged_mentions_and_links_to_all(store_url,
+                                                                       monkeypatch):
+    from hotpapers.web import board
+
+    monkeypatch.setattr(board, "MENTIONS_SHOWN", 2)
+    app = create_app(store_url, Settings(), now=lambda: NOW)
+    top = get(app, "/api/v1/rankings?method=hot").json()["papers"][0]["id"]
+    every = get(app, f"/api/v1/papers/{top}/mentions").json()["mentions"]
+    assert len(every) > 2
+    best = sorted(every, key=lambda m: -sum(m["counts"].values()))[:2]
+    page = get(app, f"/papers/{top}").text
+    assert page.count('<figure class="mention') == 2
+    shown = re.findall(r'<a href="([^"]+)" rel="nofollow noopener">View on', page)
+    assert shown == [m["url"] for m in best]
+    assert f"the 2 most engaged of its {len(every)} mentions" in page
+    assert f'href="/api/v1/papers/{top}/mentions"' in page
+    app.state.reader.engine.dispose()

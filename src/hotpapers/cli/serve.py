@@ -24,14 +24,14 @@ def serve(
     """Serve the board, paper pages and the JSON API (/api/v1, /openapi.json) over the store,
     read-only: a store at an older revision is refused (migrate it with `init`).
 
-    Access-log lines (Combined Log Format) go to standard error.
+    Access-log lines (Combined Log Format) go to standard error (not with --quiet).
 
     Example: hotpapers --db sqlite:///hotpapers-demo/hotpapers.sqlite3 serve --port 8000
     """
     import uvicorn
 
     from hotpapers.jobs.browse import open_reader
-    from hotpapers.web.app import DB_VARIABLE, create_app
+    from hotpapers.web.app import DB_VARIABLE, QUIET_VARIABLE, create_app
     from hotpapers.web.manners import access_logger
 
     state = state_of(ctx)
@@ -41,9 +41,11 @@ def serve(
     options = dict(host=host, port=port, access_log=False, server_header=False,
                    log_level="warning" if state.quiet else "info")
     if workers == 1:
-        uvicorn.run(create_app(url, state.settings, access=access_logger()), **options)
+        access = None if state.quiet else access_logger()
+        uvicorn.run(create_app(url, state.settings, access=access), **options)
         return
     os.environ[DB_VARIABLE] = url  # each worker builds its app from these
+    os.environ[QUIET_VARIABLE] = "1" if state.quiet else ""
     if state.config is not None:
         os.environ["HOTPAPERS_CONFIG"] = str(state.config)
     uvicorn.run("hotpapers.web.app:from_environment", factory=True, workers=workers, **options)

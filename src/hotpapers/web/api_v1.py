@@ -53,8 +53,9 @@ def _record(request: Request, text: str) -> PaperRecord:
 
 
 @router.get("/rankings", responses=JSON_ANSWER)
-def rankings(request: Request, params: Annotated[RankingParams, Depends(ranking_params)],
-             page: Annotated[Page, Depends(page_params)]) -> Response:
+async def rankings(request: Request,
+                   params: Annotated[RankingParams, Depends(ranking_params)],
+                   page: Annotated[Page, Depends(page_params)]) -> Response:
     """A ranking of a day's or window's papers, one page at a time (`next_cursor`)."""
     reader = _reader(request)
 
@@ -64,47 +65,47 @@ def rankings(request: Request, params: Annotated[RankingParams, Depends(ranking_
         more = cursor_of(end) if end < len(ranked.rows) else None
         return json_bytes(ranking_json(ranked, page.start, page.limit, more)), JSON
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 @router.get("/days", responses=JSON_ANSWER)
-def days(request: Request) -> Response:
+async def days(request: Request) -> Response:
     """The stored days, newest first, with their number of papers."""
     reader = _reader(request)
-    return cached(request, lambda: (json_bytes({"days": [
+    return await cached(request, lambda: (json_bytes({"days": [
         {"day": d.isoformat(), "papers": n} for d, n in reader.days()]}), JSON))
 
 
 @router.get("/papers/{paper_id:path}/mentions", responses=JSON_ANSWER)
-def mentions(request: Request, paper_id: PaperId) -> Response:
+async def mentions(request: Request, paper_id: PaperId) -> Response:
     """The paper's live mentions, each with its counts as last observed."""
     def make() -> tuple[bytes, str]:
         record = _record(request, paper_id)
         return json_bytes({"id": record.paper.id,
                            "mentions": [mention_json(m) for m in record.mentions]}), JSON
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 @router.get("/papers/{paper_id:path}/attention", responses=JSON_ANSWER)
-def attention(request: Request, paper_id: PaperId) -> Response:
+async def attention(request: Request, paper_id: PaperId) -> Response:
     """The paper's attention per source, and its counts over time."""
-    return cached(request, lambda: (json_bytes(attention_json(_record(request, paper_id))),
-                                    JSON))
+    return await cached(request, lambda: (
+        json_bytes(attention_json(_record(request, paper_id))), JSON))
 
 
 @router.get("/papers/{paper_id:path}", responses=JSON_ANSWER)
-def paper(request: Request, paper_id: PaperId) -> Response:
+async def paper(request: Request, paper_id: PaperId) -> Response:
     """A stored paper's record and the days it was announced or listed on."""
     def make() -> tuple[bytes, str]:
         record = _record(request, paper_id)
         return json_bytes(paper_json(record.paper, record.days)), JSON
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 @router.get("/explain/{paper_id:path}", responses=JSON_ANSWER)
-def explain(
+async def explain(
     request: Request, paper_id: PaperId,
     day: Annotated[date | None, Param(alias="date", description="The day ranked (default: "
                                       "the paper's announcement date).")] = None,
@@ -122,7 +123,7 @@ def explain(
                                    method or Method(reader.settings.daily_method), window)
         return json_bytes(found.to_json()), JSON
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 def _newest(record: PaperRecord) -> date | None:

@@ -23,14 +23,15 @@ from hotpapers.site.jinja import environment
 from hotpapers.web import api_v1, board
 from hotpapers.web.manners import Manners, access_logger
 from hotpapers.web.params import BadParameter
-from hotpapers.web.respond import HTML, JSON, json_bytes
+from hotpapers.web.respond import HTML, JSON, CachedResponses, json_bytes
 
-__all__ = ["DB_VARIABLE", "create_app", "from_environment"]
+__all__ = ["DB_VARIABLE", "QUIET_VARIABLE", "create_app", "from_environment"]
 
 SITE = {"title": "Hot Papers", "base": "", "embeds": "static", "feeds": False,
         "search": False, "windows": ["week", "month"]}
 STATIC = Path(__file__).resolve().parents[1] / "site" / "static"
 DB_VARIABLE = "HOTPAPERS_DB"  # what the workers of `serve --workers N` read the store from
+QUIET_VARIABLE = "HOTPAPERS_SERVE_QUIET"  # non-empty: no access log
 
 
 def create_app(store_url: str, settings: Settings, *,
@@ -64,6 +65,7 @@ def create_app(store_url: str, settings: Settings, *,
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(NothingToDo, _nothing)
     app.add_exception_handler(StoreError, _store_error)
+    app.add_middleware(CachedResponses)  # inside CORS and manners: their headers apply
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["GET", "HEAD"],
                        expose_headers=["ETag"], max_age=600)
     app.add_middleware(Manners, access=access)  # the outermost: every answer has manners
@@ -74,7 +76,7 @@ def from_environment() -> FastAPI:
     """The app for each worker of `hotpapers serve --workers N` (uvicorn's factory): the
     store from $HOTPAPERS_DB, the settings from $HOTPAPERS_CONFIG as the parent read them."""
     return create_app(os.environ[DB_VARIABLE], load_settings(None, missing_ok=True),
-                      access=access_logger())
+                      access=None if os.environ.get(QUIET_VARIABLE) else access_logger())
 
 
 def healthz(request: Request) -> Response:

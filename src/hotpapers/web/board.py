@@ -15,7 +15,8 @@ from fastapi import Query as Param
 from hotpapers.jobs.browse import PaperRecord, Query, Reader
 from hotpapers.jobs.ranking import Method, Ranked, Window
 from hotpapers.site.charts import SOURCE_LABELS, attention_of
-from hotpapers.site.context import mention_card, paper_view
+from hotpapers.models import Mention
+from hotpapers.site.context import COUNTS, mention_card, paper_view
 from hotpapers.web.api_v1 import paper_id_of
 from hotpapers.web.params import Page, RankingParams, page_link, page_params, ranking_params
 from hotpapers.web.respond import HTML, cached
@@ -26,6 +27,7 @@ __all__ = ["BoardRow", "router"]
 router = APIRouter(include_in_schema=False)
 Ranking = Annotated[RankingParams, Depends(ranking_params)]
 Paging = Annotated[Page, Depends(page_params)]
+MENTIONS_SHOWN = 100  # on a paper's page, the most engaged; the API has them all
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,8 @@ def _render(request: Request, template: str, **context) -> bytes:
         site=state.site, page=request.url.path, searched=False, **context).encode()
 
 
-def _board(request: Request, params: RankingParams, page: Page, day: date | None = None
-           ) -> Response:
+async def _board(request: Request, params: RankingParams, page: Page,
+                 day: date | None = None) -> Response:
     reader: Reader = request.app.state.reader
 
     def make() -> tuple[bytes, str]:
@@ -91,26 +93,26 @@ def _board(request: Request, params: RankingParams, page: Page, day: date | None
             first=request.url.path if page.start else None,
             more=page_link(request, end) if end < len(ranked.rows) else None), HTML
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 @router.get("/")
-def home(request: Request, params: Ranking, page: Paging) -> Response:
-    return _board(request, params, page)
+async def home(request: Request, params: Ranking, page: Paging) -> Response:
+    return await _board(request, params, page)
 
 
 @router.get("/week/")
-def week(request: Request, params: Ranking, page: Paging) -> Response:
-    return _board(request, replace(params, window=Window.week), page)
+async def week(request: Request, params: Ranking, page: Paging) -> Response:
+    return await _board(request, replace(params, window=Window.week), page)
 
 
 @router.get("/month/")
-def month(request: Request, params: Ranking, page: Paging) -> Response:
-    return _board(request, replace(params, window=Window.month), page)
+async def month(request: Request, params: Ranking, page: Paging) -> Response:
+    return await _board(request, replace(params, window=Window.month), page)
 
 
 @router.get("/archive/")
-def archive(request: Request) -> Response:
+async def archive(request: Request) -> Response:
     reader: Reader = request.app.state.reader
 
     def make() -> tuple[bytes, str]:
@@ -121,11 +123,11 @@ def archive(request: Request) -> Response:
                  "papers": range(count)})
         return _render(request, "archive.html", months=list(months.items())), HTML
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 @router.get("/categories/")
-def categories(request: Request) -> Response:
+async def categories(request: Request) -> Response:
     """The categories of the newest day's papers, each linking to its board."""
     reader: Reader = request.app.state.reader
 
@@ -136,11 +138,11 @@ def categories(request: Request) -> Response:
         return _render(request, "categories.html",
                        categories=[(c, category_url(c)) for c in found]), HTML
 
-    return cached(request, make)
+    return await cached(request, make)
 
 
 @router.get("/papers/{paper_id:path}")
-def paper_page(
+async def paper_page(
     request: Request, paper_id: str,
     day: Annotated[date | None, Param(alias="date")] = None,
     method: Annotated[Method | None, Param()] = None,
@@ -159,18 +161,28 @@ def paper_page(
         found = reader.explanation(record.paper.id, the_day, chosen, window) \
             if the_day is not None else None
         return _render(request, "paper_live.html", paper=_paper_view(reader, record, chosen),
+                       mentions=len(record.mentions),
                        explained=explained(found) if found else [],
                        methods=list(Method), windows=list(Window), method=chosen,
                        window=window, day=the_day), HTML
 
-    return cached(request, make)
+    return await cached(request, make)
+
+
+def most_engaged(mentions: list[Mention]) -> list[Mention]:
+    """Mentions by their counts as last observed, summed, highest first (ties: oldest)."""
+    def engagement(mention: Mention) -> int:
+        last = max(mention.observations, key=lambda o: o.observed_at, default=None)
+        return sum(getattr(last, c) or 0 for c in COUNTS) if last is not None else 0
+
+    return sorted(mentions, key=lambda m: -engagement(m))
 
 
 def _paper_view(reader: Reader, record: PaperRecord, method: Method):
     view = paper_view(record.paper, "", set())
     view.url = paper_url(record.paper.id)
     view.categories = [(c, category_url(c)) for c in record.paper.categories]
-    view.mentions = [mention_card(m) for m in record.mentions]
+    view.mentions = [mention_card(m) for m in most_engaged(record.mentions)[:MENTIONS_SHOWN]]
     view.attention = attention_of(record.mentions, record.totals)
     for day in record.days:
         ranked = reader.ranking(Query.of(day, method, Window.day))
@@ -182,7 +194,7 @@ def _paper_view(reader: Reader, record: PaperRecord, method: Method):
 
 
 @router.get("/{listed}")
-def day_board(request: Request, listed: str, params: Ranking, page: Paging) -> Response:
+async def day_board(request: Request, listed: str, params: Ranking, page: Paging) -> Response:
     """The board of the day in the path (YYYY-MM-DD); any other path is a 404."""
     try:
         the_day = date.fromisoformat(listed) if len(listed) == 10 else None
@@ -190,4 +202,4 @@ def day_board(request: Request, listed: str, params: Ranking, page: Paging) -> R
         the_day = None
     if the_day is None:
         raise HTTPException(404, f"nothing at /{listed[:80]}")
-    return _board(request, params, page, the_day)
+    return await _board(request, params, page, the_day)

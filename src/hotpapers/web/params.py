@@ -53,7 +53,7 @@ class RankingParams:
 Texts = list[str]
 
 
-def ranking_params(
+async def ranking_params(
     day: Annotated[date | None, Param(
         alias="date", description="arXiv listing date (YYYY-MM-DD); default: the newest "
         "stored day.")] = None,
@@ -88,7 +88,7 @@ class Page:
     limit: int
 
 
-def page_params(
+async def page_params(
     cursor: Annotated[str | None, Param(
         max_length=TEXT, description="The next_cursor of the previous page.")] = None,
     limit: Annotated[int, Param(ge=1, le=MAX_LIMIT, description="Rows a page.")]
