@@ -131,7 +131,7 @@ def test_cors_lets_any_origin_get(app):
 def test_hostile_strings_in_every_parameter_and_path(app, value):
     quoted = quote(value, safe="")
     urls = [f"{base}?{name}={quoted}" for name in PARAMETERS
-            for base in ("/", "/2021-01-18", "/api/v1/rankings")]
+            for base in ("/", "/2021-01-18", "/api/v1/rankings", "/feed.atom", "/feed.json")]
     urls += [f"/papers/{quoted}", f"/{quoted}", f"/api/v1/papers/{quoted}",
              f"/api/v1/explain/{quoted}", f"/papers/2101.06046?method={quoted}",
              f"/api/v1/explain/2101.06046?date={quoted}"]
@@ -140,10 +140,11 @@ def test_hostile_strings_in_every_parameter_and_path(app, value):
         assert found.status_code < 500, url
         assert found.status_code in (200, 404, 422), url
         assert "Traceback" not in found.text, url
-        if found.headers["content-type"].startswith("text/html"):  # JSON may echo it
+        kind = found.headers["content-type"]
+        if kind.startswith(("text/html", "application/atom")):  # JSON may echo it
             assert "<script>alert" not in found.text and "<img src=x" not in found.text, url
         else:
-            assert found.headers["content-type"] == "application/json", url
+            assert kind in ("application/json", "application/feed+json"), url
 
 
 def test_the_access_log_is_in_the_combined_log_format(app, log):

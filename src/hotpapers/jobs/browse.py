@@ -27,6 +27,7 @@ from hotpapers.jobs.ranking import (
 )
 from hotpapers.models import Mention, Paper
 from hotpapers.rank.filters import Filters
+from hotpapers.render.view_feed import FeedPaper, FeedView, view_documents
 from hotpapers.store.days import paper_days, stored_days
 from hotpapers.store.db import connect, current_revision
 from hotpapers.store.mentions import load_mentions
@@ -34,7 +35,7 @@ from hotpapers.store.papers import load_attention, load_papers
 from hotpapers.store.revision import HEAD_REVISION
 from hotpapers.store.stamps import latest_stamp
 
-__all__ = ["Cache", "PaperRecord", "Query", "Reader", "open_reader"]
+__all__ = ["Cache", "PaperRecord", "Query", "Reader", "feed_of", "open_reader"]
 
 CACHE_SIZE = 512  # entries
 CACHE_SECONDS = 300.0  # a cached ranking is made again after this, changes or not (trending
@@ -200,3 +201,15 @@ class Reader:
         if not found:
             raise NothingToDo("no papers stored yet: fetch or import a day first")
         return found[0][0]
+
+
+def feed_of(ranked: Ranked, url_of: Callable[[str], str], limit: int,
+            sources_of: Callable[[object], tuple[str, ...]] = lambda _: (), **view: str
+            ) -> dict[str, bytes]:
+    """The Atom, RSS and JSON Feed documents of a ranking's first `limit` papers, each
+    linked to `url_of(paper id)`; `view` names the feed (title, description, home, and the
+    URLs atom, rss, json)."""
+    entries = [FeedPaper(rank, ranked.papers[row.paper_id], row.score, url_of(row.paper_id),
+                         ranked.as_of, sources_of(row.parts))
+               for rank, row in enumerate(ranked.rows[:limit], start=1)]
+    return view_documents(entries, FeedView(**view))

@@ -20,7 +20,7 @@ from hotpapers.config import Settings, load_settings
 from hotpapers.errors import NothingToDo, StoreError
 from hotpapers.jobs.browse import Cache, Reader, open_reader
 from hotpapers.site.jinja import environment
-from hotpapers.web import api_v1, board
+from hotpapers.web import api_v1, board, subscribe
 from hotpapers.web.manners import Manners, access_logger
 from hotpapers.web.params import BadParameter
 from hotpapers.web.respond import HTML, JSON, CachedResponses, json_bytes
@@ -59,6 +59,7 @@ def create_app(store_url: str, settings: Settings, *,
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=False)
     app.add_api_route("/static/{name}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.svg", favicon, methods=["GET"], include_in_schema=False)
+    app.include_router(subscribe.router)
     app.include_router(board.router)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(BadParameter, _bad_parameter)
@@ -103,7 +104,7 @@ def favicon() -> Response:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith(("/api/", "/healthz", "/openapi"))
+    return request.url.path.startswith(("/api/", "/healthz", "/openapi", "/feed."))
 
 
 def _problem(request: Request, status: int, message: str, parameter: str | None = None

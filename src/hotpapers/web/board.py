@@ -14,8 +14,8 @@ from fastapi import Query as Param
 
 from hotpapers.jobs.browse import PaperRecord, Query, Reader
 from hotpapers.jobs.ranking import Method, Ranked, Window
-from hotpapers.site.charts import SOURCE_LABELS, attention_of
 from hotpapers.models import Mention
+from hotpapers.site.charts import SOURCE_LABELS, attention_of
 from hotpapers.site.context import COUNTS, mention_card, paper_view
 from hotpapers.web.api_v1 import paper_id_of
 from hotpapers.web.params import Page, RankingParams, page_link, page_params, ranking_params
@@ -51,7 +51,8 @@ def category_url(category: str) -> str:
     return "/?" + urlencode({"category": category})
 
 
-def _sources(parts) -> tuple[str, ...]:
+def source_lines(parts) -> tuple[str, ...]:
+    """Per source, who and how many posts (classic: retweets and favorites on X)."""
     if not hasattr(parts, "sources"):
         return (f"X: {parts.reposts:,} retweets, {parts.likes:,} favorites",)
     found = sorted(parts.sources.items(), key=lambda item: -item[1].contribution)
@@ -67,8 +68,18 @@ def board_rows(ranked: Ranked, start: int, limit: int) -> list[BoardRow]:
         rows.append(BoardRow(
             rank, paper.title, paper_url(paper.id), ", ".join(paper.authors),
             tuple((c, category_url(c)) for c in paper.categories), f"{row.score:,.4g}",
-            _sources(row.parts)))
+            source_lines(row.parts)))
     return rows
+
+
+def feed_links(request: Request, day: date | None) -> dict[str, str]:
+    """The feeds of the board's view: its query, with the day of its path, without the
+    page."""
+    items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if day is not None:
+        items = [("date", day.isoformat())] + [(k, v) for k, v in items if k != "date"]
+    query = f"?{urlencode(items)}" if items else ""
+    return {kind: f"/feed.{kind}{query}" for kind in ("atom", "rss", "json")}
 
 
 def _render(request: Request, template: str, **context) -> bytes:
@@ -89,7 +100,7 @@ async def _board(request: Request, params: RankingParams, page: Page,
             request, "board.html", ranked=ranked, query=query,
             span=span_words(ranked.window, ranked.start.isoformat(), ranked.day.isoformat()),
             rows=board_rows(ranked, page.start, page.limit), methods=list(Method),
-            windows=list(Window), start=page.start,
+            windows=list(Window), start=page.start, feeds=feed_links(request, day),
             first=request.url.path if page.start else None,
             more=page_link(request, end) if end < len(ranked.rows) else None), HTML
 
