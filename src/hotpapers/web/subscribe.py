@@ -49,23 +49,29 @@ async def _feed(request: Request, kind: str, params: RankingParams, page: Page) 
     return await cached(request, make)
 
 
+def _answers(kind: str) -> dict:
+    return {200: {"content": {FEEDS[kind]: {}}, "description": "The feed"},
+            404: {"description": "No papers stored for that day or window"},
+            422: {"description": "A bad parameter, named in `parameter`"}}
+
+
 Ranking = Annotated[RankingParams, Depends(ranking_params)]
 Paging = Annotated[Page, Depends(page_params)]
 
 
-@router.get("/feed.atom", response_class=Response)
+@router.get("/feed.atom", response_class=Response, responses=_answers("atom"))
 async def atom(request: Request, params: Ranking, page: Paging) -> Response:
     """The view's Atom feed (the board's parameters; `limit` papers)."""
     return await _feed(request, "atom", params, page)
 
 
-@router.get("/feed.rss", response_class=Response)
+@router.get("/feed.rss", response_class=Response, responses=_answers("rss"))
 async def rss(request: Request, params: Ranking, page: Paging) -> Response:
     """The view's RSS 2.0 feed."""
     return await _feed(request, "rss", params, page)
 
 
-@router.get("/feed.json", response_class=Response)
+@router.get("/feed.json", response_class=Response, responses=_answers("json"))
 async def json_feed(request: Request, params: Ranking, page: Paging) -> Response:
     """The view's JSON Feed 1.1."""
     return await _feed(request, "json", params, page)
