@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from web_support import NOW, fresh_url, load_demo
 
 from hotpapers.config import Settings
 from hotpapers.web.app import create_app
+from web_support import NOW, fresh_url, load_demo
 
 schemathesis = pytest.importorskip("schemathesis")
 
