@@ -140,13 +140,13 @@ def demo(
     if result.site is not None:
         state.say(f"Site: {result.site} (to browse it: python -m http.server -d "
                   f"{result.site.parent})")
+    state.say(f"Live board and API: hotpapers --db sqlite:///{result.database} serve "
+              "(then open http://127.0.0.1:8000/)")
     if result.synthetic is not None:
         from hotpapers.cli.rank import _explanation_lines
 
         for line in result.synthetic.lines(_explanation_lines):
             state.say(line)
-    state.say(f"Live board and API: hotpapers --db sqlite:///{result.database} serve "
-              "(then open http://127.0.0.1:8000/)")
     state.say(f"Done: {result.papers} papers listed, {result.tweets} tweets shown, "
               f"1 file written in {time.monotonic() - started:.1f} s")
 
