@@ -249,3 +249,22 @@ def test_the_attention_totals_line_says_when_a_rebuild_is_due(cli, probed, store
     assert "hotpapers store rebuild-aggregates" in line
     assert cli("store", "rebuild-aggregates").code == 0
     assert _line(cli("doctor").out, "totals").startswith("totals: ok: ")
+
+
+def test_the_stream_line_names_the_consumer_that_writes(cli, probed, store):
+    from datetime import UTC, datetime
+
+    from hotpapers.jobs.jetstream_ingest import CURSOR
+    from hotpapers.store.stream_lease import release_lease, take_lease
+
+    assert "stream bluesky" not in cli("doctor").out  # no consumer ever ran: no line
+    engine = connect(store)
+    with engine.begin() as conn:
+        lease, _ = take_lease(conn, CURSOR, "host-a:41:abc", datetime.now(UTC), 3600)
+    line = _line(cli("doctor").out, "stream bluesky")
+    assert line.startswith("stream bluesky: host-a:41:abc writes (lease epoch 1, renewed until ")
+    with engine.begin() as conn:
+        release_lease(conn, lease, datetime.now(UTC))
+    engine.dispose()
+    assert _line(cli("doctor").out, "stream bluesky") == (
+        "stream bluesky: no consumer holds the lease; the next `stream bluesky` takes it")

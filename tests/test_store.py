@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import StatementError
 
 from conftest import sqlite_only
-from hotpapers.errors import InputError
+from hotpapers.errors import InputError, StoreError
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.store.db import connect, current_revision, head_revision
 from hotpapers.store.mentions import load_mentions, save_mention
@@ -45,6 +46,20 @@ def test_reconnecting_keeps_data_and_revision(db_url):
     second = connect(db_url)
     with second.connect() as conn:
         assert load_papers(conn, ["2401.00001"])["2401.00001"].title == "T"
+
+
+def test_a_store_from_a_newer_hotpapers_is_refused_in_one_line(db_url, cli):
+    engine = connect(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    engine.dispose()
+    with pytest.raises(StoreError) as caught:
+        connect(db_url)
+    assert "revision 0099" in str(caught.value) and "upgrade hotpapers" in str(caught.value)
+    result = cli("rank", "--date", "2021-01-18")
+    assert result.code == 1
+    assert result.err.count("\n") == 1 and "revision 0099" in result.err
+    assert "Traceback" not in result.err
 
 
 def test_a_plain_postgresql_url_uses_psycopg_3():
@@ -156,3 +171,73 @@ def test_a_published_post_keeps_a_paper_as_shown_when_the_paper_changes_later(
                                categories=["cs.LG"], abstract="Revised."), now)
         shown = load_post(conn, date(2024, 3, 4), "lumen").entries[0].paper
     assert (shown.title, shown.abstract) == ("The First Title", "As announced.")
+
+
+def test_a_postgresql_server_that_never_answers_is_given_up_in_one_line():
+    """A port that accepts connections and then says nothing (a hung server, a firewall
+    that swallows packets): the connect timeout ends the wait with one line."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+    stop = threading.Event()
+
+    def swallow() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])  # accepted, never answered
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=swallow, daemon=True)
+    thread.start()
+    port = listener.getsockname()[1]
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreError) as caught:
+            connect(f"postgresql://someone:pw-secret@127.0.0.1:{port}/db?connect_timeout=1")
+    finally:
+        stop.set()
+        thread.join()
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert time.monotonic() - started < 30
+    message = str(caught.value)
+    assert "\n" not in message and "pw-secret" not in message
+    assert message.startswith(f"database postgresql://someone:***@127.0.0.1:{port}/db")
+    assert message.endswith("timeout expired")
+
+
+def test_postgresql_engines_time_out_connecting_and_check_pooled_connections():
+    from sqlalchemy.engine import make_url
+
+    from hotpapers.store.db import CONNECT_TIMEOUT, _server_options
+
+    engine = connect("postgresql://nobody@127.0.0.1:9/none", migrate_schema=False)
+    assert engine.pool._pre_ping
+    engine.dispose()
+    default = _server_options(make_url("postgresql+psycopg://nobody@127.0.0.1:9/none"))
+    assert default["connect_args"] == {"connect_timeout": CONNECT_TIMEOUT}
+    chosen = _server_options(make_url("postgresql+psycopg://h/none?connect_timeout=3"))
+    assert chosen["connect_args"] == {}  # the URL's own value stands
+    assert _server_options(make_url("sqlite:///x.sqlite3")) == {}
+
+
+@pytest.mark.skipif(not os.environ.get("HOTPAPERS_TEST_POSTGRES"),
+                    reason="PostgreSQL only (set HOTPAPERS_TEST_POSTGRES to run it): a login")
+def test_a_refused_postgresql_login_is_one_line(cli):
+    from sqlalchemy.engine import make_url
+
+    server = make_url(os.environ["HOTPAPERS_TEST_POSTGRES"])
+    refused = server.set(username="no_such_role", password="pw-secret").render_as_string(
+        hide_password=False)
+    result = cli("--db", refused, "rank", "--date", "2021-01-18")
+    assert result.code == 1 and result.err.count("\n") == 1
+    assert "no_such_role" in result.err and "pw-secret" not in result.err
+    assert "Traceback" not in result.err

@@ -234,15 +234,12 @@ class Settings(BaseSettings):
     x_oembed_url: str = Field(
         "https://publish.twitter.com/oembed", description="oEmbed endpoint for tweet embeds."
     )
-    bsky_api_url: str = Field(
-        "https://bsky.social/xrpc", description="Bluesky PDS for signed-in calls (search)."
-    )
-    bsky_public_url: str = Field(
-        "https://public.api.bsky.app/xrpc", description="Bluesky public AppView (post counts)."
-    )
-    bsky_query: list[str] = Field(
-        ["arxiv.org"], description="Bluesky search queries; each is searched over the window."
-    )
+    bsky_api_url: str = Field("https://bsky.social/xrpc",
+                              description="Bluesky PDS for signed-in calls (search).")
+    bsky_public_url: str = Field("https://public.api.bsky.app/xrpc",
+                                 description="Bluesky public AppView (post counts).")
+    bsky_query: list[str] = Field(["arxiv.org"], description="Bluesky search queries; each "
+                                  "is searched over the window.")
     bsky_jetstream_url: str = Field(
         "wss://jetstream2.us-east.bsky.network/subscribe",
         description="Jetstream websocket endpoint for `stream bluesky`.",
@@ -250,6 +247,10 @@ class Settings(BaseSettings):
     bsky_rewind_seconds: float = Field(
         5.0, ge=0, description="Jetstream: on reconnect, replay this many seconds before the "
         "stored cursor (duplicates are dropped).",
+    )
+    bsky_lease_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Jetstream: one `stream bluesky` at a time writes; "
+        "a standby takes over when the active one has not renewed its lease for this long.",
     )
     bsky_replay_window_hours: float = Field(
         72.0, gt=0, description="Jetstream: events dated more than this many hours before now "

@@ -1,10 +1,11 @@
 """The daily job: fetch a day's papers and its mentions, rank, write the post, publish to
-the configured targets; one run at a time (a file lock, which `publish` of one day to one
-target takes too), safe to run again (a published day keeps its as-of time and is not
-published twice)."""
+the configured targets; one run at a time per store (on PostgreSQL across hosts; `publish`
+of one day to one target takes the same lock), safe to run again (a published day keeps its
+as-of time and is not published twice)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from hotpapers.render.write import write_atomic
 from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
 from hotpapers.sources.base import Span
 from hotpapers.store.listings import load_listing
+from hotpapers.store.locks import DAILY_LOCK, advisory_lock
 from hotpapers.store.runs import RunLog
 
 __all__ = ["DailyResult", "daily_lock", "posts_folder", "publish_day", "run_daily"]
@@ -56,7 +58,7 @@ def posts_folder(settings: Settings) -> Path:
 
 
 def lock_path(db_url: str) -> Path:
-    """Beside a SQLite file; for a server database, in the user data directory."""
+    """The file lock: beside a SQLite file, else in the user data directory."""
     parsed = make_url(db_url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return Path(f"{parsed.database}.daily.lock")
@@ -64,9 +66,19 @@ def lock_path(db_url: str) -> Path:
 
 
 @contextmanager
-def daily_lock(db_url: str, wait: float = 0.0) -> Iterator[Path]:
-    """Hold the daily lock; NothingToDo (exit 3) when another run holds it after `wait`
-    seconds: that run is doing the work."""
+def daily_lock(db_url: str, wait: float = 0.0,
+               sleep: Callable[[float], None] = time.sleep) -> Iterator[str]:
+    """Hold the daily lock of the store at `db_url`: on PostgreSQL an advisory lock, which
+    holds across hosts and is released when its connection ends; otherwise a file lock
+    beside the SQLite file. NothingToDo (exit 3) when another run holds it after `wait`
+    seconds: that run is doing the work. Yields what the lock is, for messages."""
+    if make_url(db_url).get_backend_name() == "postgresql":
+        what = f"PostgreSQL advisory lock {DAILY_LOCK}"
+        with advisory_lock(db_url, DAILY_LOCK, wait, sleep) as held:
+            if not held:
+                raise NothingToDo(f"another `hotpapers daily` is running ({what})")
+            yield what
+        return
     path = lock_path(db_url)
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(path))
@@ -75,7 +87,7 @@ def daily_lock(db_url: str, wait: float = 0.0) -> Iterator[Path]:
     except Timeout:
         raise NothingToDo(f"another `hotpapers daily` is running (lock {path})") from None
     try:
-        yield path
+        yield str(path)
     finally:
         lock.release()
 

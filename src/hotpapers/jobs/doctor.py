@@ -6,9 +6,10 @@ exit code."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,12 +22,14 @@ from hotpapers.errors import HotpapersError, InputError, MissingCredentials
 from hotpapers.http import user_agent
 from hotpapers.jobs.aggregates import rules_json
 from hotpapers.jobs.daily import posts_folder
+from hotpapers.jobs.jetstream_ingest import CURSOR as STREAM_CURSOR
 from hotpapers.jobs.ranking import rules_from
 from hotpapers.publish.registry import build_publisher
 from hotpapers.secrets import scrub
 from hotpapers.sources.registry import build_source
 from hotpapers.store.db import connect, current_revision
 from hotpapers.store.revision import HEAD_REVISION
+from hotpapers.store.stream_lease import Lease, read_lease
 from hotpapers.store.totals import load_state
 
 __all__ = [
@@ -98,6 +101,7 @@ class StoreFacts:
     revision: str | None = None
     creatable: bool = True
     totals: dict | None = None  # the rules the attention totals were built under
+    lease: Lease | None = None  # the live stream's, when a consumer ever took it
 
 
 @dataclass
@@ -167,6 +171,19 @@ def totals_check(facts: StoreFacts, settings: Settings) -> Check | None:
         return Check("totals", SKIPPED, "attention totals built under other hot rules than "
                      f"the settings'; {rebuild}")
     return Check("totals", OK, "attention totals built under the configured hot rules")
+
+
+def stream_check(facts: StoreFacts, now: datetime) -> Check | None:
+    """Who writes the Jetstream now: the lease's holder and expiry (see `stream bluesky`)."""
+    lease = facts.lease
+    if lease is None or lease.epoch == 0:
+        return None
+    if lease.free(now):
+        since = f" (expired {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC)" if lease.holder else ""
+        return Check("stream bluesky", "", f"no consumer holds the lease{since}; the next "
+                     "`stream bluesky` takes it")
+    return Check("stream bluesky", "", f"{lease.holder} writes (lease epoch {lease.epoch}, "
+                 f"renewed until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC); others stand by")
 
 
 def _older(revision: str, head: str) -> bool:
@@ -335,7 +352,9 @@ def store_facts(db_url: str) -> StoreFacts:
         if revision == HEAD_REVISION:
             with engine.connect() as conn:
                 state = load_state(conn)
+                lease = read_lease(conn, STREAM_CURSOR)
             totals = state.rules if state is not None else {}
+            return StoreFacts(shown, revision=revision, totals=totals, lease=lease)
         return StoreFacts(shown, revision=revision, totals=totals)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -354,7 +373,8 @@ def _writable_ancestor(folder: Path) -> bool:
 
 def run_doctor(settings: Settings, secrets: Secrets, db_url: str, config: Path,
                config_exists: bool, *, timeout: float = PROBE_TIMEOUT,
-               transport: httpx.BaseTransport | None = None) -> DoctorReport:
+               transport: httpx.BaseTransport | None = None,
+               now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> DoctorReport:
     """Every check, in order: config, database (and its attention totals), arXiv, each
     source of `mention_sources`, each target of `daily_targets`, then what `daily` would
     do."""
@@ -364,9 +384,9 @@ def run_doctor(settings: Settings, secrets: Secrets, db_url: str, config: Path,
     probes = probe_urls([*arxiv, *(url for plan in plans for url in plan.urls)], settings,
                         timeout, transport)
     facts = store_facts(db_url)
-    totals = totals_check(facts, settings)
-    report = DoctorReport([config_check(config, config_exists), store_check(facts),
-                           *([totals] if totals else []), reach_check("arxiv", arxiv, probes)])
+    extra = [c for c in (totals_check(facts, settings), stream_check(facts, now())) if c]
+    report = DoctorReport([config_check(config, config_exists), store_check(facts), *extra,
+                           reach_check("arxiv", arxiv, probes)])
     report.checks += [source_check(plan, probes) for plan in plans]
     report.checks += [target_check(name, settings, secrets) for name in settings.daily_targets]
     report.checks.append(daily_check(settings, plans, posts_folder(settings)))

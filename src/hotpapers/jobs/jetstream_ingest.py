@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from hotpapers.models import Mention
 from hotpapers.sources.bluesky.jetstream import (
@@ -85,9 +85,15 @@ class JetstreamIngest:
 
     def __init__(self, engine: Engine, now: Callable[[], datetime], *, batch_size: int = 500,
                  batch_seconds: float = 1.0, replay_hours: float = 72.0,
-                 on_flush: Callable[[StreamSummary], None] | None = None) -> None:
+                 on_flush: Callable[[StreamSummary], None] | None = None,
+                 guard: Callable[[Connection], None] | None = None,
+                 keepalive: Callable[[], None] | None = None,
+                 summary: StreamSummary | None = None) -> None:
         self.engine = engine
         self.now = now
+        # `guard(conn)` opens every write transaction (it may refuse it: the stream's lease),
+        # `keepalive()` runs between events and when a flush finds nothing to write
+        self.guard, self.keepalive = guard, keepalive
         self.batch_size = batch_size
         self.batch_us = int(batch_seconds * 1_000_000)
         self.window_us = int(replay_hours * 3600 * 1_000_000)
@@ -98,7 +104,8 @@ class JetstreamIngest:
             self.engaged = engaged_accounts(conn, SOURCE)
             stored = load_cursor(conn, CURSOR)
         self.cursor = self._usable(stored.get("time_us") if isinstance(stored, dict) else None)
-        self.summary = StreamSummary(cursor=self.cursor)
+        self.summary = summary or StreamSummary()  # one summary across takeovers
+        self.summary.cursor = self.cursor
         self._high = self.cursor or 0
         self._times = self._window()
         self._warned = False  # about an oversized frame
@@ -206,14 +213,23 @@ class JetstreamIngest:
             if item.engagement is not None:
                 self._engagements[item.uri] = item.engagement
 
+    def tick(self) -> None:
+        """Between events: `keepalive()` (the lease's renewal, when due), busy or not."""
+        if self.keepalive is not None:
+            self.keepalive()
+
     def flush(self) -> None:
         """Apply the pending events and store the cursor, in one transaction."""
         if not self._count:
+            if self.keepalive is not None:
+                self.keepalive()
             return
         at, now, summary = from_time_us(self._high), self.now(), self.summary
         # never backwards, never past the clock (an event may be a little ahead of it)
         cursor = max(self.cursor or 0, min(self._high, to_time_us(now)))
         with self.engine.begin() as conn:
+            if self.guard is not None:
+                self.guard(conn)
             saved = self._save_mentions(conn, now)
             gone = remove_engagements(conn, SOURCE, self._deleted)
             marked = mark_deleted(conn, SOURCE, self._posts_gone, at)

@@ -23,8 +23,10 @@ from websockets.sync.client import connect
 from hotpapers.errors import InputError, SourceError
 from hotpapers.http import Clock, user_agent
 from hotpapers.jobs.jetstream_ingest import CURSOR, FRAME_LIMIT, JetstreamIngest, StreamSummary
+from hotpapers.jobs.stream_turn import Turn, consumer_name
 from hotpapers.sources.bluesky.jetstream import COLLECTIONS
 from hotpapers.store.runs import RunLog, recorded_run
+from hotpapers.store.stream_lease import LeaseLost
 
 __all__ = ["StreamSummary", "jetstream_url", "stream_bluesky"]
 
@@ -74,37 +76,64 @@ def stream_bluesky(
     connector: Connector | None = None, max_events: int | None = None,
     stop: Callable[[StreamSummary], bool] | None = None, batch_size: int = 500,
     batch_seconds: float = 1.0, idle_seconds: float = 1.0, max_failures: int = 10,
+    holder: str | None = None,
 ) -> StreamSummary:
     """Follow Jetstream until `max_events` events were read, `stop(summary)` says so, or
     Ctrl-C; then apply what is pending and return what was done. On a disconnect, reconnect
     from the stored cursor rewound by `bsky_rewind_seconds`, backing off through
     `clock.sleep`; after `max_failures` connections in a row that brought no new event,
-    SourceError. The session is recorded as a run `stream bluesky`."""
+    SourceError. The session is recorded as a run `stream bluesky`.
+
+    One consumer of a store writes at a time (`holder` names this one): the others stand by
+    until its lease (`bsky_lease_seconds`) expires, then one takes over from the stored
+    cursor. A consumer whose lease was taken meanwhile (it stalled, or lost its connection)
+    writes nothing more: its batch is refused, and it stands by again."""
     clock = clock or Clock()
     connector = connector or websocket_connector(settings)
+    turn = Turn(engine, CURSOR, holder or consumer_name(), clock, settings.bsky_lease_seconds)
+    summary = StreamSummary()
+
+    def done() -> bool:
+        return (max_events is not None and summary.events >= max_events) or \
+            (stop is not None and stop(summary))
+
     with recorded_run(engine, "stream bluesky", clock.now) as run:
-        ingest = JetstreamIngest(engine, clock.now, batch_size=batch_size,
-                                 batch_seconds=batch_seconds,
-                                 replay_hours=settings.bsky_replay_window_hours,
-                                 on_flush=_recorder(run, clock))
-        summary = ingest.summary
-
-        def done() -> bool:
-            return (max_events is not None and summary.events >= max_events) or \
-                (stop is not None and stop(summary))
-
         try:
-            interrupted = _follow(ingest, settings, connector, clock, done,
-                                  idle_seconds=idle_seconds, max_failures=max_failures)
-        except KeyboardInterrupt:
-            interrupted = True
+            while turn.wait(done):
+                ingest = JetstreamIngest(engine, clock.now, batch_size=batch_size,
+                                         batch_seconds=batch_seconds,
+                                         replay_hours=settings.bsky_replay_window_hours,
+                                         on_flush=_recorder(run, clock), guard=turn.guard,
+                                         keepalive=turn.keepalive, summary=summary)
+                try:
+                    _session(ingest, settings, connector, clock, done, run,
+                             idle_seconds=idle_seconds, max_failures=max_failures)
+                except LeaseLost as lost:
+                    log.warning("jetstream: %s; this consumer stands by", lost)
+                    continue
+                turn.release()
+                break
+        except KeyboardInterrupt:  # while standing by: nothing of ours is pending
+            pass
         finally:
             _log_run(run, summary)
-        if interrupted:
-            log.info("jetstream: interrupted; applying the pending events")
-        ingest.flush()
-        _log_run(run, summary)
     return summary
+
+
+def _session(ingest: JetstreamIngest, settings: Any, connector: Connector, clock: Clock,
+             done: Callable[[], bool], run: RunLog, *, idle_seconds: float,
+             max_failures: int) -> None:
+    """Follow the stream while this consumer holds the lease, then apply what is pending."""
+    try:
+        interrupted = _follow(ingest, settings, connector, clock, done,
+                              idle_seconds=idle_seconds, max_failures=max_failures)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        _log_run(run, ingest.summary)
+    if interrupted:
+        log.info("jetstream: interrupted; applying the pending events")
+    ingest.flush()
 
 
 def _follow(ingest: JetstreamIngest, settings: Any, connector: Connector, clock: Clock,
@@ -152,6 +181,7 @@ def _read(ws: Socket, ingest: JetstreamIngest, done: Callable[[], bool],
                 ingest.flush()  # a quiet stream: apply what is pending
                 continue
             ingest.feed(message)
+            ingest.tick()
     except KeyboardInterrupt:
         return True
     return False

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine, create_engine, event, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hotpapers.errors import InputError, StoreError
@@ -20,10 +20,11 @@ from hotpapers.store.revision import HEAD_REVISION
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["connect", "current_revision", "head_revision", "migrate"]
+__all__ = ["connect", "current_revision", "first_line", "head_revision", "migrate"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED = ("sqlite", "postgresql")
+CONNECT_TIMEOUT = 10  # seconds, for PostgreSQL
 MIGRATE_WAIT = 600.0  # seconds a process waits for another one's migration
 # Alembic keeps the running migration's context in module globals: one at a time a process.
 _MIGRATING = threading.Lock()
@@ -74,7 +75,7 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
             raise StoreError(f"database {shown}: cannot create its folder: "
                              f"{exc.strerror or exc}") from None
     try:
-        engine = create_engine(parsed, **_read_only_args(parsed, read_only))
+        engine = create_engine(parsed, **_server_options(parsed, read_only))
     except ImportError:
         raise InputError(f"--db {shown}: its driver is not installed (for PostgreSQL: "
                          "pip install 'hotpapers[postgres]')") from None
@@ -88,15 +89,24 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
         try:
             migrate(engine)
         except SQLAlchemyError as exc:
-            raise StoreError(f"database {shown}: {_first_line(exc)}") from None
+            raise StoreError(f"database {shown}: {first_line(exc)}") from None
     return engine
 
 
-def _read_only_args(parsed, read_only: bool) -> dict:
-    """PostgreSQL sessions that refuse writes, for a read-only engine."""
-    if read_only and parsed.get_backend_name() == "postgresql":
-        return {"connect_args": {"options": "-c default_transaction_read_only=on"}}
-    return {}
+def _server_options(parsed: URL, read_only: bool = False) -> dict:
+    """PostgreSQL: give up on a server that does not answer within CONNECT_TIMEOUT seconds
+    unless the URL says otherwise (`?connect_timeout=N`; libpq's other parameters, such as
+    `options=-c statement_timeout=5s`, pass through the URL too), and check a pooled
+    connection before use, so a restarted server costs one reconnect, not a failed job.
+    `read_only`: sessions that refuse writes (added to the URL's own `options`)."""
+    if parsed.get_backend_name() != "postgresql":
+        return {}
+    args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    if read_only:
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        args["options"] = f"{given} -c default_transaction_read_only=on".strip()
+    return {"connect_args": args, "pool_pre_ping": True}
 
 
 def _utc_session(dbapi_connection, _record) -> None:
@@ -105,7 +115,8 @@ def _utc_session(dbapi_connection, _record) -> None:
     dbapi_connection.commit()
 
 
-def _first_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
+    """The first line of a database error: the driver's own message when there is one."""
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
@@ -126,11 +137,22 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     if revision == "head" and current_revision(engine) == HEAD_REVISION:
         return
     with _MIGRATING, _sqlite_lock(engine):
-        if revision == "head" and current_revision(engine) == HEAD_REVISION:
+        current = current_revision(engine)
+        if revision == "head" and current == HEAD_REVISION:
             return
+        if current is not None and current not in _known_revisions():
+            shown = engine.url.render_as_string(hide_password=True)
+            raise StoreError(f"database {shown}: its schema is at revision {current}, which "
+                             f"this hotpapers does not know (it expects {HEAD_REVISION}): "
+                             "a newer hotpapers wrote it; upgrade hotpapers to use it")
         from alembic import command  # lazy: only to migrate (test_startup)
 
         command.upgrade(_alembic_config(engine), revision)
+
+
+def _known_revisions() -> set[str]:
+    """The revisions of the migration scripts (each file starts with its id)."""
+    return {path.name.partition("_")[0] for path in (MIGRATIONS / "versions").glob("*_*.py")}
 
 
 @contextmanager

@@ -1,0 +1,76 @@
+"""One stream consumer writing at a time: this consumer's turn on the stream's lease (see
+store/stream_lease.py). It stands by until the lease is free or expired, checks and renews it
+at the start of every write transaction, and renews it while the stream is quiet."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import Connection, Engine
+
+from hotpapers.http import Clock
+from hotpapers.store.stream_lease import Lease, hold_lease, release_lease, take_lease
+
+__all__ = ["Turn", "consumer_name"]
+
+log = logging.getLogger(__name__)
+
+
+def consumer_name() -> str:
+    """Host, process and a random part: unique even for a process id reused after a crash."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Turn:
+    """This consumer's hold on `stream`'s lease of `seconds`."""
+
+    def __init__(self, engine: Engine, stream: str, holder: str, clock: Clock,
+                 seconds: float) -> None:
+        self.engine, self.stream, self.holder = engine, stream, holder
+        self.clock, self.seconds = clock, seconds
+        self.lease: Lease | None = None
+        self.renewed = 0.0  # clock.monotonic() at the last renewal
+
+    def wait(self, done: Callable[[], bool]) -> bool:
+        """Stand by until the lease is this consumer's (True), or `done()` (False)."""
+        told = None
+        while not done():
+            with self.engine.begin() as conn:
+                lease, mine = take_lease(conn, self.stream, self.holder, self.clock.now(),
+                                         self.seconds)
+            if mine:
+                self.lease, self.renewed = lease, self.clock.monotonic()
+                log.info("%s: this consumer writes now (epoch %d)", self.stream, lease.epoch)
+                return True
+            if told != lease.holder:
+                told = lease.holder
+                log.info("%s: standing by; %s holds the lease", self.stream, lease.holder)
+            left = (lease.expires_at - self.clock.now()).total_seconds() \
+                if lease.expires_at else 0.0
+            self.clock.sleep(max(0.05, min(self.seconds / 3, left)))
+        return False
+
+    def guard(self, conn: Connection) -> None:
+        """First thing in each write transaction: LeaseLost when another consumer took the
+        lease (the transaction then writes nothing); else it is renewed."""
+        if self.lease is None:
+            raise RuntimeError(f"{self.stream}: a write before the lease was taken")
+        self.lease = hold_lease(conn, self.lease, self.clock.now(), self.seconds)
+        self.renewed = self.clock.monotonic()
+
+    def keepalive(self) -> None:
+        """While nothing is written: renew once a third of the lease has passed."""
+        if self.clock.monotonic() - self.renewed >= self.seconds / 3:
+            with self.engine.begin() as conn:
+                self.guard(conn)
+
+    def release(self) -> None:
+        """A clean stop: hand the lease over at once instead of letting it expire."""
+        if self.lease is not None:
+            with self.engine.begin() as conn:
+                release_lease(conn, self.lease, self.clock.now())
+            self.lease = None

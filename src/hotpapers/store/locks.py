@@ -1,0 +1,60 @@
+"""Locks that hold across hosts: on PostgreSQL a session-level advisory lock on a connection
+of its own, which the server releases when that connection ends, however the holder died."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
+
+from hotpapers.errors import StoreError
+from hotpapers.store.db import CONNECT_TIMEOUT, first_line
+
+__all__ = ["DAILY_LOCK", "advisory_lock"]
+
+DAILY_LOCK = 727_002  # `daily` and `publish`: one at a time per database (727_001: writers)
+POLL = 0.5  # seconds between tries while waiting
+# A dead holder's host stops answering: the server notices within about a minute and ends
+# its session, which releases the lock (libpq's TCP keepalive settings).
+_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+              "keepalives_count": 3}
+
+
+@contextmanager
+def advisory_lock(url: str, key: int, wait: float = 0.0,
+                  sleep: Callable[[float], None] = time.sleep,
+                  clock: Callable[[], float] = time.monotonic) -> Iterator[bool]:
+    """Hold PostgreSQL advisory lock `key` of the database at `url` for the block; yields
+    False at once (holding nothing) when another session still holds it after `wait`
+    seconds. StoreError, without the password, when the server cannot be reached."""
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    engine = create_engine(parsed, poolclass=NullPool, connect_args={**_KEEPALIVE, **timeout},
+                           isolation_level="AUTOCOMMIT")
+    try:
+        conn = engine.connect()
+    except SQLAlchemyError as exc:
+        shown = parsed.render_as_string(hide_password=True)
+        raise StoreError(f"--db {shown}: cannot take the lock: {first_line(exc)}") from None
+    try:
+        deadline = clock() + wait
+        while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+            left = deadline - clock()
+            if left <= 0:
+                yield False
+                return
+            sleep(min(POLL, left))
+        try:
+            yield True
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+    finally:
+        conn.close()
+        engine.dispose()
