@@ -110,3 +110,14 @@ def test_the_demo_says_how_to_serve_its_store(cli, tmp_path):
     found = cli("demo", "--out", tmp_path / "demo")
     database = Path(tmp_path / "demo" / "hotpapers.sqlite3")
     assert f"hotpapers --db sqlite:///{database} serve" in found.out
+
+
+def test_read_only_sessions_keep_the_urls_own_options():
+    from sqlalchemy.engine import make_url
+
+    from hotpapers.store.db import _server_options
+
+    url = make_url("postgresql+psycopg://u@h/db?options=-c%20statement_timeout%3D5s")
+    found = _server_options(url, read_only=True)["connect_args"]["options"]
+    assert found == "-c statement_timeout=5s -c default_transaction_read_only=on"
+    assert "options" not in _server_options(url)["connect_args"]
