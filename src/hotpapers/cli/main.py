@@ -30,6 +30,7 @@ from hotpapers.cli.fetch import fetch_app
 from hotpapers.cli.history import runs_command
 from hotpapers.cli.publish import daily, publish
 from hotpapers.cli.rank import explain, rank
+from hotpapers.cli.serve import serve
 from hotpapers.cli.site import site_app
 from hotpapers.cli.stream import stream_app
 from hotpapers.cli.upkeep import store_app
@@ -139,6 +140,8 @@ def demo(
     if result.site is not None:
         state.say(f"Site: {result.site} (to browse it: python -m http.server -d "
                   f"{result.site.parent})")
+    state.say(f"Live board and API: hotpapers --db sqlite:///{result.database} serve "
+              "(then open http://127.0.0.1:8000/)")
     if result.synthetic is not None:
         from hotpapers.cli.rank import _explanation_lines
 
@@ -206,6 +209,7 @@ app.command()(daily)
 app.command()(publish)
 app.command("runs")(runs_command)
 app.command()(doctor)
+app.command()(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,11 +38,19 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.close()
 
 
-def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> Engine:
+def _sqlite_read_only(dbapi_conn, _record) -> None:
+    dbapi_conn.execute("PRAGMA query_only=ON")
+
+
+def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
+            read_only: bool = False) -> Engine:
     """An engine for `url` (SQLite or PostgreSQL); SQLite files get their folder, WAL and
     foreign keys. InputError for a URL that cannot work, or a SQLite file that does not exist
     when not `create` (read-only commands); StoreError when the database cannot be opened
-    or migrated; neither message shows a password."""
+    or migrated; neither message shows a password. `read_only` (the web server): an
+    existing SQLite file opened read-only, PostgreSQL sessions read-only, never migrated."""
+    if read_only:
+        migrate_schema, create = False, False
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -58,20 +66,23 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
         if not create and not path.is_file():
             raise InputError(f"--db {shown}: no database at {path} (check the path, or "
                              "create one with `hotpapers init`)")
+        if read_only:  # a SQLite URI: the file as it is, never created or written
+            parsed = parsed.set(database=path.resolve().as_uri(),
+                                query={"uri": "true", "mode": "ro"})
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"database {shown}: cannot create its folder: "
                              f"{exc.strerror or exc}") from None
     try:
-        engine = create_engine(parsed, **_server_options(parsed))
+        engine = create_engine(parsed, **_server_options(parsed, read_only))
     except ImportError:
         raise InputError(f"--db {shown}: its driver is not installed (for PostgreSQL: "
                          "pip install 'hotpapers[postgres]')") from None
     except ArgumentError as exc:
         raise InputError(f"--db {shown}: {exc}") from None
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
     else:  # UTC sessions, so that date() and date_trunc() cut UTC days
         event.listen(engine, "connect", _utc_session)
     if migrate_schema:
@@ -82,14 +93,19 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True) -> En
     return engine
 
 
-def _server_options(parsed: URL) -> dict:
+def _server_options(parsed: URL, read_only: bool = False) -> dict:
     """PostgreSQL: give up on a server that does not answer within CONNECT_TIMEOUT seconds
     unless the URL says otherwise (`?connect_timeout=N`; libpq's other parameters, such as
     `options=-c statement_timeout=5s`, pass through the URL too), and check a pooled
-    connection before use, so a restarted server costs one reconnect, not a failed job."""
+    connection before use, so a restarted server costs one reconnect, not a failed job.
+    `read_only`: sessions that refuse writes (added to the URL's own `options`)."""
     if parsed.get_backend_name() != "postgresql":
         return {}
     args = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
+    if read_only:
+        given = parsed.query.get("options", "")
+        given = " ".join(given) if isinstance(given, tuple) else given
+        args["options"] = f"{given} -c default_transaction_read_only=on".strip()
     return {"connect_args": args, "pool_pre_ping": True}
 
 
