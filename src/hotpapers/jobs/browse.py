@@ -30,6 +30,7 @@ from hotpapers.rank.filters import Filters
 from hotpapers.render.view_feed import FeedPaper, FeedView, view_documents
 from hotpapers.store.days import paper_days, stored_days
 from hotpapers.store.db import connect, current_revision
+from hotpapers.store.fulltext import search_papers
 from hotpapers.store.mentions import load_mentions
 from hotpapers.store.papers import load_attention, load_papers
 from hotpapers.store.revision import HEAD_REVISION
@@ -186,6 +187,21 @@ class Reader:
             if found is None:
                 found = self.cache.put(key, explain_paper(
                     conn, paper_id, day, method, window, self.settings, self.now()))
+        return found  # type: ignore[return-value]
+
+    def search(self, words: str, limit: int, offset: int = 0
+               ) -> list[tuple[Paper, float]]:
+        """The papers matching `words` (title, abstract, authors, id), best first, with
+        their relevance; cached like rankings, as the store changes rarely."""
+        with self.engine.connect() as conn:
+            key = ("search", words, limit, offset, latest_stamp(conn))
+            found = self.cache.get(key)
+            if found is None:
+                hits = search_papers(conn, words, limit, offset)
+                papers = load_papers(conn, [paper_id for paper_id, _ in hits])
+                found = self.cache.put(key, [(papers[paper_id], relevance)
+                                             for paper_id, relevance in hits
+                                             if paper_id in papers])
         return found  # type: ignore[return-value]
 
     def paper(self, paper_id: str) -> PaperRecord | None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hotpapers.errors import InputError, StoreError
 from hotpapers.store.db import first_line
+from hotpapers.store.fulltext import reindex_all
 from hotpapers.store.transfer import (
     BATCH,
     SEEDED,
@@ -85,6 +86,7 @@ def copy_store(source: Engine, target: Engine, *, resume: bool = False, batch: i
             raise StoreError(f"copying table {name}: {first_line(exc)}") from None
     with target.begin() as conn:
         reset_sequences(conn)
+        reindex_all(conn)  # SQLite's search table is made from the papers, not copied
     with source.connect() as left, target.connect() as right:
         for copy in copies:
             copy.rows, copy.digest = table_digest(left, copy.name)

@@ -22,6 +22,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from hotpapers.models import Paper, strip_controls
 from hotpapers.store.bulk_copy import copy_new, copy_stored
+from hotpapers.store.fulltext import index_papers
 from hotpapers.store.paper_rows import PAPER_COLUMNS, PaperRecord, codec
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import paper_authors, paper_categories, paper_versions, papers
@@ -169,6 +170,7 @@ class BulkWriter:
         finally:
             cursor.close()
         if new or changed:  # too many papers to stamp one by one: everything may have changed
+            index_papers(self.conn, ids)
             bump(self.conn, everything=True)
         return unchanged
 

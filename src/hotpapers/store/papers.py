@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Text, cast, delete, or_, select
 
 from hotpapers.models import Paper, Version, strip_controls
 from hotpapers.store.columns import SCALARS
+from hotpapers.store.fulltext import index_papers
 from hotpapers.store.schema import (
     paper_attention,
     paper_authors,
@@ -65,6 +66,7 @@ def save_paper(conn: Connection, paper: Paper, now: datetime, stored: Any = _UNR
             {"paper_id": paper.id, "position": i, "category": category}
             for i, category in enumerate(paper.categories)])
     if old is None or old != paper:
+        index_papers(conn, [paper.id])
         bump_for_papers(conn, [paper.id])
 
 

@@ -13,6 +13,7 @@ from hotpapers.arxiv_ids import normalize
 from hotpapers.jobs.browse import PaperRecord, Reader
 from hotpapers.jobs.ranking import Method, Window
 from hotpapers.web.params import (
+    TEXT,
     Page,
     RankingParams,
     cursor_of,
@@ -64,6 +65,26 @@ async def rankings(request: Request,
         end = page.start + page.limit
         more = cursor_of(end) if end < len(ranked.rows) else None
         return json_bytes(ranking_json(ranked, page.start, page.limit, more)), JSON
+
+    return await cached(request, make)
+
+
+@router.get("/search", responses=JSON_ANSWER)
+async def search(request: Request,
+                 q: Annotated[str, Param(min_length=1, max_length=TEXT,
+                                         description="Words of the title, abstract, authors "
+                                         "or id; all must match (the last one may be a "
+                                         "prefix).")],
+                 page: Annotated[Page, Depends(page_params)]) -> Response:
+    """Full-text search over the stored papers, best match first, a page at a time."""
+    reader = _reader(request)
+
+    def make() -> tuple[bytes, str]:
+        hits = reader.search(q, page.limit + 1, page.start)
+        more = cursor_of(page.start + page.limit) if len(hits) > page.limit else None
+        return json_bytes({"query": q, "next_cursor": more, "papers": [
+            {**paper_json(paper), "relevance": round(relevance, 6)}
+            for paper, relevance in hits[:page.limit]]}), JSON
 
     return await cached(request, make)
 

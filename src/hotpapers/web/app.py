@@ -20,7 +20,7 @@ from hotpapers.config import Settings, load_settings
 from hotpapers.errors import NothingToDo, StoreError
 from hotpapers.jobs.browse import Cache, Reader, open_reader
 from hotpapers.site.jinja import environment
-from hotpapers.web import api_v1, board, subscribe
+from hotpapers.web import api_v1, board, search_page, subscribe
 from hotpapers.web.manners import Manners, access_logger
 from hotpapers.web.params import BadParameter
 from hotpapers.web.respond import HTML, JSON, CachedResponses, json_bytes
@@ -28,7 +28,7 @@ from hotpapers.web.respond import HTML, JSON, CachedResponses, json_bytes
 __all__ = ["DB_VARIABLE", "QUIET_VARIABLE", "create_app", "from_environment"]
 
 SITE = {"title": "Hot Papers", "base": "", "embeds": "static", "feeds": False,
-        "search": False, "windows": ["week", "month"]}
+        "search": False, "live_search": "/search", "windows": ["week", "month"]}
 STATIC = Path(__file__).resolve().parents[1] / "site" / "static"
 DB_VARIABLE = "HOTPAPERS_DB"  # what the workers of `serve --workers N` read the store from
 QUIET_VARIABLE = "HOTPAPERS_SERVE_QUIET"  # non-empty: no access log
@@ -60,6 +60,7 @@ def create_app(store_url: str, settings: Settings, *,
     app.add_api_route("/static/{name}", static_file, methods=["GET"], include_in_schema=False)
     app.add_api_route("/favicon.svg", favicon, methods=["GET"], include_in_schema=False)
     app.include_router(subscribe.router)
+    app.include_router(search_page.router)  # before the board's /{date}
     app.include_router(board.router)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(BadParameter, _bad_parameter)

@@ -1,0 +1,99 @@
+"""Full-text search over the papers' titles, abstracts, authors and ids, in the database:
+SQLite's FTS5 table `paper_search` (kept current by every write of papers), PostgreSQL's GIN
+indexes over `to_tsvector` of the papers and of their authors (current by themselves)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import regex
+from sqlalchemy import Connection, bindparam, text
+
+__all__ = ["SEARCH_TABLE", "index_papers", "match_query", "reindex_all", "search_papers"]
+
+SEARCH_TABLE = "paper_search"  # SQLite only (a virtual table, not in the schema's metadata)
+MAX_TERMS = 12  # words of a query used: more only makes a slower, emptier search
+_CHUNK = 200  # ids a statement (an FTS5 query of 200 phrases)
+_WORD = regex.compile(r"[\p{L}\p{N}]+")
+# one row per paper: its id (so that ids can be searched), title, abstract, authors
+_DOCUMENTS = (
+    "SELECT p.id, coalesce(p.title, ''), coalesce(p.abstract, ''), coalesce(("
+    "SELECT group_concat(name, ', ') FROM (SELECT name FROM paper_authors a "
+    "WHERE a.paper_id = p.id ORDER BY a.position)), '') FROM papers p")
+_TITLE_ABSTRACT = ("to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || "
+                   "coalesce(abstract, ''))")
+
+
+def match_query(words: str) -> str | None:
+    """An FTS5 query of the user's words, each one quoted (so no character of theirs is
+    query syntax), all of them required, the last one also as a prefix; None: no word."""
+    terms = _WORD.findall(words.casefold())[:MAX_TERMS]
+    if not terms:
+        return None
+    quoted = [f'"{term}"' for term in terms]
+    quoted[-1] = f"({quoted[-1]} OR {quoted[-1]}*)"
+    return " AND ".join(quoted)
+
+
+def _id_phrase(paper_id: str) -> str:
+    return '"' + paper_id.replace('"', '""') + '"'
+
+
+def index_papers(conn: Connection, paper_ids: Iterable[str]) -> None:
+    """Bring these papers' search rows up to date (SQLite; PostgreSQL's indexes need
+    nothing). Call it in the transaction that wrote them. Their old rows are found through
+    the index of the id column (a phrase of its words), then checked to be theirs."""
+    if conn.dialect.name != "sqlite":
+        return
+    ids = list(dict.fromkeys(paper_ids))
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i:i + _CHUNK]
+        found = " OR ".join(_id_phrase(paper_id) for paper_id in part)
+        conn.execute(text(
+            f"DELETE FROM {SEARCH_TABLE} WHERE rowid IN (SELECT rowid FROM {SEARCH_TABLE} "
+            f"WHERE {SEARCH_TABLE} MATCH :found) AND paper_id IN :ids").bindparams(
+            bindparam("ids", expanding=True)), {"found": f"paper_id : ({found})", "ids": part})
+        conn.execute(text(
+            f"INSERT INTO {SEARCH_TABLE} (paper_id, title, abstract, authors) {_DOCUMENTS} "
+            "WHERE p.id IN :ids").bindparams(bindparam("ids", expanding=True)), {"ids": part})
+
+
+def reindex_all(conn: Connection) -> None:
+    """Make SQLite's search rows again from every stored paper (after a copy of the store,
+    whose tables it is not among)."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
+    conn.execute(text(f"INSERT INTO {SEARCH_TABLE} (paper_id, title, abstract, authors) "
+                      f"{_DOCUMENTS}"))
+
+
+def search_papers(conn: Connection, words: str, limit: int, offset: int = 0
+                  ) -> list[tuple[str, float]]:
+    """The papers matching every word (the last one also as a prefix), best first:
+    (paper id, relevance, higher is better). Title and authors weigh more than abstracts."""
+    if conn.dialect.name == "sqlite":
+        query = match_query(words)
+        if query is None:
+            return []
+        rows = conn.execute(text(
+            f"SELECT paper_id, bm25({SEARCH_TABLE}, 20.0, 10.0, 1.0, 5.0) AS rank "
+            f"FROM {SEARCH_TABLE} WHERE {SEARCH_TABLE} MATCH :query "
+            "ORDER BY rank, paper_id LIMIT :limit OFFSET :offset"),
+            {"query": query, "limit": limit, "offset": offset})
+        return [(paper_id, -rank) for paper_id, rank in rows]
+    terms = _WORD.findall(words.casefold())[:MAX_TERMS]
+    if not terms:
+        return []
+    rows = conn.execute(text(
+        "WITH q AS (SELECT websearch_to_tsquery('english', :words) AS english, "
+        "websearch_to_tsquery('simple', :words) AS simple) "
+        f"SELECT p.id, ts_rank({_TITLE_ABSTRACT}, q.english) + CASE WHEN EXISTS ("
+        "SELECT 1 FROM paper_authors a WHERE a.paper_id = p.id AND "
+        "to_tsvector('simple'::regconfig, a.name) @@ q.simple) THEN 1 ELSE 0 END AS rank "
+        f"FROM papers p, q WHERE {_TITLE_ABSTRACT} @@ q.english OR p.id = :id OR p.id IN ("
+        "SELECT a.paper_id FROM paper_authors a "
+        "WHERE to_tsvector('simple'::regconfig, a.name) @@ q.simple) "
+        "ORDER BY rank DESC, p.id LIMIT :limit OFFSET :offset"),
+        {"words": " ".join(terms), "id": words.strip(), "limit": limit, "offset": offset})
+    return [(paper_id, float(rank)) for paper_id, rank in rows]
