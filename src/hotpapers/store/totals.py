@@ -120,13 +120,13 @@ def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_r
     latest = (select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
               .where(observations.c.mention_id.in_(ids))
               .group_by(observations.c.mention_id).subquery())
+    m, o = mentions.c, observations.c
     rows = conn.execute(
-        select(mentions.c.id, mentions.c.source, mentions.c.account_id, mentions.c.kind,
-               mentions.c.deleted_at, mentions.c.created_at, observations)
-        .outerjoin(latest, latest.c.mention_id == mentions.c.id)
-        .outerjoin(observations, and_(observations.c.mention_id == mentions.c.id,
-                                      observations.c.observed_at == latest.c.at))
-        .where(mentions.c.id.in_(ids))).mappings().all()
+        select(m.id, m.source, m.account_id, m.kind, m.deleted_at, m.created_at, o.observed_at,
+               o.likes, o.reposts, o.quotes, o.replies, o.points)
+        .outerjoin(latest, latest.c.mention_id == m.id)
+        .outerjoin(observations, and_(o.mention_id == m.id, o.observed_at == latest.c.at))
+        .where(m.id.in_(ids))).all()
     linked: dict[int, list[str]] = {}
     for mention_id, paper_id in conn.execute(
             select(mention_papers.c.mention_id, mention_papers.c.paper_id)
@@ -134,14 +134,15 @@ def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_r
             .order_by(mention_papers.c.mention_id, mention_papers.c.paper_id)):
         linked.setdefault(mention_id, []).append(paper_id)
     found = {}
-    for r in rows:
-        likes, reposts = r["likes"] or 0, r["reposts"] or 0
-        counts = (likes, reposts, _cap(likes, reposts, repost_ratio), r["quotes"] or 0,
-                  r["replies"] or 0, r["points"] or 0)
-        found[r["id"]] = Contribution(
-            r["source"], r["account_id"] if r["account_id"] is not None else -r["id"],
-            r["deleted_at"] is None and r["kind"] != "repost", r["created_at"],
-            tuple(linked.get(r["id"], ())), counts, r["observed_at"])
+    for mention_id, source, account, kind, deleted, created, observed, likes, reposts, \
+            quotes, replies, points in rows:
+        likes, reposts = likes or 0, reposts or 0
+        counts = (likes, reposts, _cap(likes, reposts, repost_ratio), quotes or 0,
+                  replies or 0, points or 0)
+        found[mention_id] = Contribution(
+            source, account if account is not None else -mention_id,
+            deleted is None and kind != "repost", created,
+            tuple(linked.get(mention_id, ())), counts, observed)
     return found
 
 
