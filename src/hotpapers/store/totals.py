@@ -105,6 +105,13 @@ def earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+def _listed(name: str, ids: list[int]):
+    """A list of integer ids for IN, written into the statement when it runs: SQLAlchemy
+    otherwise names and processes one parameter per id, which costs more than the query
+    for the thousands of a batch."""
+    return bindparam(name, ids, expanding=True, literal_execute=True)
+
+
 def _cap(likes: int, reposts: int, ratio: float) -> int:
     """A post's reposts after the cap, as the exact path's SQL computes it."""
     return min(reposts, int(ratio * (likes + 1)))
@@ -118,7 +125,7 @@ def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_r
     if not ids:
         return {}
     latest = (select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
-              .where(observations.c.mention_id.in_(ids))
+              .where(observations.c.mention_id.in_(_listed("latest_ids", ids)))
               .group_by(observations.c.mention_id).subquery())
     m, o = mentions.c, observations.c
     rows = conn.execute(
@@ -126,11 +133,11 @@ def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_r
                o.likes, o.reposts, o.quotes, o.replies, o.points)
         .outerjoin(latest, latest.c.mention_id == m.id)
         .outerjoin(observations, and_(o.mention_id == m.id, o.observed_at == latest.c.at))
-        .where(m.id.in_(ids))).all()
+        .where(m.id.in_(_listed("mention_ids", ids)))).all()
     linked: dict[int, list[str]] = {}
     for mention_id, paper_id in conn.execute(
             select(mention_papers.c.mention_id, mention_papers.c.paper_id)
-            .where(mention_papers.c.mention_id.in_(ids))
+            .where(mention_papers.c.mention_id.in_(_listed("linked_ids", ids)))
             .order_by(mention_papers.c.mention_id, mention_papers.c.paper_id)):
         linked.setdefault(mention_id, []).append(paper_id)
     found = {}
@@ -156,7 +163,7 @@ def named_papers(conn: Connection, mention_ids: Iterable[int]) -> list[str]:
 def load_contributions(conn: Connection, mention_ids: Iterable[int]) -> dict[int, Contribution]:
     """Each mention's contribution as last counted (none: never counted)."""
     ids = list(dict.fromkeys(mention_ids))
-    query = select(mention_totals).where(mention_totals.c.mention_id.in_(ids))
+    query = select(mention_totals).where(mention_totals.c.mention_id.in_(_listed("ids", ids)))
     return {r["mention_id"]: Contribution(r["source"], r["who"], r["live"], r["created_at"],
                                           tuple(r["papers"]), tuple(r[c] for c in COUNTED))
             for r in conn.execute(query).mappings()}
@@ -195,8 +202,9 @@ def load_account_rows(conn: Connection, keys: Iterable[Key]) -> dict[Key, Accoun
     dialect = conn.dialect
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     names = [c.name for c in account_totals.c]
+    times = ("first_at", "account_created_at")  # the only ones the drivers do not convert
     results = [c.type.dialect_impl(dialect).result_processor(dialect, None)
-               for c in account_totals.c]
+               if c.name in times else None for c in account_totals.c]
     found: dict[Key, AccountRow] = {}
     for i in range(0, len(keys), _CHUNK):
         part = keys[i:i + _CHUNK]
@@ -224,7 +232,8 @@ def aged_rows(conn: Connection, whos: Iterable[int]) -> dict[Key, AccountRow]:
     differs = or_(stored != known, and_(stored.is_(None), known.is_not(None)),
                   and_(stored.is_not(None), known.is_(None)))
     joined = select(account_totals).join(accounts, accounts.c.id == account_totals.c.who)
-    return _account_rows(conn, joined.where(account_totals.c.who.in_(ids), differs))
+    return _account_rows(conn, joined.where(account_totals.c.who.in_(_listed("whos", ids)),
+                                            differs))
 
 
 def first_posts(conn: Connection, keys: Iterable[Key]) -> dict[Key, datetime]:
@@ -249,7 +258,8 @@ def first_posts(conn: Connection, keys: Iterable[Key]) -> dict[Key, datetime]:
 def account_ages(conn: Connection, whos: Iterable[int]) -> dict[int, datetime | None]:
     ids = [w for w in dict.fromkeys(whos) if w > 0]
     return dict(conn.execute(select(accounts.c.id, accounts.c.created_at)
-                             .where(accounts.c.id.in_(ids))).all()) if ids else {}
+                             .where(accounts.c.id.in_(_listed("whos", ids)))).all()) \
+        if ids else {}
 
 
 def _delete_keyed(table, keys: tuple[str, ...]):
