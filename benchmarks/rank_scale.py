@@ -1,11 +1,12 @@
 """Rankings at scale: time `rank_papers` on a synthetic store of N mentions, measure peak
-memory, and the ingest cost per mention of this tree against its parent commit.
+memory, and the ingest cost per mention with the attention aggregates against without.
 
 Not a test and not run in CI.
 
     python benchmarks/rank_scale.py --mentions 100000            # ~10 minutes, 2 cores
     python benchmarks/rank_scale.py --mentions 1000000 --repeat 5
     python benchmarks/rank_scale.py --mentions 100000 --db postgresql://localhost/bench
+    python benchmarks/rank_scale.py --skip-rankings --ingest-repeat 5   # ingest alone
 
 1. The store: `python -m hotpapers.jobs.synthetic --days D --mentions N --seed S` (the scale
    generator, `hotpapers.jobs.synthetic_scale`: D announcement days of 500-700 papers,
@@ -26,12 +27,19 @@ Not a test and not run in CI.
    the peak with the exact path too is printed above it. The generator reports its own
    when it builds the store.
 4. Ingest overhead: the same small generation (--ingest-mentions over --ingest-days,
-   default 20,000 over 5) run by this tree's code and by its parent commit's (`git worktree
-   add` of --parent, default HEAD~1, into a temporary folder), each in a subprocess with
-   that tree on PYTHONPATH; both load the generator's two files from this tree, so only
-   the code they call (store, models, schema) differs. Seconds in the mention-writing
-   transactions per mention, best of --ingest-repeat alternating runs; the ratio is
-   ours / parent (1.0: no overhead).
+   default 20,000 over 5) run by this tree's code in three variants, each in a subprocess:
+   `ours-on`, the aggregates kept as in production; `ours-off`, the same code on a store
+   whose aggregates are not built (the driver removes their state row before generating:
+   each write then only bumps the change stamps of the papers it names, as
+   store/counting.py does until `store rebuild-aggregates`); `ours-none`, nothing counted
+   (the generator's call to `count_mentions` dropped: no stamps either). With --parent REV
+   also REV's code (`git worktree add` into a temporary folder, that tree on PYTHONPATH;
+   the generator's two files come from this tree, so only the code they call differs).
+   Microseconds of the generator's CPU time (SQLite runs in it) in the mention-writing
+   transactions per mention, which other processes disturb far less than wall time (also
+   printed), best of --ingest-repeat runs, the variants interleaved (their order reversed
+   every other run). The overhead is ours-on / ours-off (with aggregates vs without; 1.0:
+   none); ours-on / ours-none is printed beside it. `--skip-rankings` runs this comparison alone.
 
 The figures come last, on one line:
 `rank_scale mentions=N day_s=... week_s=... month_s=... ingest_overhead=... peak_mib=...`
@@ -69,16 +77,31 @@ WINDOWS = (Window.day, Window.week, Window.month)
 # under it is reused (and migrated on opening) until a migration changes what is written.
 DATA_REVISION = "0005"
 
-# Runs the generator's files from this tree against the `hotpapers` on PYTHONPATH.
+# Runs the generator's files from this tree against the `hotpapers` on PYTHONPATH. Mode
+# "off" (only ever given with this tree): the store is created first and its aggregates'
+# state row removed, so every write counts nothing and only bumps the change stamps of the
+# papers it names, as on a store whose totals are not built (store/counting.py); mode
+# "none": `count_mentions` is not called at all (neither totals nor stamps).
 DRIVER = """
 import importlib.util, json, sys
-folder, args = sys.argv[1], sys.argv[2:]
+folder, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+if mode == "off":
+    from hotpapers.store.db import connect
+    from hotpapers.store.schema import aggregate_state
+    engine = connect(args[args.index("--db") + 1])
+    with engine.begin() as conn:
+        conn.execute(aggregate_state.delete())
+    engine.dispose()
 for name in ("synthetic_scale_model", "synthetic_scale"):
     spec = importlib.util.spec_from_file_location(f"hotpapers.jobs.{name}",
                                                   f"{folder}/{name}.py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
+if mode == "none":
+    import hotpapers.store.mentions
+    hotpapers.store.mentions.count_mentions = lambda conn, ids: None
+    module.count_mentions = None
 module.main(args)
 import hotpapers, resource
 print(json.dumps({"hotpapers": hotpapers.__file__,
@@ -88,12 +111,13 @@ print(json.dumps({"hotpapers": hotpapers.__file__,
 
 # ---- the store ---------------------------------------------------------------------------
 
-def _run_generator(src: Path, cwd: Path, args: list[str]) -> dict:
-    """Run the generator (this tree's files) with `src` on PYTHONPATH; its figures, and
-    the `hotpapers` package it used."""
+def _run_generator(src: Path, cwd: Path, args: list[str], mode: str = "on") -> dict:
+    """Run the generator (this tree's files) with `src` on PYTHONPATH, aggregates kept
+    (`mode` on), not built (off) or not counted at all (none); its figures, and the
+    `hotpapers` package it used."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
-        [sys.executable, "-c", DRIVER, str(ROOT / "src" / "hotpapers" / "jobs"), *args,
+        [sys.executable, "-c", DRIVER, str(ROOT / "src" / "hotpapers" / "jobs"), mode, *args,
          "--json"], cwd=cwd, env=env, stdout=subprocess.PIPE, text=True, check=True)
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     figures, process = json.loads(lines[-2]), json.loads(lines[-1])
@@ -198,31 +222,45 @@ def _git(*args: str) -> str:
                           capture_output=True).stdout.strip()
 
 
-def ingest_overhead(args: argparse.Namespace) -> tuple[float, float, str]:
-    """Best microseconds a mention of ours and of the parent commit's code, and which
-    commit the parent is."""
-    parent = _git("rev-parse", "--verify", f"{args.parent}^{{commit}}")
-    label = f"{parent[:10]} {_git('log', '-1', '--format=%s', parent)[:60]}"
+INGEST_VARIANTS = {"on": "aggregates kept", "off": "aggregates not built (stamps only)",
+                   "none": "nothing counted (no stamps either)"}
+
+
+def ingest_overhead(args: argparse.Namespace) -> tuple[dict[str, float], str | None]:
+    """Best microseconds a mention for each variant of this tree (INGEST_VARIANTS) and,
+    with --parent, for the parent commit's code (which commit that is)."""
     gen = ["--days", str(args.ingest_days), "--mentions", str(args.ingest_mentions),
            "--seed", str(args.seed), "--quiet"]
-    best = {"ours": float("inf"), "parent": float("inf")}
+    runs: dict[str, tuple[Path, str]] = {f"ours-{m}": (ROOT / "src", m) for m in INGEST_VARIANTS}
+    best = dict.fromkeys(runs, float("inf"))
+    wall = dict(best)
+    label = None
     with tempfile.TemporaryDirectory(prefix="hp-rank-scale-") as tmp:
         folder = Path(tmp)
         tree = folder / "parent"
-        _git("worktree", "add", "--detach", str(tree), parent)
+        if args.parent:
+            parent = _git("rev-parse", "--verify", f"{args.parent}^{{commit}}")
+            label = f"{parent[:10]} {_git('log', '-1', '--format=%s', parent)[:60]}"
+            _git("worktree", "add", "--detach", str(tree), parent)
+            runs["parent"], best["parent"] = (tree / "src", "on"), float("inf")
+            wall["parent"] = float("inf")
         try:
-            sources = {"ours": ROOT / "src", "parent": tree / "src"}
             for run in range(args.ingest_repeat):
-                for name, src in sources.items():
+                order = list(runs) if run % 2 == 0 else list(runs)[::-1]  # interleaved
+                for name in order:
+                    src, mode = runs[name]
                     url = f"sqlite:///{folder / f'{name}-{run}.sqlite3'}"
-                    figures = _run_generator(src, folder, [*gen, "--db", url])
-                    best[name] = min(best[name], figures["mention_us"])
-                    print(f"ingest: {name} run {run + 1}: {figures['mention_us']:.0f} us a "
-                          f"mention ({figures['writes'] / figures['mentions']:.2f} writes "
-                          "a mention)", flush=True)
+                    figures = _run_generator(src, folder, [*gen, "--db", url], mode)
+                    best[name] = min(best[name], figures["mention_cpu_us"])
+                    wall[name] = min(wall[name], figures["mention_us"])
+                    print(f"ingest: {name} run {run + 1}: {figures['mention_cpu_us']:.0f} us "
+                          f"CPU a mention, {figures['mention_us']:.0f} us wall "
+                          f"({figures['writes'] / figures['mentions']:.2f} writes a mention)",
+                          flush=True)
         finally:
-            _git("worktree", "remove", "--force", str(tree))
-    return best["ours"], best["parent"], label
+            if args.parent:
+                _git("worktree", "remove", "--force", str(tree))
+    return best, wall, label
 
 
 # ---- report ------------------------------------------------------------------------------
@@ -230,6 +268,22 @@ def ingest_overhead(args: argparse.Namespace) -> tuple[float, float, str]:
 def _peak_mib() -> float:
     """This process's peak RSS (ru_maxrss is in KiB on Linux)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ingest_report(args: argparse.Namespace) -> str:
+    """Run the ingest comparison, print its figures; the overhead with aggregates (ours-on
+    / ours-off, formatted)."""
+    best, wall, label = ingest_overhead(args)
+    base = best["ours-off"]
+    for name, us in best.items():
+        what = INGEST_VARIANTS.get(name[5:], f"parent ({label})")
+        print(f"ingest: {name}: {us:.0f} us CPU a mention, {us / base:.3f}x ours-off "
+              f"(wall {wall[name]:.0f} us, {wall[name] / wall['ours-off']:.3f}x); {what}")
+    overhead = f"{best['ours-on'] / base:.3f}"
+    print(f"ingest: with aggregates vs without: {overhead}x CPU (ours-on / ours-off; wall "
+          f"{wall['ours-on'] / wall['ours-off']:.3f}x); vs nothing counted: "
+          f"{best['ours-on'] / best['ours-none']:.3f}x CPU")
+    return overhead
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -241,12 +295,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--store", help="SQLite file to use (built when it has no listing)")
     parser.add_argument("--cache", default="/tmp/hotpapers-bench", help="where stores are kept")
     parser.add_argument("--repeat", type=int, default=3, help="timings per ranking (median)")
-    parser.add_argument("--parent", default="HEAD~1", help="commit to compare ingest with")
+    parser.add_argument("--parent", help="a commit to compare ingest with too (e.g. HEAD~1)")
     parser.add_argument("--ingest-mentions", type=int, default=20_000)
     parser.add_argument("--ingest-days", type=int, default=5)
-    parser.add_argument("--ingest-repeat", type=int, default=2)
+    parser.add_argument("--ingest-repeat", type=int, default=3)
     parser.add_argument("--skip-ingest", action="store_true", help="no ingest comparison")
+    parser.add_argument("--skip-rankings", action="store_true",
+                        help="no store and no rankings: the ingest comparison alone")
     args = parser.parse_args(argv)
+    if args.skip_rankings:
+        _ingest_report(args)
+        return
     url, _ = prepare(args)
     medians, same, stored, peak = time_rankings(url, args.repeat)
     print(f"peak RSS: {peak:.0f} MiB after the default path, {_peak_mib():.0f} MiB with the "
@@ -257,11 +316,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 f"{w.value}_s={medians[method, w, path]:.3f}" for w in WINDOWS))
     print("same listed rows, default vs exact: " + " ".join(
         f"{m.value}/{w.value}={'yes' if ok else 'NO'}" for (m, w), ok in same.items()))
-    overhead = "nan"
-    if not args.skip_ingest:
-        ours, parent, label = ingest_overhead(args)
-        overhead = f"{ours / parent:.3f}"
-        print(f"ingest: ours {ours:.0f} us a mention, parent ({label}) {parent:.0f} us")
+    overhead = "nan" if args.skip_ingest else _ingest_report(args)
     hot = {w: medians[Method.hot, w, "default"] for w in WINDOWS}
     print(f"rank_scale mentions={stored} day_s={hot[Window.day]:.3f} "
           f"week_s={hot[Window.week]:.3f} month_s={hot[Window.month]:.3f} "

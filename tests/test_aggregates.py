@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -39,7 +40,7 @@ from hotpapers.store.schema import (
     paper_source_totals,
 )
 from hotpapers.store.stream_state import save_stream_observations
-from hotpapers.store.totals import load_state
+from hotpapers.store.totals import AccountRow, load_account_rows, load_state, save_account_rows
 
 DAY = date(2026, 11, 23)
 T0 = datetime(2026, 11, 23, 6, tzinfo=UTC)
@@ -299,3 +300,20 @@ def test_rebuild_aggregates_needs_an_existing_store(cli, tmp_path, monkeypatch):
     result = cli("store", "rebuild-aggregates")
     assert result.code == 2 and str(missing) in result.err
     assert len(result.err.strip().splitlines()) == 1 and not missing.exists()
+
+
+def test_account_rows_are_found_and_removed_by_their_whole_key(engine):
+    """More keys than one statement takes; a key that shares its paper and source (or its
+    author) with stored rows finds nothing."""
+    rows = [AccountRow((PAPERS[i % 4], SOURCES[i % 3], i), 1 + i % 3, [i, i % 5, 0, 1, 0, 2],
+                       T0 + timedelta(minutes=i),
+                       None if i % 4 else T0 - timedelta(days=i), i / 7) for i in range(1, 1101)]
+    with engine.begin() as conn:
+        save_account_rows(conn, rows)
+        absent = [(PAPERS[1], SOURCES[1], 99_999), ("2611.99999", SOURCES[1], 1)]
+        assert load_account_rows(conn, [r.key for r in rows[::5]] + absent) == {
+            r.key: r for r in rows[::5]}
+        save_account_rows(conn, [replace(r, posts=0) for r in rows[:600]])  # no posts: gone
+        assert set(load_account_rows(conn, [r.key for r in rows])) == {
+            r.key for r in rows[600:]}
+        assert conn.execute(select(func.count()).select_from(account_totals)).scalar() == 500

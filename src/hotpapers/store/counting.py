@@ -35,7 +35,7 @@ from hotpapers.store.totals import (
 
 __all__ = ["BATCH", "count_mentions", "recount"]
 
-BATCH = 2000
+BATCH = 5000  # mentions counted together (one read and one write of each table)
 _NONE = Contribution("", 0, False, None, ())
 
 

@@ -10,12 +10,16 @@ from datetime import datetime
 
 from sqlalchemy import (
     Connection,
+    Integer,
+    String,
     and_,
+    bindparam,
+    column,
     delete,
     func,
     or_,
     select,
-    tuple_,
+    values,
 )
 
 from hotpapers.store.schema import (
@@ -54,6 +58,7 @@ __all__ = [
 
 COUNTED = ("likes", "reposts", "kept", "quotes", "replies", "points")
 Key = tuple[str, str, int]  # paper id, source, who
+_CHUNK = 1000  # keys a statement
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,13 @@ def earlier(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
 
+def _listed(name: str, ids: list[int]):
+    """A list of integer ids for IN, written into the statement when it runs: SQLAlchemy
+    otherwise names and processes one parameter per id, which costs more than the query
+    for the thousands of a batch."""
+    return bindparam(name, ids, expanding=True, literal_execute=True)
+
+
 def _cap(likes: int, reposts: int, ratio: float) -> int:
     """A post's reposts after the cap, as the exact path's SQL computes it."""
     return min(reposts, int(ratio * (likes + 1)))
@@ -113,30 +125,31 @@ def current_contributions(conn: Connection, mention_ids: Iterable[int], repost_r
     if not ids:
         return {}
     latest = (select(observations.c.mention_id, func.max(observations.c.observed_at).label("at"))
-              .where(observations.c.mention_id.in_(ids))
+              .where(observations.c.mention_id.in_(_listed("latest_ids", ids)))
               .group_by(observations.c.mention_id).subquery())
+    m, o = mentions.c, observations.c
     rows = conn.execute(
-        select(mentions.c.id, mentions.c.source, mentions.c.account_id, mentions.c.kind,
-               mentions.c.deleted_at, mentions.c.created_at, observations)
-        .outerjoin(latest, latest.c.mention_id == mentions.c.id)
-        .outerjoin(observations, and_(observations.c.mention_id == mentions.c.id,
-                                      observations.c.observed_at == latest.c.at))
-        .where(mentions.c.id.in_(ids))).mappings().all()
+        select(m.id, m.source, m.account_id, m.kind, m.deleted_at, m.created_at, o.observed_at,
+               o.likes, o.reposts, o.quotes, o.replies, o.points)
+        .outerjoin(latest, latest.c.mention_id == m.id)
+        .outerjoin(observations, and_(o.mention_id == m.id, o.observed_at == latest.c.at))
+        .where(m.id.in_(_listed("mention_ids", ids)))).all()
     linked: dict[int, list[str]] = {}
     for mention_id, paper_id in conn.execute(
             select(mention_papers.c.mention_id, mention_papers.c.paper_id)
-            .where(mention_papers.c.mention_id.in_(ids))
+            .where(mention_papers.c.mention_id.in_(_listed("linked_ids", ids)))
             .order_by(mention_papers.c.mention_id, mention_papers.c.paper_id)):
         linked.setdefault(mention_id, []).append(paper_id)
     found = {}
-    for r in rows:
-        likes, reposts = r["likes"] or 0, r["reposts"] or 0
-        counts = (likes, reposts, _cap(likes, reposts, repost_ratio), r["quotes"] or 0,
-                  r["replies"] or 0, r["points"] or 0)
-        found[r["id"]] = Contribution(
-            r["source"], r["account_id"] if r["account_id"] is not None else -r["id"],
-            r["deleted_at"] is None and r["kind"] != "repost", r["created_at"],
-            tuple(linked.get(r["id"], ())), counts, r["observed_at"])
+    for mention_id, source, account, kind, deleted, created, observed, likes, reposts, \
+            quotes, replies, points in rows:
+        likes, reposts = likes or 0, reposts or 0
+        counts = (likes, reposts, _cap(likes, reposts, repost_ratio), quotes or 0,
+                  replies or 0, points or 0)
+        found[mention_id] = Contribution(
+            source, account if account is not None else -mention_id,
+            deleted is None and kind != "repost", created,
+            tuple(linked.get(mention_id, ())), counts, observed)
     return found
 
 
@@ -150,7 +163,7 @@ def named_papers(conn: Connection, mention_ids: Iterable[int]) -> list[str]:
 def load_contributions(conn: Connection, mention_ids: Iterable[int]) -> dict[int, Contribution]:
     """Each mention's contribution as last counted (none: never counted)."""
     ids = list(dict.fromkeys(mention_ids))
-    query = select(mention_totals).where(mention_totals.c.mention_id.in_(ids))
+    query = select(mention_totals).where(mention_totals.c.mention_id.in_(_listed("ids", ids)))
     return {r["mention_id"]: Contribution(r["source"], r["who"], r["live"], r["created_at"],
                                           tuple(r["papers"]), tuple(r[c] for c in COUNTED))
             for r in conn.execute(query).mappings()}
@@ -166,21 +179,46 @@ def save_contributions(conn: Connection, found: Mapping[int, Contribution]) -> N
         bulk_execute(conn, stmt, rows)
 
 
-def _account_rows(conn: Connection, where, query=None) -> dict[Key, AccountRow]:
-    query = (query if query is not None else select(account_totals)).where(where)
+def _account_rows(conn: Connection, query) -> dict[Key, AccountRow]:
     return {(r["paper_id"], r["source"], r["who"]): AccountRow(
         (r["paper_id"], r["source"], r["who"]), r["posts"], [r[c] for c in COUNTED],
         r["first_at"], r["account_created_at"], r["value"])
         for r in conn.execute(query).mappings()}
 
 
+def _wanted(keys: list[Key]):
+    """These (paper, source, who) keys as a table to join: both databases then look each
+    one up by its index (SQLite scans the whole table for a tuple IN)."""
+    return values(column("paper_id", String), column("source", String),
+                  column("who", Integer), name="wanted").data(keys).cte("wanted")
+
+
 def load_account_rows(conn: Connection, keys: Iterable[Key]) -> dict[Key, AccountRow]:
+    """The stored rows of these keys: joined with the keys as a VALUES table, which both
+    databases look up key by key in the primary key (SQLite scans the whole table for a
+    tuple IN). Written out by hand: compiling a VALUES of a thousand rows costs more than
+    running it."""
     keys = list(dict.fromkeys(keys))
+    dialect = conn.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    names = [c.name for c in account_totals.c]
+    times = ("first_at", "account_created_at")  # the only ones the drivers do not convert
+    results = [c.type.dialect_impl(dialect).result_processor(dialect, None)
+               if c.name in times else None for c in account_totals.c]
     found: dict[Key, AccountRow] = {}
-    for i in range(0, len(keys), 300):
-        part = keys[i:i + 300]
-        found |= _account_rows(conn, tuple_(account_totals.c.paper_id, account_totals.c.source,
-                                            account_totals.c.who).in_(part))
+    for i in range(0, len(keys), _CHUNK):
+        part = keys[i:i + _CHUNK]
+        sql = (f"WITH wanted (paper_id, source, who) AS (VALUES "
+               f"{', '.join([f'({mark}, {mark}, {mark})'] * len(part))}) "
+               f"SELECT {', '.join(f't.{n}' for n in names)} FROM wanted "
+               "JOIN account_totals t ON t.paper_id = wanted.paper_id AND "
+               "t.source = wanted.source AND t.who = wanted.who")
+        for raw in conn.exec_driver_sql(sql, tuple(v for key in part for v in key)):
+            r = dict(zip(names, (f(v) if f else v for f, v in zip(results, raw, strict=True)),
+                         strict=True))
+            key = (r["paper_id"], r["source"], r["who"])
+            found[key] = AccountRow(key, r["posts"], [r[c] for c in COUNTED], r["first_at"],
+                                    r["account_created_at"], r["value"])
     return found
 
 
@@ -194,23 +232,25 @@ def aged_rows(conn: Connection, whos: Iterable[int]) -> dict[Key, AccountRow]:
     differs = or_(stored != known, and_(stored.is_(None), known.is_not(None)),
                   and_(stored.is_not(None), known.is_(None)))
     joined = select(account_totals).join(accounts, accounts.c.id == account_totals.c.who)
-    return _account_rows(conn, and_(account_totals.c.who.in_(ids), differs), joined)
+    return _account_rows(conn, joined.where(account_totals.c.who.in_(_listed("whos", ids)),
+                                            differs))
 
 
 def first_posts(conn: Connection, keys: Iterable[Key]) -> dict[Key, datetime]:
     """The earliest live post of each (paper, source, author), from the counted mentions."""
     keys = list(keys)
     found: dict[Key, datetime] = {}
-    for i in range(0, len(keys), 300):
-        part = keys[i:i + 300]
-        query = (select(mention_papers.c.paper_id, mention_totals.c.source, mention_totals.c.who,
-                        func.min(mention_totals.c.created_at))
-                 .join(mention_totals, mention_totals.c.mention_id == mention_papers.c.mention_id)
-                 .where(mention_totals.c.live.is_(True),
-                        tuple_(mention_papers.c.paper_id, mention_totals.c.source,
-                               mention_totals.c.who).in_(part))
-                 .group_by(mention_papers.c.paper_id, mention_totals.c.source,
-                           mention_totals.c.who))
+    linked, counted = mention_papers.c, mention_totals.c
+    for i in range(0, len(keys), _CHUNK):
+        wanted = _wanted(keys[i:i + _CHUNK])
+        query = (select(wanted.c.paper_id, wanted.c.source, wanted.c.who,
+                        func.min(counted.created_at))
+                 .join_from(wanted, mention_papers, linked.paper_id == wanted.c.paper_id)
+                 .join(mention_totals, and_(counted.mention_id == linked.mention_id,
+                                            counted.source == wanted.c.source,
+                                            counted.who == wanted.c.who))
+                 .where(counted.live.is_(True))
+                 .group_by(wanted.c.paper_id, wanted.c.source, wanted.c.who))
         found |= {(p, s, w): at for p, s, w, at in conn.execute(query) if at is not None}
     return found
 
@@ -218,7 +258,13 @@ def first_posts(conn: Connection, keys: Iterable[Key]) -> dict[Key, datetime]:
 def account_ages(conn: Connection, whos: Iterable[int]) -> dict[int, datetime | None]:
     ids = [w for w in dict.fromkeys(whos) if w > 0]
     return dict(conn.execute(select(accounts.c.id, accounts.c.created_at)
-                             .where(accounts.c.id.in_(ids))).all()) if ids else {}
+                             .where(accounts.c.id.in_(_listed("whos", ids)))).all()) \
+        if ids else {}
+
+
+def _delete_keyed(table, keys: tuple[str, ...]):
+    """DELETE one row by its key columns (bound by name): run for many keys at once."""
+    return delete(table).where(*(table.c[k] == bindparam(k) for k in keys))
 
 
 def save_account_rows(conn: Connection, rows: Iterable[AccountRow]) -> None:
@@ -226,10 +272,10 @@ def save_account_rows(conn: Connection, rows: Iterable[AccountRow]) -> None:
     keep, gone = [], []
     for row in rows:
         (keep if row.posts > 0 else gone).append(row)
-    for i in range(0, len(gone), 300):
-        conn.execute(delete(account_totals).where(tuple_(
-            account_totals.c.paper_id, account_totals.c.source, account_totals.c.who
-        ).in_([r.key for r in gone[i:i + 300]])))
+    if gone:
+        conn.execute(_delete_keyed(account_totals, ("paper_id", "source", "who")),
+                     [dict(zip(("paper_id", "source", "who"), r.key, strict=True))
+                      for r in gone])
     if keep:
         columns = ("posts", *COUNTED, "first_at", "account_created_at", "value")
         stmt = upsert_statement(conn.dialect.name, account_totals, ("paper_id", "source", "who"),
@@ -282,10 +328,9 @@ def update_source_rows(conn: Connection, deltas: Mapping[tuple[str, str], list[f
         rows.append({"paper_id": pair[0], "source": pair[1], "raw": raw, "people": int(people),
                      "posts": int(posts), "reposts_capped": int(capped),
                      "new_accounts": int(new), "first_at": first})
-    for i in range(0, len(gone), 300):
-        conn.execute(delete(paper_source_totals).where(tuple_(
-            paper_source_totals.c.paper_id, paper_source_totals.c.source
-        ).in_(gone[i:i + 300])))
+    if gone:
+        conn.execute(_delete_keyed(paper_source_totals, ("paper_id", "source")),
+                     [{"paper_id": p, "source": s} for p, s in gone])
     if rows:
         stmt = upsert_statement(conn.dialect.name, paper_source_totals, ("paper_id", "source"),
                                 ("raw", "people", "posts", "reposts_capped", "new_accounts",
