@@ -107,6 +107,15 @@ def test_every_answer_has_the_security_headers_and_no_cookie(app):
     assert get(app, "/static/../../config.py").status_code == 404
 
 
+def test_head_answers_as_get_without_the_body(app):
+    """Monitors and link checkers ask with HEAD: the same status and headers as GET."""
+    for url in ("/", "/api/v1/days", "/papers/2101.06046", "/nothing"):
+        got, head = get(app, url), request(app, "HEAD", url)
+        assert head.status_code == got.status_code and head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert head.headers.get("etag") == got.headers.get("etag")
+
+
 def test_a_cookie_never_leaves_the_server(store_url):
     app = create_app(store_url, Settings(), now=lambda: NOW)
     app.add_api_route("/x/cookie", lambda: Response(b"", headers={"set-cookie": "a=b"}))

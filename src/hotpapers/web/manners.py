@@ -1,5 +1,5 @@
 """The server's manners, as one ASGI middleware around the app: security headers on every
-answer, never a cookie, never a traceback (an unexpected error is a plain 500, its
+answer, HEAD answered as GET without the body, never a cookie, never a traceback (an unexpected error is a plain 500, its
 traceback goes to the log), and one access-log line per request in the Combined Log
 Format."""
 
@@ -65,6 +65,7 @@ class Manners:
             await self.app(scope, receive, send)
             return
         status, size, started = 500, 0, False
+        head = scope["method"] == "HEAD"  # answered as GET would be, without the body
 
         async def sending(message: Message) -> None:
             nonlocal status, size, started
@@ -75,11 +76,13 @@ class Manners:
                 for name, value in SECURITY_HEADERS.items():
                     headers[name] = value
             elif message["type"] == "http.response.body":
+                if head:
+                    message = {**message, "body": b""}
                 size += len(message.get("body", b""))
             await send(message)
 
         try:
-            await self.app(scope, receive, sending)
+            await self.app({**scope, "method": "GET"} if head else scope, receive, sending)
         except Exception:
             log.exception("%s %s failed", scope.get("method"), scope.get("path"))
             if not started:
