@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, func, select, text
 
-from hotpapers.store.schema import change_stamps, listings, papers
+from hotpapers.store.schema import change_stamps, listings, papers, post_entries, posts
 from hotpapers.store.upsert import bulk_execute, upsert_statement
 
 __all__ = ["EVERYTHING", "bump", "bump_for_papers", "latest_stamp", "load_stamps",
@@ -57,8 +57,8 @@ def bump(conn: Connection, days: Iterable[date] = (), paper_ids: Iterable[str] =
 
 
 def bump_for_papers(conn: Connection, paper_ids: Iterable[str]) -> int:
-    """Bump these papers and the days they are listed or announced on (their rankings and
-    posts show them)."""
+    """Bump these papers and the days they are listed or announced on, or whose posts show
+    them (their rankings and posts show them)."""
     ids = list(dict.fromkeys(paper_ids))
     days: set[date] = set()
     for i in range(0, len(ids), _CHUNK):
@@ -67,6 +67,9 @@ def bump_for_papers(conn: Connection, paper_ids: Iterable[str]) -> int:
             listings.c.paper_id.in_(part)).distinct()).scalars())
         days.update(d for d in conn.execute(select(papers.c.announced_on).where(
             papers.c.id.in_(part), papers.c.announced_on.is_not(None)).distinct()).scalars())
+        days.update(conn.execute(select(posts.c.day).join(
+            post_entries, post_entries.c.post_id == posts.c.id).where(
+            post_entries.c.paper_id.in_(part)).distinct()).scalars())
     return bump(conn, days=sorted(days), paper_ids=ids)
 
 
