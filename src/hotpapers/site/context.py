@@ -21,7 +21,7 @@ from hotpapers.site.rich_text import Piece, handle_link, paragraphs
 
 __all__ = [
     "COUNTS", "Attention", "DayView", "MentionCard", "PaperView", "Sparkline", "base_path",
-    "day_path", "day_view", "http_url", "mention_card", "paper_path", "paper_slug",
+    "day_cards", "day_path", "day_view", "http_url", "mention_card", "paper_path", "paper_slug",
     "paper_view", "shown_card", "sparkline", "total_series",
 ]
 
@@ -161,11 +161,19 @@ class DayView:
 
 
 def day_view(post: Post, base: str, known_categories: set[str],
-             mentions: dict[tuple[str, str], Mention], embeds: str = "static") -> DayView:
-    papers = []
-    for rank, entry in enumerate(post.entries, start=1):
-        view = paper_view(entry.paper, base, known_categories, entry, rank)
-        view.mentions = [shown_card(s, mentions, embeds) for s in entry.shown]
-        papers.append(view)
+             mentions: dict[tuple[str, str], Mention] | None, embeds: str = "static"
+             ) -> DayView:
+    """The day's view; its papers' mention cards only with `mentions` (see day_cards)."""
+    papers = [paper_view(entry.paper, base, known_categories, entry, rank)
+              for rank, entry in enumerate(post.entries, start=1)]
+    if mentions is not None:
+        day_cards(papers, post, mentions, embeds)
     return DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
                    generated=_when(post.generated_at) or "", papers=papers)
+
+
+def day_cards(papers: list[PaperView], post: Post,
+              mentions: dict[tuple[str, str], Mention], embeds: str = "static") -> None:
+    """Give a day's paper views the cards of the mentions their entries show."""
+    for view, entry in zip(papers, post.entries, strict=True):
+        view.mentions = [shown_card(s, mentions, embeds) for s in entry.shown]

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from hotpapers.models import Post, SiteData
+from hotpapers.models import Post, SiteData, SiteDetails, SiteStamps
 from hotpapers.render.feeds import (
     FeedDay,
     FeedWindow,
@@ -18,7 +18,14 @@ from hotpapers.render.feeds import (
     window_documents,
 )
 from hotpapers.site.charts import attention_of
-from hotpapers.site.context import DayView, PaperView, day_view, mention_card, paper_view
+from hotpapers.site.context import (
+    DayView,
+    PaperView,
+    day_cards,
+    day_view,
+    mention_card,
+    paper_view,
+)
 from hotpapers.site.output import Digests, Output, fingerprint
 from hotpapers.site.windows import WINDOW_PAGES, window_lists
 
@@ -41,6 +48,10 @@ class SiteBuild:
     per_page: int
     feed_limit: int
     category_page: int  # papers on a category's page
+    # With stamps, a page's key is made from the stamps of the days and papers it shows,
+    # and `details` gives the heavy data of the pages to make only; without, from its data.
+    stamps: SiteStamps | None = None
+    details: Callable[[list, list[str]], SiteDetails] | None = None
     # made from the data here, once:
     categories: list[str] = field(init=False)  # those of the posts' papers, sorted
     days: list[DayView] = field(init=False)  # newest first, as the posts
@@ -54,14 +65,64 @@ class SiteBuild:
         posts = self.data.posts
         self.categories = category_slugs(posts)
         known = set(self.categories)
-        by_key = {(m.source, m.native_id): m for ms in self.data.mentions.values() for m in ms}
+        by_key = None if self.stamps is not None else self._by_key()  # else when made
         self.days = [day_view(p, self.base, known, by_key, self.site["embeds"]) for p in posts]
+        self._day_keys: dict[int, object] = {}
         self.papers = {}  # and the days each was on
         for post, day in zip(posts, self.days, strict=True):
             for entry, view in zip(post.entries, day.papers, strict=True):
                 if entry.paper.id not in self.papers:
                     self.papers[entry.paper.id] = paper_view(entry.paper, self.base, known)
                 self.papers[entry.paper.id].days.append((day.day, day.url, view.rank))
+
+    def _by_key(self) -> dict:
+        return {(m.source, m.native_id): m for ms in self.data.mentions.values() for m in ms}
+
+    def day_key(self, index: int) -> object:
+        """What the `index`th day shows: its stamp and its papers' (with stamps), else the
+        digest of its view."""
+        found = self._day_keys.get(index)
+        if found is None:
+            if self.stamps is None:
+                found = self.digest(self.days[index])
+            else:
+                post, stamps = self.data.posts[index], self.stamps
+                day = post.day.isoformat()
+                found = (day, stamps.days.get(day, 0),
+                         tuple(stamps.papers.get(e.paper.id, 0) for e in post.entries))
+            self._day_keys[index] = found
+        return found
+
+    def paper_key(self, view: PaperView) -> object:
+        """What a paper's page shows: its stamp and its days' (with stamps), else its data."""
+        if self.stamps is None:
+            return completed(view, self.data, self.site["embeds"])
+        days = self.stamps.days
+        return (self.stamps.papers.get(view.id, 0),
+                [(*shown, days.get(shown[0], 0)) for shown in view.days])
+
+    def prepare(self, needs: list) -> None:
+        """Before the pages to make are made (with stamps): read the details of the days
+        and papers they show (`needs`: ("day", index) and ("paper", id) pairs)."""
+        if self.stamps is None:
+            return
+        days = sorted({i for kind, i in needs if kind == "day"})
+        papers = list(dict.fromkeys(p for kind, p in needs if kind == "paper"))
+        posts, embeds = self.data.posts, self.site["embeds"]
+        if self.details is not None:
+            found = self.details([posts[i].day for i in days], papers)
+            for i in days:
+                for position, entry in enumerate(posts[i].entries, start=1):
+                    entry.shown = found.shown.get((posts[i].day, position), [])
+            self.data.mentions.update(found.mentions)
+            self.data.totals.update(found.totals)
+            by_key = found.by_key
+        else:
+            by_key = self._by_key()
+        for i in days:
+            day_cards(self.days[i].papers, posts[i], by_key, embeds)
+        for paper_id in papers:
+            completed(self.papers[paper_id], self.data, embeds)
 
     @property
     def base(self) -> str:
@@ -73,16 +134,16 @@ class SiteBuild:
         return max(1, -(-len(self.days) // self.per_page))
 
     def page(self, template: str, relative: str, key: Callable[[], object],
-             **context: object) -> None:
-        """A page to make from `template`; `key()` gives the data it shows (called where the
-        page is made, so in parallel)."""
+             needs: tuple | None = None, **context: object) -> None:
+        """A page to make from `template`; `key()` gives what it shows, `needs` the details
+        making it needs (see prepare)."""
         url = self.base + "/" + relative.removesuffix("index.html")
         env, site, searched = self.env, self.site, template in SEARCHED
         if searched:
             self.searched.append(relative)
         self.output.add_file(relative, lambda: fingerprint(template, key()),
                              lambda: env.get_template(template).render(
-                                 site=site, page=url, searched=searched, **context))
+                                 site=site, page=url, searched=searched, **context), needs)
 
     def home_url(self, number: int) -> str:
         return f"{self.base}/" if number == 1 else f"{self.base}/page/{number}/"
@@ -90,34 +151,35 @@ class SiteBuild:
 
 def day_pages(build: SiteBuild) -> None:
     """`{day}/index.html`: the day's papers, with links to the days before and after."""
-    days, digest = build.days, build.digest
+    days = build.days
     for i, day in enumerate(days):
         newer = days[i - 1] if i > 0 else None
         older = days[i + 1] if i + 1 < len(days) else None
         neighbours = [(d.url, d.label) if d else None for d in (newer, older)]
-        build.page("day.html", f"{day.day}/index.html", lambda day=day, neighbours=neighbours: (
-            digest(day), neighbours), day=day, newer=newer, older=older)
+        build.page("day.html", f"{day.day}/index.html", lambda i=i, neighbours=neighbours: (
+            build.day_key(i), neighbours), ("day", i), day=day, newer=newer, older=older)
 
 
 def home_pages(build: SiteBuild) -> None:
     """`index.html`, `page/N/index.html`: the latest days, newest first, `per_page` a page."""
-    pages, per_page, digest = build.pages, build.per_page, build.digest
+    pages, per_page = build.pages, build.per_page
     for number in range(1, pages + 1):
-        shown = build.days[(number - 1) * per_page:number * per_page]
+        first = (number - 1) * per_page
+        shown = build.days[first:number * per_page]
         links = (build.home_url(number - 1) if number > 1 else None,
                  build.home_url(number + 1) if number < pages else None)
         build.page("index.html", "index.html" if number == 1 else f"page/{number}/index.html",
-                   lambda shown=shown, number=number, links=links: (
-                       [digest(d) for d in shown], number, pages, links),
+                   lambda first=first, shown=shown, number=number, links=links: (
+                       [build.day_key(first + j) for j in range(len(shown))], number, pages,
+                       links),
                    days=shown, number=number, pages=pages, newer=links[0], older=links[1])
 
 
 def paper_pages(build: SiteBuild) -> None:
     """`papers/{slug}.html`: a paper, its days, every live mention, its attention."""
-    data, embeds = build.data, build.site["embeds"]
     for view in build.papers.values():
         build.page("paper.html", view.url.removeprefix(build.base + "/"),
-                   lambda view=view: completed(view, data, embeds), paper=view)
+                   lambda view=view: build.paper_key(view), ("paper", view.id), paper=view)
 
 
 def completed(view: PaperView, data: SiteData, embeds: str) -> PaperView:
@@ -152,7 +214,7 @@ def category_pages(build: SiteBuild) -> None:
                 "category.html", url.removeprefix(build.base + "/") + "index.html",
                 lambda category=category, number=number, pages=pages, count=count,
                 shown=shown: (category, number, pages, count,
-                              [(build.digest(days[i]), numbered) for i, numbered in shown]),
+                              [(build.day_key(i), numbered) for i, numbered in shown]),
                 category=category, number=number, pages=pages, count=count,
                 newer=links[0], older=links[1],
                 listed=[(days[i], [(n, days[i].papers[p]) for n, p in numbered])
@@ -161,7 +223,8 @@ def category_pages(build: SiteBuild) -> None:
             entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
                                build.root, category, build.feed_items)
                        for i, positions in having[:build.feed_limit]]
-            _feed(build, f"categories/{category}/", entries, category)
+            _feed(build, f"categories/{category}/", entries, category,
+                  having[:build.feed_limit])
     categories = build.categories
     build.page("categories.html", "categories/index.html", lambda: categories,
                categories=[(c, f"{build.base}/categories/{c}/") for c in categories])
@@ -224,15 +287,21 @@ def feeds(build: SiteBuild) -> None:
     `site_url` only: a feed's links and ids are absolute URLs)."""
     if not build.root:
         return
+    posts = build.data.posts[:build.feed_limit]
     entries = [FeedDay(post, list(enumerate(post.entries, start=1)), build.root, None,
-                       build.feed_items) for post in build.data.posts[:build.feed_limit]]
-    _feed(build, "", entries, None)
+                       build.feed_items) for post in posts]
+    _feed(build, "", entries, None, [(i, None) for i in range(len(posts))])
 
 
-def _feed(build: SiteBuild, folder: str, entries: list[FeedDay], category: str | None) -> None:
-    """The three documents of one feed, made together."""
-    build.output.add([folder + name for name in FEEDS],
-                     lambda: fingerprint(category, [e.inputs() for e in entries]),
+def _feed(build: SiteBuild, folder: str, entries: list[FeedDay], category: str | None,
+          shown: list[tuple[int, object]]) -> None:
+    """The three documents of one feed, made together; `shown`: (day index, positions)."""
+    def key() -> str:
+        if build.stamps is None:
+            return fingerprint(category, [e.inputs() for e in entries])
+        return fingerprint(category, [(build.day_key(i), positions) for i, positions in shown])
+
+    build.output.add([folder + name for name in FEEDS], key,
                      partial(_feed_documents, entries, build.root, build.site["title"], category))
 
 
