@@ -28,6 +28,7 @@ from hotpapers.store.raw import open_raw
 from hotpapers.store.site_data import load_site_data
 from hotpapers.store.stamps import load_stamps
 from hotpapers.store.stream_state import save_stream_observations
+from hotpapers.store.totals import named_papers
 
 DAYS = [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
 IDS = ["2611.00001", "2611.00002", "2611.00003"]
@@ -36,8 +37,10 @@ WORDS = ["one", "two", None]
 small = st.integers(0, 2)
 
 
-def paper(i: int, title: str = "A title") -> Paper:
-    return Paper(IDS[i], title, ["A. Author"], ["cs.LG", "stat.ML"][: 1 + i % 2],
+def paper(i: int, title: str = "A title", other: bool = False) -> Paper:
+    """Paper i; `other` adds a category no other paper has (its page appears)."""
+    return Paper(IDS[i], title, ["A. Author"],
+                 ["cs.LG", "stat.ML"][: 1 + i % 2] + (["math.CO"] if other else []),
                  announced_on=DAYS[i])
 
 
@@ -50,16 +53,20 @@ def mention(n: int, i: int, text: str | None, handle: str | None, likes: int, ho
 
 
 def shown(conn, day: int, papers: list[int], likes: int) -> None:
+    """A post of `day` showing `papers`, each with the first stored mention naming it (as
+    posts show them)."""
     found = mention_ids(conn, [("x", str(n)) for n in range(3)])
+    naming = {i: sorted(native for (_, native), row in found.items()
+                        if IDS[i] in named_papers(conn, [row])) for i in range(len(IDS))}
     entries = [PostEntry(paper(i), 0, likes, T, [
-        ShownMention(native, None, None, "x") for _, native in sorted(found)[:1]])
+        ShownMention(native, None, None, "x") for native in naming[i][:1]])
         for i in dict.fromkeys(papers)]
     save_post(conn, Post(DAYS[day], T, entries), "lumen", found)
 
 
 WRITES = st.one_of(
-    st.tuples(st.just("paper"), small, st.sampled_from(["A title", "Another"])).map(
-        lambda w: lambda c: save_paper(c, paper(w[1], w[2]), T)),
+    st.tuples(small, st.sampled_from(["A title", "Another"]), st.booleans()).map(
+        lambda w: lambda c: save_paper(c, paper(*w), T)),
     st.tuples(st.just("listing"), small, small).map(
         lambda w: lambda c: save_listing(c, DAYS[w[1]], [(IDS[w[2]], "cross")])),
     st.tuples(small, small, st.sampled_from(WORDS), st.sampled_from(["ada", "bob"]),
@@ -92,7 +99,10 @@ def shown_by_key(url: str) -> tuple[dict, dict]:
             papers.setdefault(entry.paper.id, []).append(entry.paper)
     # A paper's page also shows its days' posts (their stamps count for it too).
     papers = {p: repr((data.mentions.get(p), data.totals.get(p))) for p in papers}
-    days = {post.day.isoformat(): repr((post, [papers[e.paper.id] for e in post.entries]))
+    by_key = {(m.source, m.native_id): m for ms in data.mentions.values() for m in ms}
+    days = {post.day.isoformat(): repr((post, [papers[e.paper.id] for e in post.entries],
+                                        [by_key.get(s.key) for e in post.entries
+                                         for s in e.shown]))
             for post in data.posts}
     return days, papers
 

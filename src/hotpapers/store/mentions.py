@@ -10,7 +10,7 @@ from sqlalchemy import Connection, func, select, tuple_
 from hotpapers.models import Account, Mention, Observation, strip_controls
 from hotpapers.store.counting import count_mentions
 from hotpapers.store.schema import accounts, mention_papers, mentions, observations, papers
-from hotpapers.store.stamps import bump_for_papers
+from hotpapers.store.stamps import bump_for_mentions, bump_for_papers
 from hotpapers.store.totals import named_papers
 from hotpapers.store.upsert import upsert
 
@@ -43,10 +43,8 @@ def save_account(conn: Connection, account: Account) -> int:
         accounts.c.source == account.source, accounts.c.native_id == account.native_id)).first()
     account_id = upsert(conn, accounts, row, keys=["source", "native_id"], returning="id")
     if stored is not None and _changes(stored, row, ("handle", "name", "created_at")):
-        bump_for_papers(conn, conn.execute(
-            select(mention_papers.c.paper_id).join(
-                mentions, mentions.c.id == mention_papers.c.mention_id)
-            .where(mentions.c.account_id == account_id).distinct()).scalars())
+        bump_for_mentions(conn, list(conn.execute(select(mentions.c.id).where(
+            mentions.c.account_id == account_id)).scalars()))
     return account_id
 
 
@@ -89,8 +87,10 @@ def save_mention(conn: Connection, mention: Mention, now: datetime,
              "via": o.via, **{c: getattr(o, c) for c in _COUNTS}}
             for o in mention.observations],
            keys=["mention_id", "observed_at"], keep_stored=False)
-    if changed or not set(mention.paper_ids) <= linked:  # what its papers' pages show
-        bump_for_papers(conn, linked | set(mention.paper_ids))
+    if changed:  # what its papers' pages and the posts showing it show
+        bump_for_mentions(conn, [mention_id])
+    elif not set(mention.paper_ids) <= linked:
+        bump_for_papers(conn, set(mention.paper_ids))
     if count:
         count_mentions(conn, [mention_id])
     return mention_id
@@ -210,7 +210,9 @@ def mark_deleted(conn: Connection, source: str, native_ids: Iterable[str], now: 
                                 mentions.c.deleted_at.is_(None))
         .values(deleted_at=now)).rowcount
     if marked:
-        count_mentions(conn, mention_ids(conn, [(source, n) for n in native_ids]).values())
+        ids = list(mention_ids(conn, [(source, n) for n in native_ids]).values())
+        count_mentions(conn, ids)
+        bump_for_mentions(conn, ids)  # the posts that showed them
     return marked
 
 
@@ -255,8 +257,7 @@ def thin_observations(conn: Connection, now: datetime, detail_days: int) -> int:
                    .scalars())
     removed = conn.execute(observations.delete().where(*old)).rowcount
     if removed:  # their papers' pages chart the observations
-        bump_for_papers(conn, {p for i in range(0, len(thinned), 500)
-                               for p in named_papers(conn, thinned[i:i + 500])})
+        bump_for_mentions(conn, thinned)
     return removed
 
 
@@ -270,5 +271,5 @@ def save_embed(conn: Connection, key: tuple[str, str], html: str) -> str:
     if stored is None or stored.embed_html == html:
         return html
     conn.execute(mentions.update().where(mentions.c.id == stored.id).values(embed_html=html))
-    bump_for_papers(conn, named_papers(conn, [stored.id]))
+    bump_for_mentions(conn, [stored.id])
     return html

@@ -20,8 +20,7 @@ from hotpapers.store.schema import (
     observations,
     source_cursors,
 )
-from hotpapers.store.stamps import bump_for_papers
-from hotpapers.store.totals import named_papers
+from hotpapers.store.stamps import bump_for_mentions
 from hotpapers.store.upsert import upsert
 
 __all__ = [
@@ -160,5 +159,4 @@ def save_stream_observations(conn: Connection, counts: Mapping[int, Observation]
                         for mention_id, o in counts.items()])
     count_mentions(conn, counts)
     # a new observation shows on its papers' pages even when its counts are the last ones
-    ids = list(counts)
-    bump_for_papers(conn, {p for chunk in _chunks(ids) for p in named_papers(conn, chunk)})
+    bump_for_mentions(conn, counts)
