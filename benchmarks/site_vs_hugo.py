@@ -46,7 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -230,10 +230,16 @@ def create_empty(count: int, folder: Path) -> float:
 
 def change_one_day(db: str, day: str, likes: int) -> None:
     """Change one paper's likes on `day`, as a new observation would (sqlite3: the
-    benchmark's own doing, outside hotpapers)."""
+    benchmark's own doing, outside hotpapers), and bump the day's change stamp in the same
+    transaction, as the store's own writes do (store/stamps.py)."""
     with sqlite3.connect(db.removeprefix("sqlite:///")) as conn:
         conn.execute("UPDATE post_entries SET likes = ? WHERE position = 1 AND post_id = "
                      "(SELECT id FROM posts WHERE day = ?)", (likes, day))
+        conn.execute("INSERT INTO change_stamps (scope, key, stamp, changed_at) VALUES "
+                     "('day', ?, (SELECT coalesce(max(stamp), 0) + 1 FROM change_stamps), "
+                     "?) ON CONFLICT (scope, key) DO UPDATE SET stamp = excluded.stamp, "
+                     "changed_at = excluded.changed_at",
+                     (day, datetime.now(UTC).replace(tzinfo=None).isoformat(" ")))
 
 
 def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str,

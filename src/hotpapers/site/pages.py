@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from hotpapers.models import Post, SiteData, SiteDetails, SiteStamps
+from hotpapers.models import SiteData, SiteDetails, SiteStamps
 from hotpapers.render.feeds import (
     FeedDay,
     FeedWindow,
@@ -17,6 +17,8 @@ from hotpapers.render.feeds import (
     documents,
     window_documents,
 )
+from hotpapers.site.categories import by_day as _by_day
+from hotpapers.site.categories import category_index
 from hotpapers.site.charts import attention_of
 from hotpapers.site.context import (
     DayView,
@@ -68,6 +70,8 @@ class SiteBuild:
         by_key = None if self.stamps is not None else self._by_key()  # else when made
         self.days = [day_view(p, self.base, known, by_key, self.site["embeds"]) for p in posts]
         self._day_keys: dict[int, object] = {}
+        self._cards: dict | None = None  # the mentions the days' cards show (see prepare)
+        self._carded: set[int] = set()
         self.papers = {}  # and the days each was on
         for post, day in zip(posts, self.days, strict=True):
             for entry, view in zip(post.entries, day.papers, strict=True):
@@ -108,7 +112,7 @@ class SiteBuild:
             return
         days = sorted({i for kind, i in needs if kind == "day"})
         papers = list(dict.fromkeys(p for kind, p in needs if kind == "paper"))
-        posts, embeds = self.data.posts, self.site["embeds"]
+        posts = self.data.posts
         if self.details is not None:
             found = self.details([posts[i].day for i in days], papers)
             for i in days:
@@ -119,10 +123,14 @@ class SiteBuild:
             by_key = found.by_key
         else:
             by_key = self._by_key()
-        for i in days:
-            day_cards(self.days[i].papers, posts[i], by_key, embeds)
-        for paper_id in papers:
-            completed(self.papers[paper_id], self.data, embeds)
+        self._cards = by_key  # the cards are made with the pages (in parallel): see card_day
+
+    def card_day(self, index: int) -> None:
+        """Give the `index`th day's view its mention cards, if not yet (with stamps)."""
+        if self._cards is not None and index not in self._carded:
+            self._carded.add(index)
+            day_cards(self.days[index].papers, self.data.posts[index], self._cards,
+                      self.site["embeds"])
 
     @property
     def base(self) -> str:
@@ -134,16 +142,22 @@ class SiteBuild:
         return max(1, -(-len(self.days) // self.per_page))
 
     def page(self, template: str, relative: str, key: Callable[[], object],
-             needs: tuple | None = None, **context: object) -> None:
+             needs: tuple | None = None, ready: Callable[[], object] | None = None,
+             **context: object) -> None:
         """A page to make from `template`; `key()` gives what it shows, `needs` the details
-        making it needs (see prepare)."""
+        making it needs (see prepare), `ready()` is called before it is made."""
         url = self.base + "/" + relative.removesuffix("index.html")
         env, site, searched = self.env, self.site, template in SEARCHED
         if searched:
             self.searched.append(relative)
-        self.output.add_file(relative, lambda: fingerprint(template, key()),
-                             lambda: env.get_template(template).render(
-                                 site=site, page=url, searched=searched, **context), needs)
+
+        def make() -> str:
+            if ready is not None:
+                ready()
+            return env.get_template(template).render(site=site, page=url, searched=searched,
+                                                     **context)
+
+        self.output.add_file(relative, lambda: fingerprint(template, key()), make, needs)
 
     def home_url(self, number: int) -> str:
         return f"{self.base}/" if number == 1 else f"{self.base}/page/{number}/"
@@ -157,7 +171,8 @@ def day_pages(build: SiteBuild) -> None:
         older = days[i + 1] if i + 1 < len(days) else None
         neighbours = [(d.url, d.label) if d else None for d in (newer, older)]
         build.page("day.html", f"{day.day}/index.html", lambda i=i, neighbours=neighbours: (
-            build.day_key(i), neighbours), ("day", i), day=day, newer=newer, older=older)
+            build.day_key(i), neighbours), ("day", i), partial(build.card_day, i), day=day,
+            newer=newer, older=older)
 
 
 def home_pages(build: SiteBuild) -> None:
@@ -177,9 +192,11 @@ def home_pages(build: SiteBuild) -> None:
 
 def paper_pages(build: SiteBuild) -> None:
     """`papers/{slug}.html`: a paper, its days, every live mention, its attention."""
+    data, embeds = build.data, build.site["embeds"]
     for view in build.papers.values():
         build.page("paper.html", view.url.removeprefix(build.base + "/"),
-                   lambda view=view: build.paper_key(view), ("paper", view.id), paper=view)
+                   lambda view=view: build.paper_key(view), ("paper", view.id),
+                   partial(completed, view, data, embeds), paper=view)
 
 
 def completed(view: PaperView, data: SiteData, embeds: str) -> PaperView:
@@ -233,53 +250,6 @@ def category_pages(build: SiteBuild) -> None:
 def _category_url(base: str, category: str, number: int) -> str:
     """A category's page `number` (from 1): its folder's URL under `base`."""
     return f"{base}/categories/{category}/" + (f"page/{number}/" if number > 1 else "")
-
-
-def _by_day(papers: list[tuple[int, int]], start: int
-            ) -> list[tuple[int, list[tuple[int, int]]]]:
-    """(day, position) pairs numbered from `start`, grouped by day, in order:
-    [(day, [(number, position), ...]), ...]."""
-    grouped: list[tuple[int, list[tuple[int, int]]]] = []
-    for number, (day, position) in enumerate(papers, start=start):
-        if not grouped or grouped[-1][0] != day:
-            grouped.append((day, []))
-        grouped[-1][1].append((number, position))
-    return grouped
-
-
-def category_index(posts: list[Post], categories: list[str]
-                   ) -> dict[str, list[tuple[int, list[int]]]]:
-    """For each category, the days (index in `posts`) having its papers, and the positions
-    of those papers: a paper is in a category when one of its categories is it or lies
-    under it (`cs` holds `cs.LG`), as `feeds.matches_category` says."""
-    holders = _Holders(set(categories))
-    index: dict[str, list[tuple[int, list[int]]]] = {c: [] for c in categories}
-    for i, post in enumerate(posts):
-        chosen: dict[str, list[int]] = {}
-        for position, entry in enumerate(post.entries):
-            for category in dict.fromkeys(c for name in entry.paper.categories
-                                          if isinstance(name, str) for c in holders(name)):
-                chosen.setdefault(category, []).append(position)
-        for category, positions in chosen.items():
-            index[category].append((i, positions))
-    return index
-
-
-class _Holders:
-    """The known categories a paper's category is in (itself, and those it lies under)."""
-
-    def __init__(self, known: set[str]):
-        self.known = known
-        self.found: dict[str, list[str]] = {}
-
-    def __call__(self, name: str) -> list[str]:
-        found = self.found.get(name)
-        if found is None:
-            parts = name.split(".")
-            found = self.found[name] = [
-                p for p in (".".join(parts[:n]) for n in range(1, len(parts) + 1))
-                if p in self.known]
-        return found
 
 
 def feeds(build: SiteBuild) -> None:
