@@ -6,9 +6,10 @@ left out; every inside link is a root-relative path under the site's base path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import quote
 
 from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
@@ -153,23 +154,40 @@ def paper_view(paper: Paper, base: str, known_categories: set[str],
 
 @dataclass
 class DayView:
+    """A day; its papers' views are made when first asked for (a rebuild shows few days)."""
+
     day: str
     label: str
     url: str
     generated: str
-    papers: list[PaperView]
+    count: int  # its papers
+    made: list[PaperView] | None = None
+    maker: Callable[[], list[PaperView]] | None = field(default=None, repr=False)
+
+    @property
+    def papers(self) -> list[PaperView]:
+        if self.made is None:
+            self.made = self.maker() if self.maker is not None else []
+            self.maker = None
+        return self.made
+
+
+def _paper_views(post: Post, base: str, known_categories: set[str]) -> list[PaperView]:
+    return [paper_view(entry.paper, base, known_categories, entry, rank)
+            for rank, entry in enumerate(post.entries, start=1)]
 
 
 def day_view(post: Post, base: str, known_categories: set[str],
              mentions: dict[tuple[str, str], Mention] | None, embeds: str = "static"
              ) -> DayView:
-    """The day's view; its papers' mention cards only with `mentions` (see day_cards)."""
-    papers = [paper_view(entry.paper, base, known_categories, entry, rank)
-              for rank, entry in enumerate(post.entries, start=1)]
+    """The day's view; with `mentions`, its papers' views and their mention cards are made
+    now, else when asked for, without cards (see day_cards)."""
+    day = DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
+                  generated=_when(post.generated_at) or "", count=len(post.entries),
+                  maker=partial(_paper_views, post, base, known_categories))
     if mentions is not None:
-        day_cards(papers, post, mentions, embeds)
-    return DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
-                   generated=_when(post.generated_at) or "", papers=papers)
+        day_cards(day.papers, post, mentions, embeds)
+    return day
 
 
 def day_cards(papers: list[PaperView], post: Post,

@@ -74,10 +74,10 @@ class SiteBuild:
         self._carded: set[int] = set()
         self.papers = {}  # and the days each was on
         for post, day in zip(posts, self.days, strict=True):
-            for entry, view in zip(post.entries, day.papers, strict=True):
+            for rank, entry in enumerate(post.entries, start=1):
                 if entry.paper.id not in self.papers:
                     self.papers[entry.paper.id] = paper_view(entry.paper, self.base, known)
-                self.papers[entry.paper.id].days.append((day.day, day.url, view.rank))
+                self.papers[entry.paper.id].days.append((day.day, day.url, rank))
 
     def _by_key(self) -> dict:
         return {(m.source, m.native_id): m for ms in self.data.mentions.values() for m in ms}
@@ -143,9 +143,10 @@ class SiteBuild:
 
     def page(self, template: str, relative: str, key: Callable[[], object],
              needs: tuple | None = None, ready: Callable[[], object] | None = None,
-             **context: object) -> None:
+             later: Callable[[], dict] | None = None, **context: object) -> None:
         """A page to make from `template`; `key()` gives what it shows, `needs` the details
-        making it needs (see prepare), `ready()` is called before it is made."""
+        making it needs (see prepare), `ready()` is called before it is made, `later()` gives
+        more of its context then."""
         url = self.base + "/" + relative.removesuffix("index.html")
         env, site, searched = self.env, self.site, template in SEARCHED
         if searched:
@@ -154,8 +155,9 @@ class SiteBuild:
         def make() -> str:
             if ready is not None:
                 ready()
+            more = later() if later is not None else {}
             return env.get_template(template).render(site=site, page=url, searched=searched,
-                                                     **context)
+                                                     **context, **more)
 
         self.output.add_file(relative, lambda: fingerprint(template, key()), make, needs)
 
@@ -233,9 +235,10 @@ def category_pages(build: SiteBuild) -> None:
                 shown=shown: (category, number, pages, count,
                               [(build.day_key(i), numbered) for i, numbered in shown]),
                 category=category, number=number, pages=pages, count=count,
-                newer=links[0], older=links[1],
-                listed=[(days[i], [(n, days[i].papers[p]) for n, p in numbered])
-                        for i, numbered in shown])
+                later=lambda shown=shown: {"listed": [
+                    (days[i], [(n, days[i].papers[p]) for n, p in numbered])
+                    for i, numbered in shown]},
+                newer=links[0], older=links[1])
         if build.root:
             entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
                                build.root, category, build.feed_items)
@@ -287,7 +290,7 @@ def archive_page(build: SiteBuild) -> None:
     for day in build.days:
         months.setdefault(day.day[:7], []).append(day)
     build.page("archive.html", "archive/index.html", lambda: [
-        (m, [(d.url, d.label, len(d.papers)) for d in ds]) for m, ds in months.items()],
+        (m, [(d.url, d.label, d.count) for d in ds]) for m, ds in months.items()],
         months=list(months.items()))
 
 
