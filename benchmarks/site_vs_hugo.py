@@ -3,9 +3,10 @@
 Setup (done by the script, in a temporary folder):
 
 1. One SQLite store per size. The small one imports the 126 real posts of
-   ../shared/corpus/legacy-posts with `hotpapers import legacy`; the larger ones (`--days`,
-   default 294; several may be given) imports them plus re-dated copies: copy k shifts every date in a post's
-   file name and front matter (title, date, slug, description) by k*200 days, so the
+   ../shared/corpus/legacy-posts with `hotpapers import legacy`; each larger one (`--days`,
+   default 294; several may be given) imports them plus re-dated copies: copy k shifts
+   every date in a post's file name and front matter (title, date, slug, description) by
+   k*200 days, so the
    copies are new, valid days for the importer (their papers and tweets are the same
    ones, so the larger size adds day pages but no new paper pages).
 2. One Hugo site per size, with a minimal theme written here (baseof, single, list and
