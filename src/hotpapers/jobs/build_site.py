@@ -3,6 +3,7 @@ only, see site/build.py's build_incremental), then built."""
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
@@ -16,7 +17,13 @@ __all__ = ["build_site"]
 def build_site(store: RawStore, out: Path, **options) -> BuildSummary:
     """Build the site into `out` from the store; returns what was written."""
     started = time.perf_counter()
-    with site_reader(store, options.pop("fmt", "lumen")) as reader:
-        summary = build_incremental(reader, out, **options)
+    collecting = gc.isenabled()
+    gc.disable()  # a build makes many objects that all live till its end: no garbage to find
+    try:
+        with site_reader(store, options.pop("fmt", "lumen")) as reader:
+            summary = build_incremental(reader, out, **options)
+    finally:
+        if collecting:
+            gc.enable()
     summary.seconds = time.perf_counter() - started
     return summary

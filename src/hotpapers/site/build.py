@@ -204,8 +204,9 @@ def _build(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "stat
             "feeds": bool(root), "search": search, "windows": windows}
     options = {"site_url": site_url, "embeds": embeds, "title": title, "per_page": per_page,
                "category_page": category_page, "feed_limit": feed_limit}
+    categories = category_slugs(data.posts)
     keyed = {} if stamps is None else {  # a bulk load, or a new category: every file
-        "everything": stamps.everything, "categories": category_slugs(data.posts)}
+        "everything": stamps.everything, "categories": categories}
     output = Output(out, _salt(**options, search=search, windows=windows, **keyed))
     if stamps is not None:
         output.meta = {"stamp": stamps.latest, "options": _options_key({**options, "fmt": fmt}),
@@ -213,7 +214,7 @@ def _build(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "stat
                        "search": pagefind.version if search and pagefind else None}
     env = environment(site)
     build = SiteBuild(data, output, env, site, root, per_page, feed_limit, category_page,
-                      stamps, details)
+                      stamps, details, categories)
     for builder in BUILDERS:
         builder(build)
     prepare(env)  # what every process needs, made once before they part

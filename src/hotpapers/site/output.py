@@ -86,6 +86,7 @@ class Output:
         self.removed: list[str] = []  # files of the last build removed, as not made again
         self.processes = 0  # how many processes the last run used
         self.meta: dict = {}  # recorded in the manifest besides the files (build.py)
+        self._root = str(root)
         self._jobs: list[_Job] = []
         self._folders: set[str] = set()
         # Without a manifest the folder's files are unknown: compare with whatever is there.
@@ -186,8 +187,8 @@ class Output:
 
     def _kept(self, job: _Job, key: str) -> bool:
         """Whether the job's files are there as the last build made them from this key."""
-        recorded = self.recorded or {}
-        return all(recorded.get(f) == key and os.path.exists(self.root / f) for f in job.files)
+        recorded, root = self.recorded or {}, self._root
+        return all(recorded.get(f) == key and os.path.exists(f"{root}/{f}") for f in job.files)
 
     def _do(self, item: tuple[_Job, str]) -> tuple[str, list[str]]:
         job, key = item

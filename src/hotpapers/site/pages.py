@@ -54,8 +54,8 @@ class SiteBuild:
     # and `details` gives the heavy data of the pages to make only; without, from its data.
     stamps: SiteStamps | None = None
     details: Callable[[list, list[str]], SiteDetails] | None = None
-    # made from the data here, once:
-    categories: list[str] = field(init=False)  # those of the posts' papers, sorted
+    # made from the data here, once (the categories: unless given):
+    categories: list[str] | None = None  # those of the posts' papers, sorted
     days: list[DayView] = field(init=False)  # newest first, as the posts
     papers: dict[str, PaperView] = field(init=False)  # the latest post's view of each
     digest: Digests = field(init=False, default_factory=Digests)
@@ -65,7 +65,8 @@ class SiteBuild:
 
     def __post_init__(self) -> None:
         posts = self.data.posts
-        self.categories = category_slugs(posts)
+        if self.categories is None:
+            self.categories = category_slugs(posts)
         known = set(self.categories)
         by_key = None if self.stamps is not None else self._by_key()  # else when made
         self.days = [day_view(p, self.base, known, by_key, self.site["embeds"]) for p in posts]
