@@ -28,6 +28,7 @@ from hotpapers.store.papers import load_papers, save_paper
 from hotpapers.store.posts import load_post
 from hotpapers.store.raw import RawStore
 from hotpapers.store.schema import accounts, mentions, post_entries, posts
+from hotpapers.store.stamps import bump
 
 FIXTURES = Path(__file__).with_name("fixtures") / "posts"
 NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
@@ -345,6 +346,7 @@ def test_second_build_writes_nothing_and_a_change_rewrites_its_day(site):
         post_id = conn.execute(select(posts.c.id).where(posts.c.day == DAY2)).scalar()
         conn.execute(post_entries.update().where(post_entries.c.post_id == post_id)
                      .values(likes=987654))
+        bump(conn, days=[DAY2])  # as the store's own writes do (store/stamps.py)
     changed = build(engine, out, site_url=SITE)
     assert "2024-03-06/index.html" in changed.written
     assert "index.html" in changed.written and "rss.xml" in changed.written
@@ -365,6 +367,7 @@ def test_pages_no_longer_made_are_removed_and_other_files_kept(site):
     (out / "CNAME").write_text("papers.example.org\n")
     with engine.begin() as conn:  # the day is no longer published
         conn.execute(posts.delete().where(posts.c.day == DAY1))
+        bump(conn, days=[DAY1])
     again = build(engine, out, site_url=SITE)
     assert "2024-03-04/index.html" in again.removed and not (out / "2024-03-04").exists()
     assert set(again.removed) < set(first.written)

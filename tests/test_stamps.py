@@ -51,19 +51,21 @@ def test_writes_that_change_what_is_shown_bump_it_and_only_those(engine, built):
     assert stamps(engine)[1] == {DAY.isoformat(): 1, OTHER.isoformat(): 2}
     write(engine, lambda c: save_mention(c, post_about("1", 5), T))
     latest, days, papers = stamps(engine)
-    assert latest == 3 and papers[PAPER.id] == 3  # its page shows the post
-    assert days == {DAY.isoformat(): 3, OTHER.isoformat(): 3}  # both days rank it
+    assert latest > 2 and papers[PAPER.id] == latest  # its page shows the post
+    assert days == {DAY.isoformat(): latest, OTHER.isoformat(): latest}  # both days rank it
     write(engine, lambda c: save_mention(c, post_about("1", 5), T))  # re-delivered as is
-    assert stamps(engine)[0] == (3 if built else 4)  # without totals: no way to tell
+    # without totals: no way to tell
+    assert (stamps(engine)[0] == latest) == built
     before = stamps(engine)[0]
     write(engine, lambda c: mark_deleted(c, "x", ["1"], T))
-    assert stamps(engine)[2][PAPER.id] == before + 1
+    deleted = stamps(engine)[0]
+    assert deleted > before and stamps(engine)[2][PAPER.id] == deleted
     ranking = StoredRanking(day=OTHER, method="hot", as_of=T, rows=[])
     write(engine, lambda c: save_ranking(c, ranking, T))
-    assert stamps(engine)[1][OTHER.isoformat()] == before + 2
+    assert stamps(engine)[1][OTHER.isoformat()] == deleted + 1
     post = Post(day=DAY, generated_at=T, entries=[PostEntry(PAPER, 0, 0, T)])
     write(engine, lambda c: save_post(c, post, "lumen", {}))
-    assert stamps(engine)[1][DAY.isoformat()] == before + 3
+    assert stamps(engine)[1][DAY.isoformat()] == deleted + 2
 
 
 def test_a_write_rolled_back_leaves_the_stamps_as_they_were(engine):

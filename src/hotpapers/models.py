@@ -17,6 +17,8 @@ __all__ = [
     "PostEntry",
     "ShownMention",
     "SiteData",
+    "SiteDetails",
+    "SiteStamps",
     "SourceSummary",
     "SourceSums",
     "Version",
@@ -278,3 +280,26 @@ class SiteData:
     mentions: dict[str, list[Mention]] = field(default_factory=dict)  # live, by row id
     totals: dict[str, list[dict]] = field(default_factory=dict)  # paper_attention rows
     windows: list[WindowRanking] = field(default_factory=list)  # week before month
+
+
+@dataclass
+class SiteStamps:
+    """The change stamps a site build is keyed by (store/stamps.py): the store's counter,
+    its whole-store stamp, and those of the days (ISO) and of the papers the posts show."""
+
+    latest: int = 0
+    everything: int = 0
+    days: dict[str, int] = field(default_factory=dict)
+    papers: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SiteDetails:
+    """The heavy part of the site's data, read for the pages to make only: the mentions
+    each day's entries showed (by day and position from 1), the live mentions of papers by
+    paper, the mentions those entries may show by (source, native id), paper totals."""
+
+    shown: dict[tuple[date, int], list[ShownMention]] = field(default_factory=dict)
+    mentions: dict[str, list[Mention]] = field(default_factory=dict)
+    by_key: dict[tuple[str, str], Mention] = field(default_factory=dict)
+    totals: dict[str, list[dict]] = field(default_factory=dict)

@@ -6,9 +6,10 @@ left out; every inside link is a root-relative path under the site's base path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import quote
 
 from hotpapers.models import Account, Mention, Observation, Paper, Post, PostEntry, ShownMention
@@ -21,7 +22,7 @@ from hotpapers.site.rich_text import Piece, handle_link, paragraphs
 
 __all__ = [
     "COUNTS", "Attention", "DayView", "MentionCard", "PaperView", "Sparkline", "base_path",
-    "day_path", "day_view", "http_url", "mention_card", "paper_path", "paper_slug",
+    "day_cards", "day_path", "day_view", "http_url", "mention_card", "paper_path", "paper_slug",
     "paper_view", "shown_card", "sparkline", "total_series",
 ]
 
@@ -153,19 +154,44 @@ def paper_view(paper: Paper, base: str, known_categories: set[str],
 
 @dataclass
 class DayView:
+    """A day; its papers' views are made when first asked for (a rebuild shows few days)."""
+
     day: str
     label: str
     url: str
     generated: str
-    papers: list[PaperView]
+    count: int  # its papers
+    made: list[PaperView] | None = None
+    maker: Callable[[], list[PaperView]] | None = field(default=None, repr=False)
+
+    @property
+    def papers(self) -> list[PaperView]:
+        if self.made is None:
+            self.made = self.maker() if self.maker is not None else []
+            self.maker = None
+        return self.made
+
+
+def _paper_views(post: Post, base: str, known_categories: set[str]) -> list[PaperView]:
+    return [paper_view(entry.paper, base, known_categories, entry, rank)
+            for rank, entry in enumerate(post.entries, start=1)]
 
 
 def day_view(post: Post, base: str, known_categories: set[str],
-             mentions: dict[tuple[str, str], Mention], embeds: str = "static") -> DayView:
-    papers = []
-    for rank, entry in enumerate(post.entries, start=1):
-        view = paper_view(entry.paper, base, known_categories, entry, rank)
+             mentions: dict[tuple[str, str], Mention] | None, embeds: str = "static"
+             ) -> DayView:
+    """The day's view; with `mentions`, its papers' views and their mention cards are made
+    now, else when asked for, without cards (see day_cards)."""
+    day = DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
+                  generated=_when(post.generated_at) or "", count=len(post.entries),
+                  maker=partial(_paper_views, post, base, known_categories))
+    if mentions is not None:
+        day_cards(day.papers, post, mentions, embeds)
+    return day
+
+
+def day_cards(papers: list[PaperView], post: Post,
+              mentions: dict[tuple[str, str], Mention], embeds: str = "static") -> None:
+    """Give a day's paper views the cards of the mentions their entries show."""
+    for view, entry in zip(papers, post.entries, strict=True):
         view.mentions = [shown_card(s, mentions, embeds) for s in entry.shown]
-        papers.append(view)
-    return DayView(day=post.day.isoformat(), label=label_of(post), url=day_path(base, post),
-                   generated=_when(post.generated_at) or "", papers=papers)

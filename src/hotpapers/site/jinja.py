@@ -87,7 +87,9 @@ class _Fragments:
         self._macros  # noqa: B018 (made before the processes part)
 
     def card(self, card: MentionCard):
-        key = repr(card)
+        # every field the macro shows (its paragraphs are made from text and source)
+        key = (card.source, card.source_label, card.name, card.handle, card.date, card.text,
+               tuple(card.counts), card.url, card.embed_html, card.widget, card.profile)
         found = self._cards.get(key)
         if found is None:
             found = self._cards[key] = self._macros.mention(card, self._embeds)

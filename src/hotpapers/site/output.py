@@ -25,7 +25,7 @@ except ImportError:  # not on Windows: builds into one folder are then not seria
 import ctypes
 import signal
 
-__all__ = ["MANIFEST", "Digests", "Output", "fingerprint", "folder_lock"]
+__all__ = ["MANIFEST", "Digests", "Output", "fingerprint", "folder_lock", "read_manifest"]
 
 MANIFEST = ".hotpapers-site.json"
 MANIFEST_VERSION = 1
@@ -64,6 +64,7 @@ class _Job:
     files: tuple[str, ...]
     key: Callable[[], str]  # the fingerprint of what the files are made from
     make: Callable[[], Sequence[str | bytes]]  # their contents, in the order of `files`
+    needs: object = None  # what making them needs (see Output.run's `prepare`)
 
 
 class Output:
@@ -84,42 +85,53 @@ class Output:
         self.rendered = 0  # files made (written or found the same), not kept by the manifest
         self.removed: list[str] = []  # files of the last build removed, as not made again
         self.processes = 0  # how many processes the last run used
+        self.meta: dict = {}  # recorded in the manifest besides the files (build.py)
+        self._root = str(root)
         self._jobs: list[_Job] = []
         self._folders: set[str] = set()
         # Without a manifest the folder's files are unknown: compare with whatever is there.
         self._compare_all = self.previous is None and root.exists()
 
     def _read_manifest(self) -> tuple[dict[str, str] | None, bool]:
-        try:
-            data = json.loads((self.root / MANIFEST).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None, False
-        if (not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION
-                or not isinstance(data.get("files"), dict)):
+        data = read_manifest(self.root)
+        if data is None:
             return None, False
         return data["files"], data.get("salt") == self.salt
 
     def add(self, files: Sequence[str], key: Callable[[], str],
-            make: Callable[[], Sequence[str | bytes]]) -> None:
+            make: Callable[[], Sequence[str | bytes]], needs: object = None) -> None:
         """Queue a job making `files` together (e.g. the three documents of a feed)."""
-        self._jobs.append(_Job(tuple(files), key, make))
+        self._jobs.append(_Job(tuple(files), key, make, needs))
 
     def add_file(self, relative: str, key: Callable[[], str],
-                 make: Callable[[], str | bytes]) -> None:
-        self.add((relative,), key, lambda: (make(),))
+                 make: Callable[[], str | bytes], needs: object = None) -> None:
+        self.add((relative,), key, lambda: (make(),), needs)
 
-    def run(self, workers: int = 1) -> None:
-        """Do the queued jobs: in `workers` processes (forked, sharing everything prepared)
-        when there are at least PARALLEL_FROM jobs, there is fork, and no other thread
-        runs (a fork copies no thread, nor a lock another thread holds)."""
+    def run(self, workers: int = 1,
+            prepare: Callable[[list[object]], None] | None = None) -> None:
+        """Do the queued jobs: their keys first (here), then `prepare` with the `needs` of
+        those to make, then those in `workers` processes (forked, sharing everything
+        prepared) when there are at least PARALLEL_FROM of them, there is fork, and no
+        other thread runs (a fork copies no thread, nor a lock another thread holds)."""
         jobs, self._jobs = self._jobs, []
-        if (len(jobs) < PARALLEL_FROM or not hasattr(os, "fork")
+        keys = [job.key() for job in jobs]
+        todo = [i for i, (job, key) in enumerate(zip(jobs, keys, strict=True))
+                if not self._kept(job, key)]
+        if prepare is not None:
+            prepare([jobs[i].needs for i in todo if jobs[i].needs is not None])
+        results: list = [(key, [KEPT] * len(job.files))
+                         for job, key in zip(jobs, keys, strict=True)]
+        making = [(jobs[i], keys[i]) for i in todo]
+        if (len(making) < PARALLEL_FROM or not hasattr(os, "fork")
                 or threading.active_count() > 1):
             workers = 1
         # at least half of PARALLEL_FROM jobs a process, however many CPUs there are
-        self.processes = workers = max(1, min(workers, len(jobs) // max(1, PARALLEL_FROM // 2)))
-        results = ([self._do(job) for job in jobs] if workers == 1
-                   else self._run_forked(jobs, workers))
+        self.processes = workers = max(1, min(workers,
+                                              len(making) // max(1, PARALLEL_FROM // 2)))
+        made = ([self._do(job) for job in making] if workers == 1
+                else self._run_forked(making, workers))
+        for i, result in zip(todo, made, strict=True):
+            results[i] = result
         for job, (key, statuses) in zip(jobs, results, strict=True):
             for relative, status in zip(job.files, statuses, strict=True):
                 self.made[relative] = key
@@ -129,7 +141,8 @@ class Output:
                     self.unchanged += 1
                 self.rendered += status != KEPT
 
-    def _run_forked(self, jobs: list[_Job], workers: int) -> list[tuple[str, list[str]]]:
+    def _run_forked(self, jobs: list[tuple[_Job, str]], workers: int
+                    ) -> list[tuple[str, list[str]]]:
         children, parent = [], os.getpid()
         for worker in range(1, workers):
             read_end, write_end = os.pipe()
@@ -172,11 +185,13 @@ class Output:
             raise RuntimeError(f"a site build process failed:\n{failure}")
         return results
 
-    def _do(self, job: _Job) -> tuple[str, list[str]]:
-        key = job.key()
-        recorded = self.recorded or {}
-        if all(recorded.get(f) == key and os.path.exists(self.root / f) for f in job.files):
-            return key, [KEPT] * len(job.files)
+    def _kept(self, job: _Job, key: str) -> bool:
+        """Whether the job's files are there as the last build made them from this key."""
+        recorded, root = self.recorded or {}, self._root
+        return all(recorded.get(f) == key and os.path.exists(f"{root}/{f}") for f in job.files)
+
+    def _do(self, item: tuple[_Job, str]) -> tuple[str, list[str]]:
+        job, key = item
         statuses = []
         for relative, content in zip(job.files, job.make(), strict=True):
             compare = self._compare_all or relative in (self.previous or {})
@@ -238,9 +253,22 @@ class Output:
         record the manifest; return what was removed (temporary files not counted)."""
         _remove_temporaries(self.root)
         self.remove_stale()
-        manifest = {"version": MANIFEST_VERSION, "salt": self.salt, "files": self.made}
+        manifest = {**self.meta, "version": MANIFEST_VERSION, "salt": self.salt,
+                    "files": self.made}
         self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
         return sorted(self.removed)
+
+
+def read_manifest(root: Path) -> dict | None:
+    """The manifest the last build into `root` recorded, or None (none, or not readable)."""
+    try:
+        data = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if (not isinstance(data, dict) or data.get("version") != MANIFEST_VERSION
+            or not isinstance(data.get("files"), dict)):
+        return None
+    return data
 
 
 @contextlib.contextmanager

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from hotpapers.models import Post, SiteData
+from hotpapers.models import SiteData, SiteDetails, SiteStamps
 from hotpapers.render.feeds import (
     FeedDay,
     FeedWindow,
@@ -17,8 +17,17 @@ from hotpapers.render.feeds import (
     documents,
     window_documents,
 )
+from hotpapers.site.categories import by_day as _by_day
+from hotpapers.site.categories import category_index
 from hotpapers.site.charts import attention_of
-from hotpapers.site.context import DayView, PaperView, day_view, mention_card, paper_view
+from hotpapers.site.context import (
+    DayView,
+    PaperView,
+    day_cards,
+    day_view,
+    mention_card,
+    paper_view,
+)
 from hotpapers.site.output import Digests, Output, fingerprint
 from hotpapers.site.windows import WINDOW_PAGES, window_lists
 
@@ -41,8 +50,12 @@ class SiteBuild:
     per_page: int
     feed_limit: int
     category_page: int  # papers on a category's page
-    # made from the data here, once:
-    categories: list[str] = field(init=False)  # those of the posts' papers, sorted
+    # With stamps, a page's key is made from the stamps of the days and papers it shows,
+    # and `details` gives the heavy data of the pages to make only; without, from its data.
+    stamps: SiteStamps | None = None
+    details: Callable[[list, list[str]], SiteDetails] | None = None
+    # made from the data here, once (the categories: unless given):
+    categories: list[str] | None = None  # those of the posts' papers, sorted
     days: list[DayView] = field(init=False)  # newest first, as the posts
     papers: dict[str, PaperView] = field(init=False)  # the latest post's view of each
     digest: Digests = field(init=False, default_factory=Digests)
@@ -52,16 +65,73 @@ class SiteBuild:
 
     def __post_init__(self) -> None:
         posts = self.data.posts
-        self.categories = category_slugs(posts)
+        if self.categories is None:
+            self.categories = category_slugs(posts)
         known = set(self.categories)
-        by_key = {(m.source, m.native_id): m for ms in self.data.mentions.values() for m in ms}
+        by_key = None if self.stamps is not None else self._by_key()  # else when made
         self.days = [day_view(p, self.base, known, by_key, self.site["embeds"]) for p in posts]
+        self._day_keys: dict[int, object] = {}
+        self._cards: dict | None = None  # the mentions the days' cards show (see prepare)
+        self._carded: set[int] = set()
         self.papers = {}  # and the days each was on
         for post, day in zip(posts, self.days, strict=True):
-            for entry, view in zip(post.entries, day.papers, strict=True):
+            for rank, entry in enumerate(post.entries, start=1):
                 if entry.paper.id not in self.papers:
                     self.papers[entry.paper.id] = paper_view(entry.paper, self.base, known)
-                self.papers[entry.paper.id].days.append((day.day, day.url, view.rank))
+                self.papers[entry.paper.id].days.append((day.day, day.url, rank))
+
+    def _by_key(self) -> dict:
+        return {(m.source, m.native_id): m for ms in self.data.mentions.values() for m in ms}
+
+    def day_key(self, index: int) -> object:
+        """What the `index`th day shows: its stamp and its papers' (with stamps), else the
+        digest of its view."""
+        found = self._day_keys.get(index)
+        if found is None:
+            if self.stamps is None:
+                found = self.digest(self.days[index])
+            else:
+                post, stamps = self.data.posts[index], self.stamps
+                day = post.day.isoformat()
+                found = (day, stamps.days.get(day, 0),
+                         tuple(stamps.papers.get(e.paper.id, 0) for e in post.entries))
+            self._day_keys[index] = found
+        return found
+
+    def paper_key(self, view: PaperView) -> object:
+        """What a paper's page shows: its stamp and its days' (with stamps), else its data."""
+        if self.stamps is None:
+            return completed(view, self.data, self.site["embeds"])
+        days = self.stamps.days
+        return (self.stamps.papers.get(view.id, 0),
+                [(*shown, days.get(shown[0], 0)) for shown in view.days])
+
+    def prepare(self, needs: list) -> None:
+        """Before the pages to make are made (with stamps): read the details of the days
+        and papers they show (`needs`: ("day", index) and ("paper", id) pairs)."""
+        if self.stamps is None:
+            return
+        days = sorted({i for kind, i in needs if kind == "day"})
+        papers = list(dict.fromkeys(p for kind, p in needs if kind == "paper"))
+        posts = self.data.posts
+        if self.details is not None:
+            found = self.details([posts[i].day for i in days], papers)
+            for i in days:
+                for position, entry in enumerate(posts[i].entries, start=1):
+                    entry.shown = found.shown.get((posts[i].day, position), [])
+            self.data.mentions.update(found.mentions)
+            self.data.totals.update(found.totals)
+            by_key = found.by_key
+        else:
+            by_key = self._by_key()
+        self._cards = by_key  # the cards are made with the pages (in parallel): see card_day
+
+    def card_day(self, index: int) -> None:
+        """Give the `index`th day's view its mention cards, if not yet (with stamps)."""
+        if self._cards is not None and index not in self._carded:
+            self._carded.add(index)
+            day_cards(self.days[index].papers, self.data.posts[index], self._cards,
+                      self.site["embeds"])
 
     @property
     def base(self) -> str:
@@ -73,16 +143,24 @@ class SiteBuild:
         return max(1, -(-len(self.days) // self.per_page))
 
     def page(self, template: str, relative: str, key: Callable[[], object],
-             **context: object) -> None:
-        """A page to make from `template`; `key()` gives the data it shows (called where the
-        page is made, so in parallel)."""
+             needs: tuple | None = None, ready: Callable[[], object] | None = None,
+             later: Callable[[], dict] | None = None, **context: object) -> None:
+        """A page to make from `template`; `key()` gives what it shows, `needs` the details
+        making it needs (see prepare), `ready()` is called before it is made, `later()` gives
+        more of its context then."""
         url = self.base + "/" + relative.removesuffix("index.html")
         env, site, searched = self.env, self.site, template in SEARCHED
         if searched:
             self.searched.append(relative)
-        self.output.add_file(relative, lambda: fingerprint(template, key()),
-                             lambda: env.get_template(template).render(
-                                 site=site, page=url, searched=searched, **context))
+
+        def make() -> str:
+            if ready is not None:
+                ready()
+            more = later() if later is not None else {}
+            return env.get_template(template).render(site=site, page=url, searched=searched,
+                                                     **context, **more)
+
+        self.output.add_file(relative, lambda: fingerprint(template, key()), make, needs)
 
     def home_url(self, number: int) -> str:
         return f"{self.base}/" if number == 1 else f"{self.base}/page/{number}/"
@@ -90,25 +168,28 @@ class SiteBuild:
 
 def day_pages(build: SiteBuild) -> None:
     """`{day}/index.html`: the day's papers, with links to the days before and after."""
-    days, digest = build.days, build.digest
+    days = build.days
     for i, day in enumerate(days):
         newer = days[i - 1] if i > 0 else None
         older = days[i + 1] if i + 1 < len(days) else None
         neighbours = [(d.url, d.label) if d else None for d in (newer, older)]
-        build.page("day.html", f"{day.day}/index.html", lambda day=day, neighbours=neighbours: (
-            digest(day), neighbours), day=day, newer=newer, older=older)
+        build.page("day.html", f"{day.day}/index.html", lambda i=i, neighbours=neighbours: (
+            build.day_key(i), neighbours), ("day", i), partial(build.card_day, i), day=day,
+            newer=newer, older=older)
 
 
 def home_pages(build: SiteBuild) -> None:
     """`index.html`, `page/N/index.html`: the latest days, newest first, `per_page` a page."""
-    pages, per_page, digest = build.pages, build.per_page, build.digest
+    pages, per_page = build.pages, build.per_page
     for number in range(1, pages + 1):
-        shown = build.days[(number - 1) * per_page:number * per_page]
+        first = (number - 1) * per_page
+        shown = build.days[first:number * per_page]
         links = (build.home_url(number - 1) if number > 1 else None,
                  build.home_url(number + 1) if number < pages else None)
         build.page("index.html", "index.html" if number == 1 else f"page/{number}/index.html",
-                   lambda shown=shown, number=number, links=links: (
-                       [digest(d) for d in shown], number, pages, links),
+                   lambda first=first, shown=shown, number=number, links=links: (
+                       [build.day_key(first + j) for j in range(len(shown))], number, pages,
+                       links),
                    days=shown, number=number, pages=pages, newer=links[0], older=links[1])
 
 
@@ -117,7 +198,8 @@ def paper_pages(build: SiteBuild) -> None:
     data, embeds = build.data, build.site["embeds"]
     for view in build.papers.values():
         build.page("paper.html", view.url.removeprefix(build.base + "/"),
-                   lambda view=view: completed(view, data, embeds), paper=view)
+                   lambda view=view: build.paper_key(view), ("paper", view.id),
+                   partial(completed, view, data, embeds), paper=view)
 
 
 def completed(view: PaperView, data: SiteData, embeds: str) -> PaperView:
@@ -152,16 +234,18 @@ def category_pages(build: SiteBuild) -> None:
                 "category.html", url.removeprefix(build.base + "/") + "index.html",
                 lambda category=category, number=number, pages=pages, count=count,
                 shown=shown: (category, number, pages, count,
-                              [(build.digest(days[i]), numbered) for i, numbered in shown]),
+                              [(build.day_key(i), numbered) for i, numbered in shown]),
                 category=category, number=number, pages=pages, count=count,
-                newer=links[0], older=links[1],
-                listed=[(days[i], [(n, days[i].papers[p]) for n, p in numbered])
-                        for i, numbered in shown])
+                later=lambda shown=shown: {"listed": [
+                    (days[i], [(n, days[i].papers[p]) for n, p in numbered])
+                    for i, numbered in shown]},
+                newer=links[0], older=links[1])
         if build.root:
             entries = [FeedDay(posts[i], [(p + 1, posts[i].entries[p]) for p in positions],
                                build.root, category, build.feed_items)
                        for i, positions in having[:build.feed_limit]]
-            _feed(build, f"categories/{category}/", entries, category)
+            _feed(build, f"categories/{category}/", entries, category,
+                  having[:build.feed_limit])
     categories = build.categories
     build.page("categories.html", "categories/index.html", lambda: categories,
                categories=[(c, f"{build.base}/categories/{c}/") for c in categories])
@@ -172,67 +256,26 @@ def _category_url(base: str, category: str, number: int) -> str:
     return f"{base}/categories/{category}/" + (f"page/{number}/" if number > 1 else "")
 
 
-def _by_day(papers: list[tuple[int, int]], start: int
-            ) -> list[tuple[int, list[tuple[int, int]]]]:
-    """(day, position) pairs numbered from `start`, grouped by day, in order:
-    [(day, [(number, position), ...]), ...]."""
-    grouped: list[tuple[int, list[tuple[int, int]]]] = []
-    for number, (day, position) in enumerate(papers, start=start):
-        if not grouped or grouped[-1][0] != day:
-            grouped.append((day, []))
-        grouped[-1][1].append((number, position))
-    return grouped
-
-
-def category_index(posts: list[Post], categories: list[str]
-                   ) -> dict[str, list[tuple[int, list[int]]]]:
-    """For each category, the days (index in `posts`) having its papers, and the positions
-    of those papers: a paper is in a category when one of its categories is it or lies
-    under it (`cs` holds `cs.LG`), as `feeds.matches_category` says."""
-    holders = _Holders(set(categories))
-    index: dict[str, list[tuple[int, list[int]]]] = {c: [] for c in categories}
-    for i, post in enumerate(posts):
-        chosen: dict[str, list[int]] = {}
-        for position, entry in enumerate(post.entries):
-            for category in dict.fromkeys(c for name in entry.paper.categories
-                                          if isinstance(name, str) for c in holders(name)):
-                chosen.setdefault(category, []).append(position)
-        for category, positions in chosen.items():
-            index[category].append((i, positions))
-    return index
-
-
-class _Holders:
-    """The known categories a paper's category is in (itself, and those it lies under)."""
-
-    def __init__(self, known: set[str]):
-        self.known = known
-        self.found: dict[str, list[str]] = {}
-
-    def __call__(self, name: str) -> list[str]:
-        found = self.found.get(name)
-        if found is None:
-            parts = name.split(".")
-            found = self.found[name] = [
-                p for p in (".".join(parts[:n]) for n in range(1, len(parts) + 1))
-                if p in self.known]
-        return found
-
-
 def feeds(build: SiteBuild) -> None:
     """`rss.xml`, `atom.xml`, `feed.json`: the latest `feed_limit` days, every paper (with
     `site_url` only: a feed's links and ids are absolute URLs)."""
     if not build.root:
         return
+    posts = build.data.posts[:build.feed_limit]
     entries = [FeedDay(post, list(enumerate(post.entries, start=1)), build.root, None,
-                       build.feed_items) for post in build.data.posts[:build.feed_limit]]
-    _feed(build, "", entries, None)
+                       build.feed_items) for post in posts]
+    _feed(build, "", entries, None, [(i, None) for i in range(len(posts))])
 
 
-def _feed(build: SiteBuild, folder: str, entries: list[FeedDay], category: str | None) -> None:
-    """The three documents of one feed, made together."""
-    build.output.add([folder + name for name in FEEDS],
-                     lambda: fingerprint(category, [e.inputs() for e in entries]),
+def _feed(build: SiteBuild, folder: str, entries: list[FeedDay], category: str | None,
+          shown: list[tuple[int, object]]) -> None:
+    """The three documents of one feed, made together; `shown`: (day index, positions)."""
+    def key() -> str:
+        if build.stamps is None:
+            return fingerprint(category, [e.inputs() for e in entries])
+        return fingerprint(category, [(build.day_key(i), positions) for i, positions in shown])
+
+    build.output.add([folder + name for name in FEEDS], key,
                      partial(_feed_documents, entries, build.root, build.site["title"], category))
 
 
@@ -248,7 +291,7 @@ def archive_page(build: SiteBuild) -> None:
     for day in build.days:
         months.setdefault(day.day[:7], []).append(day)
     build.page("archive.html", "archive/index.html", lambda: [
-        (m, [(d.url, d.label, len(d.papers)) for d in ds]) for m, ds in months.items()],
+        (m, [(d.url, d.label, d.count) for d in ds]) for m, ds in months.items()],
         months=list(months.items()))
 
 

@@ -11,6 +11,7 @@ escaped by the templates. Pure, no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -127,6 +128,7 @@ def pieces(line: str, source: str = "") -> tuple[Piece, ...]:
     return tuple(merged)
 
 
+@functools.lru_cache(maxsize=8192)  # a mention shows on its day's and its paper's pages
 def paragraphs(text: str, source: str = "") -> tuple[tuple[tuple[Piece, ...], ...], ...]:
     """The text's paragraphs (split at blank lines), each a tuple of its lines as pieces."""
     out: list[list[tuple[Piece, ...]]] = []

@@ -10,6 +10,8 @@ from sqlalchemy import Connection, func, select, tuple_
 from hotpapers.models import Account, Mention, Observation, strip_controls
 from hotpapers.store.counting import count_mentions
 from hotpapers.store.schema import accounts, mention_papers, mentions, observations, papers
+from hotpapers.store.stamps import bump_for_mentions, bump_for_papers
+from hotpapers.store.totals import named_papers
 from hotpapers.store.upsert import upsert
 
 __all__ = [
@@ -20,12 +22,30 @@ __all__ = [
 ]
 
 _COUNTS = ("likes", "reposts", "quotes", "replies", "points")
+# The columns of a mention the site and posts show (a None given keeps the stored value).
+_SHOWN = ("permalink", "account_id", "text", "created_at", "kind", "embed_html",
+          "parent_native_id")
+
+
+def _changes(stored: object, row: dict, fields: tuple[str, ...]) -> bool:
+    """Whether upserting `row` (a None keeps the stored value) changes the `stored` row."""
+    return stored is None or any(row[f] is not None and row[f] != getattr(stored, f)
+                                 for f in fields)
 
 
 def save_account(conn: Connection, account: Account) -> int:
+    """Upsert an account; a new handle, name or creation time bumps the stamps of the
+    papers its mentions name (every card of theirs shows it)."""
     row = {"source": account.source, "native_id": account.native_id,
            "handle": account.handle, "name": account.name, "created_at": account.created_at}
-    return upsert(conn, accounts, row, keys=["source", "native_id"], returning="id")
+    stored = conn.execute(select(accounts.c.id, accounts.c.handle, accounts.c.name,
+                                 accounts.c.created_at).where(
+        accounts.c.source == account.source, accounts.c.native_id == account.native_id)).first()
+    account_id = upsert(conn, accounts, row, keys=["source", "native_id"], returning="id")
+    if stored is not None and _changes(stored, row, ("handle", "name", "created_at")):
+        bump_for_mentions(conn, list(conn.execute(select(mentions.c.id).where(
+            mentions.c.account_id == account_id)).scalars()))
+    return account_id
 
 
 def save_mentions(conn: Connection, found: Iterable[Mention], now: datetime,
@@ -53,8 +73,12 @@ def save_mention(conn: Connection, mention: Mention, now: datetime,
         "parent_native_id": mention.parent_native_id,
     }
     update = [c for c in row if c not in ("source", "native_id", "first_seen_at")]
+    stored = conn.execute(select(mentions.c.id, *(mentions.c[c] for c in _SHOWN)).where(
+        mentions.c.source == mention.source, mentions.c.native_id == mention.native_id)).first()
+    changed = _changes(stored, row, _SHOWN) or _new_observations(conn, stored, mention)
     mention_id = upsert(conn, mentions, row, keys=["source", "native_id"], update=update,
                         returning="id")
+    linked = set(named_papers(conn, [mention_id])) if stored is not None else set()
     upsert(conn, mention_papers,
            [{"mention_id": mention_id, "paper_id": p} for p in dict.fromkeys(mention.paper_ids)],
            keys=["mention_id", "paper_id"], update=())
@@ -63,9 +87,28 @@ def save_mention(conn: Connection, mention: Mention, now: datetime,
              "via": o.via, **{c: getattr(o, c) for c in _COUNTS}}
             for o in mention.observations],
            keys=["mention_id", "observed_at"], keep_stored=False)
+    if changed:  # what its papers' pages and the posts showing it show
+        bump_for_mentions(conn, [mention_id])
+    elif not set(mention.paper_ids) <= linked:
+        bump_for_papers(conn, set(mention.paper_ids))
     if count:
         count_mentions(conn, [mention_id])
     return mention_id
+
+
+def _new_observations(conn: Connection, stored: object, mention: Mention) -> bool:
+    """Whether any of the mention's observations is not stored as it is."""
+    if not mention.observations:
+        return False
+    if stored is None:
+        return True
+    found = {row.observed_at: row for row in conn.execute(
+        select(observations).where(observations.c.mention_id == stored.id,
+                                   observations.c.observed_at.in_(
+                                       [o.observed_at for o in mention.observations])))}
+    return any(o.observed_at not in found or o.via != found[o.observed_at].via
+               or any(getattr(o, c) != getattr(found[o.observed_at], c) for c in _COUNTS)
+               for o in mention.observations)
 
 
 def latest_observations(
@@ -167,7 +210,9 @@ def mark_deleted(conn: Connection, source: str, native_ids: Iterable[str], now: 
                                 mentions.c.deleted_at.is_(None))
         .values(deleted_at=now)).rowcount
     if marked:
-        count_mentions(conn, mention_ids(conn, [(source, n) for n in native_ids]).values())
+        ids = list(mention_ids(conn, [(source, n) for n in native_ids]).values())
+        count_mentions(conn, ids)
+        bump_for_mentions(conn, ids)  # the posts that showed them
     return marked
 
 
@@ -206,10 +251,14 @@ def thin_observations(conn: Connection, now: datetime, detail_days: int) -> int:
         .where(observations.c.observed_at < cutoff)
         .group_by(observations.c.mention_id, observations.c.via, day)
     )
-    return conn.execute(observations.delete().where(
-        observations.c.observed_at < cutoff,
-        tuple_(observations.c.mention_id, observations.c.observed_at).not_in(keep),
-    )).rowcount
+    old = (observations.c.observed_at < cutoff,
+           tuple_(observations.c.mention_id, observations.c.observed_at).not_in(keep))
+    thinned = list(conn.execute(select(observations.c.mention_id).where(*old).distinct())
+                   .scalars())
+    removed = conn.execute(observations.delete().where(*old)).rowcount
+    if removed:  # their papers' pages chart the observations
+        bump_for_mentions(conn, thinned)
+    return removed
 
 
 def save_embed(conn: Connection, key: tuple[str, str], html: str) -> str:
@@ -217,7 +266,10 @@ def save_embed(conn: Connection, key: tuple[str, str], html: str) -> str:
     control characters; returns it as stored."""
     source, native_id = key
     html = strip_controls(html)
-    conn.execute(mentions.update().where(mentions.c.source == source,
-                                         mentions.c.native_id == native_id)
-                 .values(embed_html=html))
+    stored = conn.execute(select(mentions.c.id, mentions.c.embed_html).where(
+        mentions.c.source == source, mentions.c.native_id == native_id)).first()
+    if stored is None or stored.embed_html == html:
+        return html
+    conn.execute(mentions.update().where(mentions.c.id == stored.id).values(embed_html=html))
+    bump_for_mentions(conn, [stored.id])
     return html

@@ -11,10 +11,19 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, func, select, text
 
-from hotpapers.store.schema import change_stamps, listings, papers
+from hotpapers.store.schema import (
+    change_stamps,
+    listings,
+    mention_papers,
+    papers,
+    post_entries,
+    post_entry_mentions,
+    posts,
+)
 from hotpapers.store.upsert import bulk_execute, upsert_statement
 
-__all__ = ["EVERYTHING", "bump", "bump_for_papers", "latest_stamp", "load_stamps",
+__all__ = ["EVERYTHING", "bump", "bump_for_mentions", "bump_for_papers", "latest_stamp",
+           "load_stamps",
            "one_writer_at_a_time"]
 
 EVERYTHING = ("store", "*")
@@ -57,8 +66,8 @@ def bump(conn: Connection, days: Iterable[date] = (), paper_ids: Iterable[str] =
 
 
 def bump_for_papers(conn: Connection, paper_ids: Iterable[str]) -> int:
-    """Bump these papers and the days they are listed or announced on (their rankings and
-    posts show them)."""
+    """Bump these papers and the days they are listed or announced on, or whose posts show
+    them (their rankings and posts show them)."""
     ids = list(dict.fromkeys(paper_ids))
     days: set[date] = set()
     for i in range(0, len(ids), _CHUNK):
@@ -67,7 +76,28 @@ def bump_for_papers(conn: Connection, paper_ids: Iterable[str]) -> int:
             listings.c.paper_id.in_(part)).distinct()).scalars())
         days.update(d for d in conn.execute(select(papers.c.announced_on).where(
             papers.c.id.in_(part), papers.c.announced_on.is_not(None)).distinct()).scalars())
+        days.update(conn.execute(select(posts.c.day).join(
+            post_entries, post_entries.c.post_id == posts.c.id).where(
+            post_entries.c.paper_id.in_(part)).distinct()).scalars())
     return bump(conn, days=sorted(days), paper_ids=ids)
+
+
+def bump_for_mentions(conn: Connection, mention_ids: Iterable[int]) -> int:
+    """Bump the papers these mentions name (and their days), and the days whose posts show
+    these mentions (under whichever paper)."""
+    ids = list(dict.fromkeys(mention_ids))
+    named: set[str] = set()
+    days: set[date] = set()
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i:i + _CHUNK]
+        named.update(conn.execute(select(mention_papers.c.paper_id).where(
+            mention_papers.c.mention_id.in_(part)).distinct()).scalars())
+        days.update(conn.execute(select(posts.c.day).join(
+            post_entry_mentions, post_entry_mentions.c.post_id == posts.c.id).where(
+            post_entry_mentions.c.mention_id.in_(part)).distinct()).scalars())
+    if days:
+        bump(conn, days=sorted(days))
+    return bump_for_papers(conn, named)
 
 
 def load_stamps(conn: Connection, scope: str, keys: Iterable[str] | None = None

@@ -20,6 +20,7 @@ from hotpapers.store.schema import (
     observations,
     source_cursors,
 )
+from hotpapers.store.stamps import bump_for_mentions
 from hotpapers.store.upsert import upsert
 
 __all__ = [
@@ -147,8 +148,9 @@ def _upsert_stream(dialect: str) -> Any:
 
 
 def save_stream_observations(conn: Connection, counts: Mapping[int, Observation]) -> None:
-    """Store stream observations (and count them in the attention totals); at a time where
-    one is stored already, a stream one is replaced and an `api` one is kept."""
+    """Store stream observations (count them in the attention totals, bump their papers);
+    at a time where one is stored already, a stream one is replaced and an `api` one is
+    kept."""
     if not counts:
         return
     conn.execute(_upsert_stream(conn.dialect.name),
@@ -156,3 +158,5 @@ def save_stream_observations(conn: Connection, counts: Mapping[int, Observation]
                    **{c: getattr(o, c) for c in _FIELDS}}
                         for mention_id, o in counts.items()])
     count_mentions(conn, counts)
+    # a new observation shows on its papers' pages even when its counts are the last ones
+    bump_for_mentions(conn, counts)
