@@ -1,7 +1,7 @@
 """The server's manners, as one ASGI middleware around the app: security headers on every
-answer, HEAD answered as GET without the body, never a cookie, never a traceback (an unexpected error is a plain 500, its
-traceback goes to the log), and one access-log line per request in the Combined Log
-Format."""
+answer, HEAD answered as GET without the body, never a cookie, never a traceback (an
+unexpected error is a plain 500, its traceback goes to the log), and one access-log line
+per request in the Combined Log Format."""
 
 from __future__ import annotations
 
