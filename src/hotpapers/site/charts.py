@@ -18,7 +18,7 @@ from hotpapers.models import Mention
 from hotpapers.render.cards import COUNTS, SOURCE_LABELS, count_text
 
 __all__ = ["CHART_MIN", "Attention", "SourceAttention", "Sparkline", "attention_of",
-           "sparkline", "total_series"]
+           "mentions_series", "sparkline", "total_series"]
 
 CHART_MIN = 3  # observations a source needs for a chart over time
 BAR_WIDTH = 80  # px: the widest bar, the source with the most counts
@@ -165,6 +165,22 @@ def _from_mentions(mentions: Sequence[Mention]) -> _Tally:
             if value is not None:
                 counts[name] = counts.get(name, 0) + int(value)
     return _Tally(total_series(runs), counts, len(mentions))
+
+
+def mentions_series(mentions: Sequence[Mention], until: datetime | None = None
+                    ) -> list[tuple[datetime, int]]:
+    """The summed counts of `mentions` over time, every source together (observations at or
+    before `until`, when given): what a board row's sparkline draws."""
+    limit = _aware(until) if until is not None else None
+    runs = []
+    for mention in mentions:
+        seen = sorted((o for o in mention.observations
+                       if limit is None or _aware(o.observed_at) <= limit),
+                      key=lambda o: _aware(o.observed_at))
+        if seen:
+            runs.append([(o.observed_at, sum(getattr(o, c) or 0 for c in COUNTS))
+                         for o in seen])
+    return total_series(runs)
 
 
 def _from_totals(rows: Sequence[Mapping], posts: int) -> _Tally:
