@@ -11,6 +11,7 @@ executable; downloads nothing."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -184,6 +185,11 @@ def test_the_boards_form_changes_the_list_and_the_url(server, tab):
     assert page.locator("h1").inner_text().strip() == f"Hot Papers {NEWEST}"
     newest = listed(page)
     assert newest and newest == api_ids(server, "")
+    sparks = page.locator("ol.board .spark svg")
+    assert sparks.count() == len(newest)  # a sparkline a row, named for screen readers
+    assert page.get_by_role("img", name=re.compile(r"^Counts over time, all sources: ")
+                            ).count() == len(newest)
+    assert sparks.first.bounding_box()["width"] > 50
 
     page.locator("#q-date").fill(str(DEMO_DAY))
     page.locator("#q-method").select_option("classic")

@@ -15,8 +15,13 @@ from fastapi import Query as Param
 from hotpapers.jobs.browse import PaperRecord, Query, Reader
 from hotpapers.jobs.ranking import Method, Ranked, Window
 from hotpapers.models import Mention
-from hotpapers.site.charts import SOURCE_LABELS, Sparkline, attention_of, mentions_series, \
-    sparkline
+from hotpapers.site.charts import (
+    SOURCE_LABELS,
+    Sparkline,
+    attention_of,
+    mentions_series,
+    sparkline,
+)
 from hotpapers.site.context import COUNTS, mention_card, paper_view
 from hotpapers.web.api_v1 import paper_id_of
 from hotpapers.web.params import Page, RankingParams, page_link, page_params, ranking_params
