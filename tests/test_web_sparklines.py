@@ -8,10 +8,12 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hotpapers.config import Settings
 from hotpapers.models import Mention, Observation
-from hotpapers.site.charts import mentions_series
+from hotpapers.site.charts import mentions_series, total_series
 from hotpapers.web.app import create_app
 from web_support import NOW, fresh_url, get, load_demo, paper_links
 
@@ -35,6 +37,21 @@ def test_the_series_sums_mentions_at_each_change_and_stops_at_the_ranking_time()
         (T0, 5), (T0 + timedelta(hours=2), 16), (T0 + timedelta(hours=5), 21)]
     assert mentions_series(mentions, until=T0 - timedelta(hours=1)) == []
     assert mentions_series([]) == []
+
+
+RUNS = st.lists(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 500)), max_size=6),
+                max_size=6)
+
+
+@given(RUNS, st.one_of(st.none(), st.integers(0, 30)))
+def test_the_series_is_total_series_over_each_mentions_run(runs, until):
+    """The fast sum (from each run's changes) equals `total_series` over the runs."""
+    mentions = [_mention(str(i), *run) for i, run in enumerate(runs)]
+    limit = None if until is None else T0 + timedelta(hours=until)
+    expected = total_series([
+        sorted((o.observed_at, o.likes + o.reposts) for o in m.observations
+               if limit is None or o.observed_at <= limit) for m in mentions])
+    assert mentions_series(mentions, limit) == expected
 
 
 @pytest.fixture(scope="module")
