@@ -324,12 +324,11 @@ def test_hostile_paths_run_nothing_and_show_as_text(server, tab, hostile):
     for path in (f"/{quote(hostile, safe='')}", f"/papers/{quote(hostile, safe='')}",
                  f"/papers/{quote(hostile)}"):
         response = tab.page.goto(server + path, wait_until="load")
-        where = f"{path}"
-        assert response is not None and response.status in (404, 422), where
-        _assert_nothing_ran(tab, where)
+        assert response is not None and response.status in (404, 422), path
+        _assert_nothing_ran(tab, path)
         message = tab.page.locator("main p").first.inner_text()
         if response.status == 404 and path.startswith("/%"):
-            assert message == f"nothing at /{hostile}", where
+            assert message == f"nothing at /{hostile}", path
     assert tab.unexpected_errors() == []
 
 
