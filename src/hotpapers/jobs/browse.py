@@ -212,6 +212,17 @@ class Reader:
             return PaperRecord(paper, load_mentions(conn, [paper_id]),
                                load_attention(conn, [paper_id]), paper_days(conn, paper_id))
 
+    def mentions_of(self, paper_ids: Iterable[str]) -> dict[str, list[Mention]]:
+        """The live mentions of each of `paper_ids` (one read for all: a board page)."""
+        wanted = list(paper_ids)
+        found: dict[str, list[Mention]] = {paper_id: [] for paper_id in wanted}
+        with self.engine.connect() as conn:
+            for mention in load_mentions(conn, wanted):
+                for paper_id in mention.paper_ids:
+                    if paper_id in found:
+                        found[paper_id].append(mention)
+        return found
+
     def _latest(self, conn) -> date:
         found = stored_days(conn, limit=1)
         if not found:

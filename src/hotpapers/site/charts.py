@@ -18,7 +18,7 @@ from hotpapers.models import Mention
 from hotpapers.render.cards import COUNTS, SOURCE_LABELS, count_text
 
 __all__ = ["CHART_MIN", "Attention", "SourceAttention", "Sparkline", "attention_of",
-           "sparkline", "total_series"]
+           "mentions_series", "sparkline", "total_series"]
 
 CHART_MIN = 3  # observations a source needs for a chart over time
 BAR_WIDTH = 80  # px: the widest bar, the source with the most counts
@@ -165,6 +165,34 @@ def _from_mentions(mentions: Sequence[Mention]) -> _Tally:
             if value is not None:
                 counts[name] = counts.get(name, 0) + int(value)
     return _Tally(total_series(runs), counts, len(mentions))
+
+
+def mentions_series(mentions: Sequence[Mention], until: datetime | None = None
+                    ) -> list[tuple[datetime, int]]:
+    """The summed counts of `mentions` over time, every source together (observations at or
+    before `until`, when given): what a board row's sparkline draws. The same sums as
+    `total_series` over each mention's run, from the changes of each run, sorted once (a
+    hot paper has thousands of mentions)."""
+    limit = _aware(until) if until is not None else None
+    changes: list[tuple[datetime, int]] = []
+    for mention in mentions:
+        seen = sorted((_aware(o.observed_at), sum(getattr(o, c) or 0 for c in COUNTS))
+                      for o in mention.observations
+                      if limit is None or _aware(o.observed_at) <= limit)
+        before = 0
+        for moment, value in seen:
+            changes.append((moment, value - before))
+            before = value
+    changes.sort(key=lambda change: change[0])
+    out: list[tuple[datetime, int]] = []
+    total = 0
+    for moment, change in changes:
+        total += change
+        if out and out[-1][0] == moment:
+            out[-1] = (moment, total)
+        else:
+            out.append((moment, total))
+    return out
 
 
 def _from_totals(rows: Sequence[Mapping], posts: int) -> _Tally:

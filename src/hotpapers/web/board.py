@@ -15,7 +15,13 @@ from fastapi import Query as Param
 from hotpapers.jobs.browse import PaperRecord, Query, Reader
 from hotpapers.jobs.ranking import Method, Ranked, Window
 from hotpapers.models import Mention
-from hotpapers.site.charts import SOURCE_LABELS, attention_of
+from hotpapers.site.charts import (
+    SOURCE_LABELS,
+    Sparkline,
+    attention_of,
+    mentions_series,
+    sparkline,
+)
 from hotpapers.site.context import COUNTS, mention_card, paper_view
 from hotpapers.web.api_v1 import paper_id_of
 from hotpapers.web.params import Page, RankingParams, page_link, page_params, ranking_params
@@ -28,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 Ranking = Annotated[RankingParams, Depends(ranking_params)]
 Paging = Annotated[Page, Depends(page_params)]
 MENTIONS_SHOWN = 100  # on a paper's page, the most engaged; the API has them all
+SPARK_SIZE = (96, 20)  # px: a board row's sparkline
 
 
 @dataclass(frozen=True)
@@ -41,6 +48,7 @@ class BoardRow:
     categories: tuple[tuple[str, str], ...]  # (name, the board of that category)
     score: str
     sources: tuple[str, ...]  # "Bluesky: 12 people, 15 posts", largest share first
+    spark: Sparkline | None = None  # its counts over time, all sources summed
 
 
 def paper_url(paper_id: str) -> str:
@@ -61,14 +69,18 @@ def source_lines(parts) -> tuple[str, ...]:
                  f"post{'' if part.posts == 1 else 's'}" for name, part in found)
 
 
-def board_rows(ranked: Ranked, start: int, limit: int) -> list[BoardRow]:
+def board_rows(ranked: Ranked, start: int, limit: int,
+               mentions: dict[str, list[Mention]] | None = None) -> list[BoardRow]:
+    """The rows of one page; with `mentions`, each with a sparkline of the paper's counts
+    over time as of the ranking."""
     rows = []
     for rank, row in enumerate(ranked.rows[start:start + limit], start=start + 1):
         paper = ranked.papers[row.paper_id]
+        series = mentions_series((mentions or {}).get(paper.id, []), ranked.as_of)
         rows.append(BoardRow(
             rank, paper.title, paper_url(paper.id), ", ".join(paper.authors),
             tuple((c, category_url(c)) for c in paper.categories), f"{row.score:,.4g}",
-            source_lines(row.parts)))
+            source_lines(row.parts), sparkline(series, *SPARK_SIZE, from_zero=True)))
     return rows
 
 
@@ -96,10 +108,12 @@ async def _board(request: Request, params: RankingParams, page: Page,
         query = params.query(reader.settings.daily_method, day)
         ranked = reader.ranking(query)
         end = page.start + page.limit
+        shown = [row.paper_id for row in ranked.rows[page.start:end]]
         return _render(
             request, "board.html", ranked=ranked, query=query,
             span=span_words(ranked.window, ranked.start.isoformat(), ranked.day.isoformat()),
-            rows=board_rows(ranked, page.start, page.limit), methods=list(Method),
+            rows=board_rows(ranked, page.start, page.limit, reader.mentions_of(shown)),
+            methods=list(Method),
             windows=list(Window), start=page.start, feeds=feed_links(request, day),
             first=request.url.path if page.start else None,
             more=page_link(request, end) if end < len(ranked.rows) else None), HTML
