@@ -31,7 +31,7 @@ from hotpapers.render.view_feed import FeedPaper, FeedView, view_documents
 from hotpapers.store.days import paper_days, stored_days
 from hotpapers.store.db import connect, current_revision
 from hotpapers.store.fulltext import search_papers
-from hotpapers.store.mentions import load_mentions
+from hotpapers.store.mentions import counts_over_time, load_mentions
 from hotpapers.store.papers import load_attention, load_papers
 from hotpapers.store.revision import HEAD_REVISION
 from hotpapers.store.stamps import latest_stamp
@@ -212,16 +212,12 @@ class Reader:
             return PaperRecord(paper, load_mentions(conn, [paper_id]),
                                load_attention(conn, [paper_id]), paper_days(conn, paper_id))
 
-    def mentions_of(self, paper_ids: Iterable[str]) -> dict[str, list[Mention]]:
-        """The live mentions of each of `paper_ids` (one read for all: a board page)."""
-        wanted = list(paper_ids)
-        found: dict[str, list[Mention]] = {paper_id: [] for paper_id in wanted}
+    def counts_of(self, paper_ids: Iterable[str], until: datetime
+                  ) -> dict[str, list[tuple[int, datetime, int]]]:
+        """Each paper's mentions' summed counts over time up to `until` (one lean read for
+        a board page's sparklines)."""
         with self.engine.connect() as conn:
-            for mention in load_mentions(conn, wanted):
-                for paper_id in mention.paper_ids:
-                    if paper_id in found:
-                        found[paper_id].append(mention)
-        return found
+            return counts_over_time(conn, paper_ids, until)
 
     def _latest(self, conn) -> date:
         found = stored_days(conn, limit=1)

@@ -10,7 +10,7 @@ Pure and deterministic: made from the store's mentions and totals alone, never t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -18,7 +18,7 @@ from hotpapers.models import Mention
 from hotpapers.render.cards import COUNTS, SOURCE_LABELS, count_text
 
 __all__ = ["CHART_MIN", "Attention", "SourceAttention", "Sparkline", "attention_of",
-           "mentions_series", "sparkline", "total_series"]
+           "counts_series", "mentions_series", "sparkline", "total_series"]
 
 CHART_MIN = 3  # observations a source needs for a chart over time
 BAR_WIDTH = 80  # px: the widest bar, the source with the most counts
@@ -170,17 +170,26 @@ def _from_mentions(mentions: Sequence[Mention]) -> _Tally:
 def mentions_series(mentions: Sequence[Mention], until: datetime | None = None
                     ) -> list[tuple[datetime, int]]:
     """The summed counts of `mentions` over time, every source together (observations at or
-    before `until`, when given): what a board row's sparkline draws. The same sums as
-    `total_series` over each mention's run, from the changes of each run, sorted once (a
-    hot paper has thousands of mentions)."""
+    before `until`, when given): what a board row's sparkline draws."""
     limit = _aware(until) if until is not None else None
+    return counts_series([(i, o.observed_at, sum(getattr(o, c) or 0 for c in COUNTS))
+                          for i, mention in enumerate(mentions)
+                          for o in mention.observations
+                          if limit is None or _aware(o.observed_at) <= limit])
+
+
+def counts_series(observed: Iterable[tuple[Hashable, datetime, int]]
+                  ) -> list[tuple[datetime, int]]:
+    """(mention, time, its summed counts then) rows into the total over time: the same sums
+    as `total_series` over each mention's run, from the changes of each run, sorted once (a
+    hot paper has thousands of mentions)."""
+    runs: dict[Hashable, list[tuple[datetime, int]]] = {}
+    for mention, moment, value in observed:
+        runs.setdefault(mention, []).append((_aware(moment), value))
     changes: list[tuple[datetime, int]] = []
-    for mention in mentions:
-        seen = sorted((_aware(o.observed_at), sum(getattr(o, c) or 0 for c in COUNTS))
-                      for o in mention.observations
-                      if limit is None or _aware(o.observed_at) <= limit)
+    for seen in runs.values():
         before = 0
-        for moment, value in seen:
+        for moment, value in sorted(seen):
             changes.append((moment, value - before))
             before = value
     changes.sort(key=lambda change: change[0])

@@ -273,3 +273,24 @@ def save_embed(conn: Connection, key: tuple[str, str], html: str) -> str:
     conn.execute(mentions.update().where(mentions.c.id == stored.id).values(embed_html=html))
     bump_for_mentions(conn, [stored.id])
     return html
+
+
+def counts_over_time(conn: Connection, paper_ids: Iterable[str], until: datetime
+                     ) -> dict[str, list[tuple[int, datetime, int]]]:
+    """For each paper, its live mentions' observations at or before `until`, as (mention
+    id, time, likes + reposts + quotes + replies + points): all a sparkline needs, in one
+    read, without the mentions' texts and authors."""
+    ids = list(dict.fromkeys(paper_ids))
+    found: dict[str, list[tuple[int, datetime, int]]] = {paper_id: [] for paper_id in ids}
+    if not ids:
+        return found
+    total = sum(func.coalesce(observations.c[c], 0) for c in _COUNTS)
+    query = (select(mention_papers.c.paper_id, observations.c.mention_id,
+                    observations.c.observed_at, total)
+             .join(mentions, mentions.c.id == mention_papers.c.mention_id)
+             .join(observations, observations.c.mention_id == mentions.c.id)
+             .where(mention_papers.c.paper_id.in_(ids), mentions.c.deleted_at.is_(None),
+                    observations.c.observed_at <= until))
+    for paper_id, mention_id, observed_at, value in conn.execute(query):
+        found[paper_id].append((mention_id, observed_at, int(value)))
+    return found

@@ -5,7 +5,7 @@ the static site's templates, working without JavaScript."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -19,7 +19,7 @@ from hotpapers.site.charts import (
     SOURCE_LABELS,
     Sparkline,
     attention_of,
-    mentions_series,
+    counts_series,
     sparkline,
 )
 from hotpapers.site.context import COUNTS, mention_card, paper_view
@@ -70,13 +70,14 @@ def source_lines(parts) -> tuple[str, ...]:
 
 
 def board_rows(ranked: Ranked, start: int, limit: int,
-               mentions: dict[str, list[Mention]] | None = None) -> list[BoardRow]:
-    """The rows of one page; with `mentions`, each with a sparkline of the paper's counts
-    over time as of the ranking."""
+               counts: dict[str, list[tuple[int, datetime, int]]] | None = None
+               ) -> list[BoardRow]:
+    """The rows of one page; with `counts` (Reader.counts_of, up to the ranking's as-of),
+    each with a sparkline of the paper's counts over time."""
     rows = []
     for rank, row in enumerate(ranked.rows[start:start + limit], start=start + 1):
         paper = ranked.papers[row.paper_id]
-        series = mentions_series((mentions or {}).get(paper.id, []), ranked.as_of)
+        series = counts_series((counts or {}).get(paper.id, []))
         rows.append(BoardRow(
             rank, paper.title, paper_url(paper.id), ", ".join(paper.authors),
             tuple((c, category_url(c)) for c in paper.categories), f"{row.score:,.4g}",
@@ -112,7 +113,8 @@ async def _board(request: Request, params: RankingParams, page: Page,
         return _render(
             request, "board.html", ranked=ranked, query=query,
             span=span_words(ranked.window, ranked.start.isoformat(), ranked.day.isoformat()),
-            rows=board_rows(ranked, page.start, page.limit, reader.mentions_of(shown)),
+            rows=board_rows(ranked, page.start, page.limit,
+                            reader.counts_of(shown, ranked.as_of)),
             methods=list(Method),
             windows=list(Window), start=page.start, feeds=feed_links(request, day),
             first=request.url.path if page.start else None,
