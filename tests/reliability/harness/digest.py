@@ -3,7 +3,9 @@ table with surrogate ids replaced by natural keys and fetch-time stamps left out
 
 What is compared, precisely:
 - every table of the schema except `runs` (a record of each process, killed ones included)
-  and `change_stamps` (a counter of writes, whose values depend on how many were made);
+  and `change_stamps` (a counter of writes, whose values depend on how many were made),
+  and of `source_cursors` not the stream's lease (`lease:*`: which consumer held it, and how
+  often it changed hands, depend on the processes, not on the data);
 - surrogate integer ids (accounts, mentions, rankings, posts, publications) are replaced by
   the row's natural key, and foreign keys to them by the referenced natural key, since a
   killed transaction may consume ids (PostgreSQL sequences) without changing the data;
@@ -34,6 +36,7 @@ from hotpapers.store.schema import metadata
 __all__ = ["IGNORED", "SURROGATES", "compare", "integrity_check", "store_rows", "tree_digest"]
 
 SKIPPED_TABLES = {"runs", "change_stamps"}
+LEASES = "lease:"  # source_cursors rows of stream leases (store/stream_lease.py)
 SURROGATES = {  # table -> its natural key
     "accounts": ("source", "native_id"),
     "mentions": ("source", "native_id"),
@@ -74,6 +77,8 @@ def _table_rows(conn, table, keys: dict[str, dict[int, tuple]]) -> list[tuple]:
              if fk.column.table.name in SURROGATES}
     ignored = IGNORED.get(table.name, set())
     rows = [dict(row._mapping) for row in conn.execute(select(table))]
+    if table.name == "source_cursors":
+        rows = [row for row in rows if not row["name"].startswith(LEASES)]
     if table.name in SERIES:
         series, stamp = SERIES[table.name]
         latest: dict[tuple, dict] = {}
