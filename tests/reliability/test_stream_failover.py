@@ -12,8 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -21,14 +20,12 @@ from harness.data import jetstream_events
 from harness.digest import differences, store_rows
 from harness.procs import hp_env
 from harness.servers import Jetstream
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from conftest import POSTGRES
 from hotpapers.jobs.jetstream_ingest import CURSOR
 from hotpapers.store.db import connect
 from hotpapers.store.stream_lease import read_lease
 from hotpapers.store.stream_state import load_cursor
+from web_support import fresh_url
 
 EVENTS = 1200
 LEASE = "3"  # seconds
@@ -50,24 +47,6 @@ def until(what: str, ready: Callable[[], bool], limit: float = 40.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"waited {limit:.0f} s for {what}")
         time.sleep(0.05)
-
-
-@contextmanager
-def second_database(db_url: str) -> Iterator[str]:
-    """Another empty store of the same kind, for the reference run."""
-    if not POSTGRES:
-        yield db_url.replace(".sqlite3", "-reference.sqlite3")
-        return
-    name = make_url(db_url).database + "_ref"
-    server = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with server.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(db_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with server.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        server.dispose()
 
 
 class Consumers:
@@ -111,10 +90,10 @@ class Consumers:
         return codes
 
 
-def reference_rows(db_url: str, events: list[str], home: Path) -> dict:
-    """What one consumer, never disturbed, leaves in a store like `db_url`."""
+def reference_rows(events: list[str], home: Path) -> dict:
+    """What one consumer, never disturbed, leaves in a new store of the same kind."""
     last = json.loads(events[-1])["time_us"]
-    with second_database(db_url) as url, Jetstream(events) as server:
+    with fresh_url(home, "reference") as url, Jetstream(events) as server:
         consumers = Consumers(home, url, server.url)
         consumers.start("reference")
         until("the reference run to read every event", lambda: consumers.cursor() == last)
@@ -151,6 +130,6 @@ def test_killed_and_stalled_consumers_leave_no_gap_and_no_double_count(db_url, t
             codes = group.stop_all()
     assert codes["b"] == 0 and codes["c"] == 0 and codes["a"] == -signal.SIGKILL
     got = store_rows(db_url)
-    expected = reference_rows(db_url, events, tmp_path / "reference")
+    expected = reference_rows(events, tmp_path / "reference")
     assert sum(expected["engagements"].values()) > EVENTS // 2
     assert got == expected, differences(expected, got)
