@@ -285,6 +285,24 @@ def test_a_paper_page_shows_its_attention_chart_and_explain_panel(server, tab):
 
 # -- hostile input --------------------------------------------------------------------------
 
+def test_the_search_box_finds_a_known_paper(server, tab):
+    """Typed into the box every page has, a title word finds its paper, which opens."""
+    page = tab.page
+    tab.visit(f"{server}/")
+    page.get_by_role("searchbox", name="Search papers").fill("counterfactual generative")
+    with page.expect_navigation():
+        page.get_by_role("searchbox", name="Search papers").press("Enter")
+    assert urlsplit(page.url).path == "/search"
+    assert parse_qs(urlsplit(page.url).query)["q"] == ["counterfactual generative"]
+    found = listed(page)
+    assert found[:1] == ["2101.06046"]
+    with page.expect_navigation():
+        page.locator("ol.board .window-title a").first.click()
+    assert urlsplit(page.url).path == "/papers/2101.06046"
+    assert "Counterfactual Generative Networks" in page.locator("h1").inner_text()
+    assert tab.unexpected_errors() == [] and tab.dialogs == []
+
+
 def _assert_nothing_ran(tab: Tab, where: str) -> None:
     page = tab.page
     assert page.evaluate("typeof window.__pwned") == "undefined", where
@@ -360,7 +378,8 @@ def test_the_hostile_checks_can_fail(server, tab):
 # -- axe-core -------------------------------------------------------------------------------
 
 AXE_PAGES = {"/": 200, f"/{DEMO_DAY}?method=classic": 200, "/week/": 200,
-             f"/papers/{CHARTED}": 200, "/archive/": 200, "/no/such/page": 404}
+             f"/papers/{CHARTED}": 200, "/archive/": 200, "/search?q=networks": 200,
+             "/no/such/page": 404}
 
 
 @pytest.fixture(scope="module")

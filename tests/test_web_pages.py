@@ -51,6 +51,17 @@ def test_the_seed_day_board_shows_the_post_in_its_order(app):
     assert '<option value="classic" selected>' in found.text
 
 
+def test_the_archive_and_categories_list_the_stored_days_and_fields(app):
+    days = get(app, "/api/v1/days").json()["days"]
+    archive = get(app, "/archive/")
+    assert archive.status_code == 200
+    for day in days:
+        papers = f"{day['papers']} paper{'' if day['papers'] == 1 else 's'}"
+        assert f'<a href="/{day["day"]}">Hot Papers {day["day"]}</a> ({papers})' in archive.text
+    categories = get(app, "/categories/")
+    assert categories.status_code == 200 and 'href="/?category=cs.LG"' in categories.text
+
+
 def test_the_board_defaults_to_the_newest_day_and_the_daily_method(app):
     found = get(app, "/")
     assert "<h1>Hot Papers 2026-01-05" in found.text and "ranked by hot" in found.text

@@ -146,8 +146,7 @@ async def archive(request: Request) -> Response:
         months: dict[str, list] = {}
         for day, count in reader.days():
             months.setdefault(day.isoformat()[:7], []).append(
-                {"url": f"/{day.isoformat()}", "label": day.isoformat(),
-                 "papers": range(count)})
+                {"url": f"/{day.isoformat()}", "label": day.isoformat(), "count": count})
         return _render(request, "archive.html", months=list(months.items())), HTML
 
     return await cached(request, make)
