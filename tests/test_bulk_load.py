@@ -26,6 +26,7 @@ from hotpapers.sources.arxiv.kaggle import parse_record
 from hotpapers.store import bulk
 from hotpapers.store.bulk import bulk_session, child_keys, save_papers_bulk, secondary_indexes
 from hotpapers.store.db import connect
+from hotpapers.store.fulltext import SEARCH_TABLE, search_papers
 from hotpapers.store.paper_rows import PAPER_COLUMNS, codec
 from hotpapers.store.papers import load_papers, save_paper
 from hotpapers.store.posts import load_post, save_post
@@ -60,23 +61,34 @@ def dump(engine) -> dict:
                 for t in TABLES}
 
 
+SEARCH = {"sqlite": {SEARCH_TABLE}, "postgresql": {"ix_papers_search", "ix_paper_authors_search"}}
+
+
 def index_names(engine) -> set[str]:
-    """The indexes of the papers' tables, and their foreign keys on PostgreSQL (a large
-    load drops those there too)."""
+    """The indexes of the papers' tables, their search table (SQLite) or indexes, and their
+    foreign keys on PostgreSQL (a large load drops those there too)."""
     with engine.connect() as conn:
         found = inspect(conn)
         names = {i["name"] for t in TABLES for i in found.get_indexes(t.name)}
         if engine.dialect.name == "postgresql":
             names |= {k["name"] for t in TABLES for k in found.get_foreign_keys(t.name)}
+            names |= set(conn.exec_driver_sql("SELECT indexname FROM pg_indexes").scalars())
+        else:
+            names |= set(conn.exec_driver_sql("SELECT name FROM sqlite_master").scalars())
         return names
 
 
 def dropped_names(engine) -> set[str]:
     """What a large load on `engine` drops."""
-    names = {i.name for i in secondary_indexes()}
+    names = {i.name for i in secondary_indexes()} | SEARCH[engine.dialect.name]
     if engine.dialect.name == "postgresql":
         names |= {k.name for k in child_keys()}
     return names
+
+
+def found_by_search(engine, words: str) -> set[str]:
+    with engine.connect() as conn:
+        return {paper_id for paper_id, _ in search_papers(conn, words, 10_000)}
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
@@ -147,6 +159,8 @@ def test_a_large_load_drops_the_secondary_indexes_and_makes_them_again(
     import_arxiv_snapshot(engine, path, Settings(), NOW, batch=100,
                           progress=lambda _: seen.append(index_names(engine) & names))
     assert seen[0] == set() and index_names(engine) >= names
+    # the search is made again from every paper: a word of each title finds them all
+    assert found_by_search(engine, "paper") == {f"2403.{n:05d}" for n in range(600)}
     monkeypatch.setattr(arxiv_snapshot.BulkWriter, "write", _fail_at_third())
     with pytest.raises(RuntimeError, match="disk on fire"):
         import_arxiv_snapshot(engine, path, Settings(), NOW, batch=100)
@@ -193,6 +207,7 @@ from pathlib import Path
 from hotpapers.config import Settings
 from hotpapers.jobs import arxiv_snapshot
 from hotpapers.store.db import connect
+from hotpapers.store.fulltext import SEARCH_TABLE, search_papers
 
 arxiv_snapshot.LARGE = 1000  # the indexes are dropped: the next run makes them again
 
@@ -241,6 +256,9 @@ def test_an_import_killed_midway_and_run_again_ends_like_one_run(db_url, tmp_pat
         assert (result.stored, result.bad_count) == (2999, 1)
         assert dropped_names(engine) <= index_names(engine)
         resumed = dump(engine)
+        # papers stored by the killed run only (unchanged in this one) are found too
+        titled = {row.id for row in resumed["papers"] if row.title.startswith("Paper")}
+        assert found_by_search(engine, "paper") == titled and len(titled) == 2996  # no 1234 (bad), 2500, 2600; 7 retitled
     finally:
         engine.dispose()
     clean = connect(f"sqlite:///{tmp_path / 'clean.sqlite3'}")

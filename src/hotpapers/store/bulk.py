@@ -4,9 +4,9 @@ PostgreSQL (store/bulk_copy.py). Papers not stored yet are inserted plainly (no 
 papers stored already are compared with their stored rows,
 read raw, so that those left as they are count as unchanged and are not written again;
 papers that published posts show go through `save_paper`, which keeps what those posts
-showed; an older record never replaces a newer version. Around a load: relaxed durability
-and the secondary indexes of the papers' tables (and PostgreSQL's foreign keys of their
-children) dropped and made again."""
+showed; an older record never replaces a newer version. Around a large load: relaxed durability,
+and the secondary indexes of the papers' tables, their search table or indexes (and
+PostgreSQL's foreign keys of their children) dropped and made again."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sqlalchemy.schema import AddConstraint, DropConstraint
 
 from hotpapers.models import Paper, strip_controls
 from hotpapers.store.bulk_copy import copy_new, copy_stored
-from hotpapers.store.fulltext import index_papers
+from hotpapers.store.fulltext import drop_search, index_papers, make_search
 from hotpapers.store.paper_rows import PAPER_COLUMNS, PaperRecord, codec
 from hotpapers.store.papers import save_paper
 from hotpapers.store.schema import paper_authors, paper_categories, paper_versions, papers
@@ -71,9 +71,11 @@ def child_keys() -> list[ForeignKeyConstraint]:
 
 
 def drop_indexes(conn: Connection) -> None:
-    """Drop the secondary indexes and, on PostgreSQL, the foreign keys of child_keys."""
+    """Drop the secondary indexes, the search table or indexes (store/fulltext.py) and, on
+    PostgreSQL, the foreign keys of child_keys."""
     for index in secondary_indexes():
         index.drop(conn, checkfirst=True)
+    drop_search(conn)
     if conn.dialect.name == "postgresql":
         for key in child_keys():
             conn.execute(DropConstraint(key, if_exists=True))
@@ -85,6 +87,7 @@ def restore_indexes(conn: Connection) -> None:
     first, as the keys' ON DELETE CASCADE would have done."""
     for index in secondary_indexes():
         index.create(conn, checkfirst=True)
+    make_search(conn)
     if conn.dialect.name != "postgresql":
         return
     found = set(conn.exec_driver_sql(

@@ -1,6 +1,9 @@
 """Full-text search over the papers' titles, abstracts, authors and ids, in the database:
 SQLite's FTS5 table `paper_search` (kept current by every write of papers), PostgreSQL's GIN
-indexes over `to_tsvector` of the papers and of their authors (current by themselves)."""
+indexes over `to_tsvector` of the papers and of their authors (current by themselves). A
+large bulk load drops them (drop_search) and makes them again at its end (make_search):
+while they are gone, writes skip them, and searches find nothing (SQLite) or read
+every paper (PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from collections.abc import Iterable
 import regex
 from sqlalchemy import Connection, bindparam, text
 
-__all__ = ["SEARCH_TABLE", "index_papers", "match_query", "reindex_all", "search_papers"]
+__all__ = ["SEARCH_TABLE", "drop_search", "index_papers", "make_search", "match_query",
+           "reindex_all", "search_papers"]
 
 SEARCH_TABLE = "paper_search"  # SQLite only (a virtual table, not in the schema's metadata)
 MAX_TERMS = 12  # words of a query used: more only makes a slower, emptier search
@@ -22,6 +26,42 @@ _DOCUMENTS = (
     "WHERE a.paper_id = p.id ORDER BY a.position)), '') FROM papers p")
 _TITLE_ABSTRACT = ("to_tsvector('english'::regconfig, coalesce(title, '') || ' ' || "
                    "coalesce(abstract, ''))")
+_SQLITE_TABLE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEARCH_TABLE} USING fts5(paper_id, title, "
+                 "abstract, authors, tokenize = 'porter unicode61 remove_diacritics 2')")
+_PG_INDEXES = {  # name: definition (as migration 0007 made them)
+    "ix_papers_search": f"papers USING gin ({_TITLE_ABSTRACT})",
+    "ix_paper_authors_search": "paper_authors USING gin "
+                               "(to_tsvector('simple'::regconfig, name))"}
+
+
+def _present(conn: Connection) -> bool:
+    """Whether SQLite's search table exists (a large load that was stopped may have left
+    it dropped)."""
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
+                        {"n": SEARCH_TABLE}).first() is not None
+
+
+def drop_search(conn: Connection) -> None:
+    """Drop the search table (SQLite) or indexes (PostgreSQL) for a large load: filling
+    them once at the end is several times cheaper than keeping them current row by row."""
+    if conn.dialect.name == "sqlite":
+        conn.execute(text(f"DROP TABLE IF EXISTS {SEARCH_TABLE}"))
+        return
+    for name in _PG_INDEXES:
+        conn.execute(text(f"DROP INDEX IF EXISTS {name}"))
+
+
+def make_search(conn: Connection) -> None:
+    """Make the search table or indexes again if they are missing, from every stored paper;
+    nothing when they are there."""
+    if conn.dialect.name != "sqlite":
+        for name, definition in _PG_INDEXES.items():
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {name} ON {definition}"))
+        return
+    if not _present(conn):
+        conn.execute(text(_SQLITE_TABLE))
+        conn.execute(text(f"INSERT INTO {SEARCH_TABLE} (paper_id, title, abstract, authors) "
+                          f"{_DOCUMENTS}"))
 
 
 def match_query(words: str) -> str | None:
@@ -43,7 +83,7 @@ def index_papers(conn: Connection, paper_ids: Iterable[str]) -> None:
     """Bring these papers' search rows up to date (SQLite; PostgreSQL's indexes need
     nothing). Call it in the transaction that wrote them. Their old rows are found through
     the index of the id column (a phrase of its words), then checked to be theirs."""
-    if conn.dialect.name != "sqlite":
+    if conn.dialect.name != "sqlite" or not _present(conn):
         return
     ids = list(dict.fromkeys(paper_ids))
     for i in range(0, len(ids), _CHUNK):
@@ -61,11 +101,9 @@ def index_papers(conn: Connection, paper_ids: Iterable[str]) -> None:
 def reindex_all(conn: Connection) -> None:
     """Make SQLite's search rows again from every stored paper (after a copy of the store,
     whose tables it is not among)."""
-    if conn.dialect.name != "sqlite":
-        return
-    conn.execute(text(f"DELETE FROM {SEARCH_TABLE}"))
-    conn.execute(text(f"INSERT INTO {SEARCH_TABLE} (paper_id, title, abstract, authors) "
-                      f"{_DOCUMENTS}"))
+    if conn.dialect.name == "sqlite":
+        drop_search(conn)
+        make_search(conn)
 
 
 def search_papers(conn: Connection, words: str, limit: int, offset: int = 0
@@ -74,7 +112,7 @@ def search_papers(conn: Connection, words: str, limit: int, offset: int = 0
     (paper id, relevance, higher is better). Title and authors weigh more than abstracts."""
     if conn.dialect.name == "sqlite":
         query = match_query(words)
-        if query is None:
+        if query is None or not _present(conn):
             return []
         rows = conn.execute(text(
             f"SELECT paper_id, bm25({SEARCH_TABLE}, 20.0, 10.0, 1.0, 5.0) AS rank "
