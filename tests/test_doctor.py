@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -268,3 +269,25 @@ def test_the_stream_line_names_the_consumer_that_writes(cli, probed, store):
     engine.dispose()
     assert _line(cli("doctor").out, "stream bluesky") == (
         "stream bluesky: no consumer holds the lease; the next `stream bluesky` takes it")
+
+
+def test_a_search_dropped_by_a_stopped_import_is_named_and_init_makes_it(cli, probed, store):
+    from hotpapers.models import Paper
+    from hotpapers.store.fulltext import drop_search, search_papers
+    from hotpapers.store.papers import save_paper
+
+    engine = connect(store)
+    with engine.begin() as conn:
+        save_paper(conn, Paper(id="2401.00001", title="Quantum gravel"),
+                   datetime.now(UTC))
+    assert "search" not in [line.split(":")[0] for line in cli("doctor").out.splitlines()]
+    with engine.begin() as conn:
+        drop_search(conn)  # what a large import does until its end
+    line = _line(cli("doctor").out, "search")
+    assert line.startswith("search: skipped: the full-text search is not made")
+    assert "`hotpapers init` makes it" in line
+    assert cli("init").code == 0
+    assert "search" not in [line.split(":")[0] for line in cli("doctor").out.splitlines()]
+    with engine.connect() as conn:
+        assert [paper for paper, _ in search_papers(conn, "gravel", 10)] == ["2401.00001"]
+    engine.dispose()

@@ -96,18 +96,26 @@ def init(
     ctx: typer.Context,
     force: Annotated[bool, typer.Option(help="Overwrite an existing config file.")] = False,
 ) -> None:
-    """Write a commented config file and create or migrate the database.
+    """Write a commented config file and create or migrate the database (and make again
+    the indexes and search an import of the arXiv snapshot dropped and was stopped before
+    making).
 
     Example: hotpapers init
     """
     from hotpapers.render.write import write_atomic
+    from hotpapers.store.bulk import restore_indexes
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
     path, _ = config_path(state.config)  # --config, else $HOTPAPERS_CONFIG, else the default
     settings = load_settings(path, missing_ok=True, db=state.db)
     db_url = settings.db or default_db_url()
-    connect(db_url).dispose()
+    engine = connect(db_url)
+    try:
+        with engine.begin() as conn:
+            restore_indexes(conn)
+    finally:
+        engine.dispose()
     state.say(f"Database ready: {safe_url(db_url)}")
     if path.exists() and not force:
         state.say(f"Config kept: {path} (use --force to overwrite)")

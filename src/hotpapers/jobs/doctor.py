@@ -28,6 +28,7 @@ from hotpapers.publish.registry import build_publisher
 from hotpapers.secrets import scrub
 from hotpapers.sources.registry import build_source
 from hotpapers.store.db import connect, current_revision
+from hotpapers.store.fulltext import search_ready
 from hotpapers.store.revision import HEAD_REVISION
 from hotpapers.store.stream_lease import Lease, read_lease
 from hotpapers.store.totals import load_state
@@ -102,6 +103,7 @@ class StoreFacts:
     creatable: bool = True
     totals: dict | None = None  # the rules the attention totals were built under
     lease: Lease | None = None  # the live stream's, when a consumer ever took it
+    search: bool = True  # whether the full-text search is made (a stopped import drops it)
 
 
 @dataclass
@@ -184,6 +186,15 @@ def stream_check(facts: StoreFacts, now: datetime) -> Check | None:
                      "`stream bluesky` takes it")
     return Check("stream bluesky", "", f"{lease.holder} writes (lease epoch {lease.epoch}, "
                  f"renewed until {lease.expires_at:%Y-%m-%d %H:%M:%S} UTC); others stand by")
+
+
+def search_check(facts: StoreFacts) -> Check | None:
+    """A line only when the full-text search is missing: an import of the arXiv snapshot
+    dropped it for a large load and was stopped before making it again."""
+    if facts.search:
+        return None
+    return Check("search", SKIPPED, "the full-text search is not made (an import of the arXiv "
+                 "snapshot was stopped before its end); `hotpapers init` makes it")
 
 
 def _older(revision: str, head: str) -> bool:
@@ -353,8 +364,10 @@ def store_facts(db_url: str) -> StoreFacts:
             with engine.connect() as conn:
                 state = load_state(conn)
                 lease = read_lease(conn, STREAM_CURSOR)
+                search = search_ready(conn)
             totals = state.rules if state is not None else {}
-            return StoreFacts(shown, revision=revision, totals=totals, lease=lease)
+            return StoreFacts(shown, revision=revision, totals=totals, lease=lease,
+                              search=search)
         return StoreFacts(shown, revision=revision, totals=totals)
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
@@ -384,7 +397,8 @@ def run_doctor(settings: Settings, secrets: Secrets, db_url: str, config: Path,
     probes = probe_urls([*arxiv, *(url for plan in plans for url in plan.urls)], settings,
                         timeout, transport)
     facts = store_facts(db_url)
-    extra = [c for c in (totals_check(facts, settings), stream_check(facts, now())) if c]
+    extra = [c for c in (totals_check(facts, settings), search_check(facts),
+                         stream_check(facts, now())) if c]
     report = DoctorReport([config_check(config, config_exists), store_check(facts), *extra,
                            reach_check("arxiv", arxiv, probes)])
     report.checks += [source_check(plan, probes) for plan in plans]

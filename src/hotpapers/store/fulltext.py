@@ -13,7 +13,7 @@ import regex
 from sqlalchemy import Connection, bindparam, text
 
 __all__ = ["SEARCH_TABLE", "drop_search", "index_papers", "make_search", "match_query",
-           "reindex_all", "search_papers"]
+           "reindex_all", "search_papers", "search_ready"]
 
 SEARCH_TABLE = "paper_search"  # SQLite only (a virtual table, not in the schema's metadata)
 MAX_TERMS = 12  # words of a query used: more only makes a slower, emptier search
@@ -39,6 +39,16 @@ def _present(conn: Connection) -> bool:
     it dropped)."""
     return conn.execute(text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :n"),
                         {"n": SEARCH_TABLE}).first() is not None
+
+
+def search_ready(conn: Connection) -> bool:
+    """Whether the search table (SQLite) or both search indexes (PostgreSQL) are there."""
+    if conn.dialect.name == "sqlite":
+        return _present(conn)
+    found = conn.execute(text("SELECT count(*) FROM pg_indexes WHERE schemaname = "
+                              "current_schema() AND indexname IN :names").bindparams(
+        bindparam("names", expanding=True)), {"names": list(_PG_INDEXES)}).scalar()
+    return found == len(_PG_INDEXES)
 
 
 def drop_search(conn: Connection) -> None:
