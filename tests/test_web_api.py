@@ -52,6 +52,49 @@ def test_cursor_pages_walk_the_whole_ranking_once(app):
     assert [p["rank"] for p in get(app, url).json()["papers"]] == [7, 8]
 
 
+
+def test_a_page_after_the_ranking_changed_starts_after_the_paper_the_last_one_ended_with(
+        tmp_path):
+    """New attention moves a paper from page 2 to the top between two requests: the next
+    page starts after the anchor (the paper page 1 ended with), so it repeats no paper
+    page 1 showed, where an offset would show page 1's last paper again."""
+    from dataclasses import replace
+    from datetime import date
+
+    from hotpapers.store.posts import load_ranking, save_ranking
+
+    with fresh_url(tmp_path, "moving") as url:
+        load_demo(url)
+        made = create_app(url, Settings(), now=lambda: NOW)
+        try:
+            first = get(made, SEED + "&limit=3").json()
+            assert [p["id"] for p in first["papers"]] == SEED_ORDER[:3]
+            engine = connect(url)
+            with engine.begin() as conn:  # the day ranked again: the fifth paper first
+                ranking = load_ranking(conn, date(2021, 1, 18), "classic")
+                rows = ranking.rows
+                moved = replace(rows[4], score=rows[0].score + 1000,
+                                parts={**rows[4].parts, "likes": rows[4].parts["likes"] + 1000})
+                ranking.rows = [moved, *rows[:4], *rows[5:]]
+                save_ranking(conn, ranking, NOW)
+            engine.dispose()
+            assert get(made, SEED).json()["papers"][0]["id"] == SEED_ORDER[4]
+            second = get(made, f"{SEED}&limit=3&cursor={first['next_cursor']}").json()
+            assert [p["id"] for p in second["papers"]] == SEED_ORDER[3:4] + SEED_ORDER[5:7]
+            assert [p["rank"] for p in second["papers"]] == [5, 6, 7]  # ranks of now
+        finally:
+            made.state.reader.engine.dispose()
+
+
+def test_a_cursor_not_made_here_is_a_422_naming_it(app):
+    import base64
+
+    for text in ("r3~<script>", "r3~" + "9" * 41, "r-1", "x3", "r3~"):
+        cursor = base64.urlsafe_b64encode(text.encode()).decode()
+        found = get(app, f"{SEED}&cursor={cursor}")
+        assert found.status_code == 422, text
+        assert "cursor" in found.text
+
 def test_defaults_are_the_newest_day_and_the_daily_method(app):
     body = get(app, "/api/v1/rankings").json()
     assert (body["day"], body["method"], body["window"]) == ("2026-01-05", "hot", "day")

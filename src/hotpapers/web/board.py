@@ -108,17 +108,18 @@ async def _board(request: Request, params: RankingParams, page: Page,
     def make() -> tuple[bytes, str]:
         query = params.query(reader.settings.daily_method, day)
         ranked = reader.ranking(query)
-        end = page.start + page.limit
-        shown = [row.paper_id for row in ranked.rows[page.start:end]]
+        ids = [row.paper_id for row in ranked.rows]
+        start = page.start_in(ids)
+        end = start + page.limit
         return _render(
             request, "board.html", ranked=ranked, query=query,
             span=span_words(ranked.window, ranked.start.isoformat(), ranked.day.isoformat()),
-            rows=board_rows(ranked, page.start, page.limit,
-                            reader.counts_of(shown, ranked.as_of)),
+            rows=board_rows(ranked, start, page.limit,
+                            reader.counts_of(ids[start:end], ranked.as_of)),
             methods=list(Method),
-            windows=list(Window), start=page.start, feeds=feed_links(request, day),
-            first=request.url.path if page.start else None,
-            more=page_link(request, end) if end < len(ranked.rows) else None), HTML
+            windows=list(Window), start=start, feeds=feed_links(request, day),
+            first=request.url.path if start else None,
+            more=page_link(request, end, ids[end - 1]) if end < len(ids) else None), HTML
 
     return await cached(request, make)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated
@@ -23,6 +25,8 @@ TEXT = 200  # longest text a parameter takes
 MAX_VALUES = 20  # values of one repeatable parameter
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 30
+# a cursor's text: the rows skipped, then maybe "~" and the paper id the page before ended with
+_CURSOR = re.compile(r"r([0-9]{1,10})(?:~([A-Za-z0-9._/-]{1,40}))?")
 
 
 class BadParameter(Exception):
@@ -84,8 +88,19 @@ async def ranking_params(
 
 @dataclass(frozen=True)
 class Page:
-    start: int  # rows skipped
+    start: int  # rows skipped, when the anchor is not listed (or there is none)
     limit: int
+    after: str | None = None  # the paper that ended the page before: the cursor's anchor
+
+    def start_in(self, ids: Sequence[str]) -> int:
+        """Where the page starts in a ranking listing `ids`: just after its anchor when it
+        is listed, so that a ranking that changed between two pages (new attention came
+        in) repeats no paper the page before ended with or showed above it; else `start`."""
+        if self.after is not None:
+            for index, paper_id in enumerate(ids):
+                if paper_id == self.after:
+                    return index + 1
+        return self.start
 
 
 async def page_params(
@@ -94,25 +109,32 @@ async def page_params(
     limit: Annotated[int, Param(ge=1, le=MAX_LIMIT, description="Rows a page.")]
     = DEFAULT_LIMIT,
 ) -> Page:
-    return Page(_start_of(cursor) if cursor else 0, limit)
+    if not cursor:
+        return Page(0, limit)
+    start, after = _read_cursor(cursor)
+    return Page(start, limit, after)
 
 
-def cursor_of(start: int) -> str:
-    """An opaque cursor for the rows from `start`."""
-    return base64.urlsafe_b64encode(f"r{start}".encode()).decode().rstrip("=")
+def cursor_of(start: int, after: str | None = None) -> str:
+    """An opaque cursor for the rows from `start`, or after the paper `after` when the
+    ranking still lists it."""
+    text = f"r{start}" if after is None else f"r{start}~{after}"
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _start_of(cursor: str) -> int:
+def _read_cursor(cursor: str) -> tuple[int, str | None]:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
-    if not (text.startswith("r") and text[1:].isdigit() and len(text) < 12):
+    found = _CURSOR.fullmatch(text)
+    if found is None:
         raise BadParameter("cursor", "not a cursor this server gave (use next_cursor)")
-    return int(text[1:])
+    return int(found.group(1)), found.group(2)
 
 
-def page_link(request: Request, start: int) -> str:
-    """The request's path and query with the cursor for the rows from `start`."""
+def page_link(request: Request, start: int, after: str | None = None) -> str:
+    """The request's path and query with the cursor for the rows from `start` (after the
+    paper `after`)."""
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
-    return f"{request.url.path}?{urlencode([*items, ('cursor', cursor_of(start))])}"
+    return f"{request.url.path}?{urlencode([*items, ('cursor', cursor_of(start, after))])}"
