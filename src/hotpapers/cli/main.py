@@ -102,8 +102,8 @@ def init(
 
     Example: hotpapers init
     """
+    from hotpapers.jobs.arxiv_snapshot import restore_after_stop
     from hotpapers.render.write import write_atomic
-    from hotpapers.store.bulk import restore_indexes
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
@@ -112,8 +112,7 @@ def init(
     db_url = settings.db or default_db_url()
     engine = connect(db_url)
     try:
-        with engine.begin() as conn:
-            restore_indexes(conn)
+        restore_after_stop(engine)
     finally:
         engine.dispose()
     state.say(f"Database ready: {safe_url(db_url)}")

@@ -23,7 +23,7 @@ from hotpapers.errors import InputError
 from hotpapers.jobs.snapshot_worker import Batch, ParserProcess, ReadFailed
 from hotpapers.store.bulk import BulkWriter, bulk_session, drop_indexes, restore_indexes
 
-__all__ = ["BATCH", "LARGE", "SnapshotImport", "import_arxiv_snapshot"]
+__all__ = ["BATCH", "LARGE", "SnapshotImport", "import_arxiv_snapshot", "restore_after_stop"]
 
 BATCH = 2000  # lines a transaction (about 12 rows each)
 LARGE = 100_000  # records in a load above which indexes (and PG foreign keys) are made at the end
@@ -87,6 +87,13 @@ def import_arxiv_snapshot(engine: Engine, path: Path, settings: Settings, now: d
             raise InputError(f"{path}: cannot read after {result.stored} papers: {exc}"
                              ) from None
     return result
+
+
+def restore_after_stop(engine: Engine) -> None:
+    """Make again what a large import stopped before its end left dropped (the indexes,
+    the search, PostgreSQL's foreign keys); nothing when all are there."""
+    with engine.connect() as conn, conn.begin():
+        restore_indexes(conn)
 
 
 def _write(conn: Connection, batches: Iterator[Batch] | list[Batch], result: SnapshotImport,

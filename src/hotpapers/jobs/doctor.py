@@ -33,17 +33,8 @@ from hotpapers.store.revision import HEAD_REVISION
 from hotpapers.store.stream_lease import Lease, read_lease
 from hotpapers.store.totals import load_state
 
-__all__ = [
-    "FAILED",
-    "OK",
-    "SKIPPED",
-    "Check",
-    "DoctorReport",
-    "Probe",
-    "SourcePlan",
-    "StoreFacts",
-    "run_doctor",
-]
+__all__ = ["FAILED", "OK", "SKIPPED", "Check", "DoctorReport", "Probe", "SourcePlan",
+           "StoreFacts", "run_doctor"]
 
 OK, SKIPPED, FAILED = "ok", "skipped", "FAILED"
 PROBE_TIMEOUT = 5.0  # seconds; never more than the http_timeout setting
