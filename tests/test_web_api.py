@@ -86,6 +86,19 @@ def test_a_page_after_the_ranking_changed_starts_after_the_paper_the_last_one_en
             made.state.reader.engine.dispose()
 
 
+
+def test_an_anchor_that_moved_more_than_a_page_is_not_followed():
+    """Where the anchor moved far (its attention gone, or a jump to the top), following it
+    would skip or repeat whole pages: the page starts at the row number instead."""
+    from hotpapers.web.params import Page
+
+    ids = [f"p{i}" for i in range(20)]
+    assert Page(5, 5, "p3").start_in(ids) == 4  # moved up one: after it
+    assert Page(5, 5, "p9").start_in(ids) == 10  # moved down a page: after it
+    assert Page(5, 5, "p15").start_in(ids) == 5  # fell two pages: the row number
+    assert Page(10, 5, "p0").start_in(ids) == 10  # jumped to the top: the row number
+    assert Page(5, 5, "gone").start_in(ids) == 5
+
 def test_a_cursor_not_made_here_is_a_422_naming_it(app):
     import base64
 

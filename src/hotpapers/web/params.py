@@ -94,12 +94,13 @@ class Page:
 
     def start_in(self, ids: Sequence[str]) -> int:
         """Where the page starts in a ranking listing `ids`: just after its anchor when it
-        is listed, so that a ranking that changed between two pages (new attention came
-        in) repeats no paper the page before ended with or showed above it; else `start`."""
+        is listed at most a page away from where it was, so that a ranking that changed a
+        little between two pages (new attention came in) repeats no paper the page before
+        ended with; else `start` (an anchor that moved far would skip or repeat pages)."""
         if self.after is not None:
             for index, paper_id in enumerate(ids):
                 if paper_id == self.after:
-                    return index + 1
+                    return index + 1 if abs(index + 1 - self.start) <= self.limit else self.start
         return self.start
 
 
