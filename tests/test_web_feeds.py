@@ -69,3 +69,13 @@ def test_a_feed_with_bad_or_hostile_parameters(app):
     found = get(app, "/feed.atom?keyword=%3C%2Ftitle%3E%3Cscript%3E&author=%00")
     assert found.status_code == 200 and not feedparser.parse(found.content).bozo
     assert "<script>" not in found.text
+
+
+def test_a_forged_host_never_reaches_another_readers_feed(app):
+    """Feeds link to the address asked for: one asked with a forged Host is made for that
+    Host only, never served from the cache to a reader who asked the real one."""
+    forged = get(app, f"/feed.atom?{VIEW}", Host="evil.example")
+    assert b"http://evil.example/" in forged.content
+    honest = get(app, f"/feed.atom?{VIEW}")
+    assert b"evil.example" not in honest.content and b"http://testserver/" in honest.content
+

@@ -60,7 +60,10 @@ async def cached(request: Request, make: Callable[[], tuple[bytes, str]], status
 
 
 def key_of(scope: Scope, stamp: int) -> tuple:
-    return (stamp, scope["path"], scope["query_string"])
+    """A response's cache key: the stamp, the path and query, and the scheme and Host the
+    request came with (feeds link back to them: a forged Host must not reach others)."""
+    host = next((value for name, value in scope["headers"] if name == b"host"), b"")
+    return (stamp, scope["path"], scope["query_string"], scope.get("scheme"), host)
 
 
 class CachedResponses:

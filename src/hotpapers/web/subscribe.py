@@ -1,6 +1,6 @@
 """Feeds of any view: /feed.atom, /feed.rss and /feed.json take the board's parameters
 (`?category=cs.CL&method=hot&window=week`), so a reader subscribes to their field; one
-entry per paper of the view, linked to its page here."""
+entry per paper of the view, linked to its page at the address the request came to."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ async def _feed(request: Request, kind: str, params: RankingParams, page: Page) 
 
     def make() -> tuple[bytes, str]:
         ranked = reader.ranking(params.query(reader.settings.daily_method))
-        origin = str(request.base_url).rstrip("/")
+        origin = str(request.base_url).rstrip("/")  # a part of the cache key (respond.py)
         query = request.url.query
         board = f"{origin}/{ranked.day.isoformat()}" if params.day else f"{origin}/"
         urls = {k: f"{origin}/feed.{k}" + (f"?{query}" if query else "") for k in FEEDS}
