@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import text
 
 from hotpapers.config import Settings
 from hotpapers.jobs.store_copy import copy_store
@@ -111,3 +112,37 @@ def test_the_page_lists_the_paper_and_escapes_the_query(demo_app):
     empty = get(demo_app, "/search")
     assert empty.status_code == 200 and 'name="q"' in empty.text
     assert 'action="/search"' in get(demo_app, "/").text  # every page has the search box
+
+
+def test_postgresql_finds_through_its_indexes_not_by_reading_every_paper(store):
+    """The plan of a search uses both search indexes (with sequential scans made as dear as
+    the planner allows, since these tables are tiny): one OR over title, id and author
+    matches could only read every paper, whatever its size."""
+    if store.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    from hotpapers.store.fulltext import _PG_SEARCH
+
+    with store.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        plan = "\n".join(row[0] for row in conn.execute(
+            text("EXPLAIN " + _PG_SEARCH.text),
+            {"words": "sparse attention", "id": "sparse attention", "limit": 10, "offset": 0}))
+    assert "ix_papers_search" in plan and "ix_paper_authors_search" in plan, plan
+
+
+def test_postgresql_ranks_at_most_its_candidates_of_a_common_word(engine):
+    """A word in every paper: PostgreSQL ranks the first CANDIDATES matches it finds (each
+    ranked match recomputes its text's vector), never the whole store."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's FTS5 ranks every match from its index")
+    from hotpapers.store.bulk import save_papers_bulk
+    from hotpapers.store.fulltext import CANDIDATES
+
+    many = [Paper(id=f"2604.{n:05d}", title=f"Common ground {n}", abstract="Common words.")
+            for n in range(CANDIDATES + 50)]
+    with engine.begin() as conn:
+        save_papers_bulk(conn, many, NOW)
+    with engine.connect() as conn:
+        assert len(search_papers(conn, "common", CANDIDATES + 50)) == CANDIDATES
+        # an id is found by its own index, however many papers the words would match
+        assert [paper for paper, _ in search_papers(conn, "2604.01020", 5)] == ["2604.01020"]
