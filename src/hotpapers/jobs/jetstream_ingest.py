@@ -18,8 +18,10 @@ from hotpapers.sources.bluesky.jetstream import (
     BadEvent,
     Deletion,
     Engagement,
+    Limits,
     NewPost,
     OutOfRange,
+    TooLong,
     classify_line,
     from_time_us,
     head_time_us,
@@ -36,6 +38,7 @@ from hotpapers.store.stream_state import (
     save_stream_observations,
     stream_counts,
     tracked_posts,
+    value_limits,
 )
 
 __all__ = ["CURSOR", "FRAME_LIMIT", "JetstreamIngest", "StreamSummary"]
@@ -46,6 +49,7 @@ CURSOR = "bluesky-jetstream"
 SOURCE = "bluesky"
 FUTURE_US = 10 * 60 * 1_000_000  # events up to 10 minutes ahead of our clock are taken
 FRAME_LIMIT = 4 * 2**20  # bigger frames are skipped (and Jetstream is asked not to send them)
+LIMITS = Limits(**value_limits())  # events with longer values are malformed
 
 
 @dataclass
@@ -163,7 +167,7 @@ class JetstreamIngest:
         if isinstance(line, bytes | bytearray | memoryview):
             line = bytes(line).decode("utf-8", "replace")
         try:
-            time_us, item = classify_line(line, self.tracked, self._times)
+            time_us, item = classify_line(line, self.tracked, self._times, LIMITS)
         except OutOfRange as exc:
             self.summary.out_of_range += 1
             log.debug("skipped an event dated out of range: %s", exc)
@@ -171,6 +175,8 @@ class JetstreamIngest:
         except BadEvent as exc:
             self.summary.malformed += 1
             log.debug("skipped a malformed event: %s", exc)
+            if isinstance(exc, TooLong):  # its time is good: the cursor moves past it
+                self._add(exc.time_us, None)
             return
         self._add(time_us, item)
 
