@@ -4,17 +4,21 @@ stream consumer that stands by until it may write."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from conftest import sqlite_only
 from fakes import FakeClock
 from hotpapers.config import Settings
-from hotpapers.jobs.jetstream_ingest import CURSOR
+from hotpapers.jobs.jetstream_ingest import CURSOR, JetstreamIngest
 from hotpapers.jobs.stream_bluesky import stream_bluesky
 from hotpapers.jobs.stream_turn import Turn
+from hotpapers.store.db import connect
 from hotpapers.store.schema import mentions
 from hotpapers.store.stream_lease import (
     LeaseLost,
@@ -23,6 +27,7 @@ from hotpapers.store.stream_lease import (
     release_lease,
     take_lease,
 )
+from test_stream_bluesky import assert_burst_applied, clock_after, read_lines, stored_cursor
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 STREAM = "test-stream"
@@ -135,3 +140,91 @@ def test_the_turn_renews_while_quiet_and_hands_over_at_a_clean_stop(engine):
     turn.release()
     with engine.connect() as conn:
         assert read_lease(conn, STREAM).holder is None
+
+
+# ---------------------------------------------------------------- a store busy with a long write
+
+@contextlib.contextmanager
+def busy_store(engine):
+    """Another job's long write on SQLite (the end of `import arxiv-snapshot`, `store
+    rebuild-aggregates`): a second connection holding the write lock until closed."""
+    other = sqlite3.connect(engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+@pytest.fixture
+def impatient(db_url):
+    """The test database with a busy timeout of 50 ms (SQLite's default is 5 s)."""
+    engine = connect(f"{db_url}?timeout=0.05")
+    yield engine
+    engine.dispose()
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_standby_retries_when_the_store_is_busy(impatient):
+    clock = FakeClock(T0)
+    turn = Turn(impatient, STREAM, "me", clock, 30)
+    with busy_store(impatient) as other:
+        released = []
+
+        def done() -> bool:  # the long write ends after the standby's third try
+            if len(clock.sleeps) == 3 and not released:
+                released.append(other.rollback())
+            return False
+
+        assert turn.wait(done)
+    assert clock.sleeps == [10.0, 10.0, 10.0]
+    with impatient.connect() as conn:
+        assert (read_lease(conn, STREAM).holder, read_lease(conn, STREAM).epoch) == ("me", 1)
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_the_holder_renews_later_when_the_store_is_busy_and_stands_by_once_run_out(impatient):
+    clock = FakeClock(T0)
+    turn = Turn(impatient, STREAM, "me", clock, 30)
+    assert turn.wait(lambda: False)  # the lease runs to 30 s
+    with busy_store(impatient):
+        clock.sleep(11)
+        turn.keepalive()  # refused: it has 19 s left, so the next renewal is due at 21 s
+    clock.sleep(5)
+    turn.keepalive()  # 16 s: not due yet
+    with impatient.connect() as conn:
+        assert read_lease(conn, STREAM).expires_at == at(30)
+    clock.sleep(6)
+    turn.keepalive()
+    with impatient.connect() as conn:
+        assert read_lease(conn, STREAM).expires_at == at(52)
+    with busy_store(impatient):
+        clock.sleep(31)  # past 52 s: the lease ran out while the store was busy
+        with pytest.raises(LeaseLost, match="too busy to renew"):
+            turn.keepalive()
+        assert not turn.wait(lambda: len(clock.sleeps) > 5)  # standing by, not failing
+    assert turn.wait(lambda: False)  # its own expired lease, taken again
+    assert turn.lease is not None and turn.lease.epoch == 2
+    with busy_store(impatient):
+        turn.release()  # a clean stop with the store busy: the lease runs out instead
+    with impatient.connect() as conn:
+        assert (read_lease(conn, STREAM).holder, read_lease(conn, STREAM).epoch) == ("me", 2)
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_batch_the_busy_store_refused_stays_pending_and_is_written_later(impatient):
+    lines = read_lines("burst.jsonl")
+    clock = clock_after(lines)
+    turn = Turn(impatient, CURSOR, "me", clock, 30)
+    assert turn.wait(lambda: False)
+    ingest = JetstreamIngest(impatient, clock.now, batch_size=10, batch_seconds=60,
+                             guard=turn.guard,
+                             keepalive=turn.keepalive)
+    with busy_store(impatient):
+        for line in lines:  # from the 10th on, each event tries a flush, refused
+            ingest.feed(line)
+        ingest.flush()
+    assert ingest.pending == len(lines) and stored_cursor(impatient) is None
+    ingest.flush()
+    assert ingest.pending == 0
+    assert_burst_applied(impatient)

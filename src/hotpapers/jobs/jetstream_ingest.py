@@ -29,6 +29,7 @@ from hotpapers.sources.bluesky.jetstream import (
 )
 from hotpapers.store.counting import count_mentions
 from hotpapers.store.mentions import mark_deleted, save_mention
+from hotpapers.store.stream_lease import LeaseBusy
 from hotpapers.store.stream_state import (
     add_engagements,
     engaged_accounts,
@@ -233,20 +234,12 @@ class JetstreamIngest:
         at, now, summary = from_time_us(self._high), self.now(), self.summary
         # never backwards, never past the clock (an event may be a little ahead of it)
         cursor = max(self.cursor or 0, min(self._high, to_time_us(now)))
-        with self.engine.begin() as conn:
-            if self.guard is not None:
-                self.guard(conn)
-            saved = self._save_mentions(conn, now)
-            gone = remove_engagements(conn, SOURCE, self._deleted)
-            marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
-            rows = self._save_engagements(conn)
-            touched = set(gone.values()) | {row["mention_id"] for row in rows}
-            touched.difference_update(self._posts_gone.values())
-            if touched:
-                save_stream_observations(conn, stream_counts(conn, touched, at))
-            count_mentions(conn, saved)  # the batch's new posts, counted once for all
-            save_cursor(conn, CURSOR, {"time_us": cursor}, now)
-            self._track_stored_since(conn)
+        try:
+            with self.engine.begin() as conn:
+                rows, gone, marked = self._write(conn, at, now, cursor)
+        except LeaseBusy as busy:  # another job writes (SQLite): the next flush tries again
+            log.info("jetstream: %s; %d events stay pending", busy, self._count)
+            return
         self.engaged.update(row["account"] for row in rows)
         summary.posts += len(self._mentions)
         summary.engagements += len(rows) + self._undone
@@ -256,6 +249,24 @@ class JetstreamIngest:
         self._clear()
         if self.on_flush is not None:
             self.on_flush(summary)
+
+    def _write(self, conn: Connection, at: datetime, now: datetime, cursor: int
+               ) -> tuple[list[dict[str, Any]], dict[str, int], int]:
+        """The batch's writes: (new engagement rows, engagements removed, posts marked)."""
+        if self.guard is not None:
+            self.guard(conn)
+        saved = self._save_mentions(conn, now)
+        gone = remove_engagements(conn, SOURCE, self._deleted)
+        marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
+        rows = self._save_engagements(conn)
+        touched = set(gone.values()) | {row["mention_id"] for row in rows}
+        touched.difference_update(self._posts_gone.values())
+        if touched:
+            save_stream_observations(conn, stream_counts(conn, touched, at))
+        count_mentions(conn, saved)  # the batch's new posts, counted once for all
+        save_cursor(conn, CURSOR, {"time_us": cursor}, now)
+        self._track_stored_since(conn)
+        return rows, gone, marked
 
     def _save_mentions(self, conn, now: datetime) -> list[int]:
         """Store the batch's new posts (counted by the caller); their row ids go to

@@ -1,9 +1,11 @@
 """One stream consumer writing at a time: this consumer's turn on the stream's lease (see
 store/stream_lease.py). It stands by until the lease is free or expired, checks and renews it
-at the start of every write transaction, and renews it while the stream is quiet."""
+at the start of every write transaction, and renews it while the stream is quiet. A store
+busy with another job's long write (SQLite) makes it try again later, never stop."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -13,7 +15,14 @@ from collections.abc import Callable
 from sqlalchemy import Connection, Engine
 
 from hotpapers.http import Clock
-from hotpapers.store.stream_lease import Lease, hold_lease, release_lease, take_lease
+from hotpapers.store.stream_lease import (
+    Lease,
+    LeaseBusy,
+    LeaseLost,
+    hold_lease,
+    release_lease,
+    take_lease,
+)
 
 __all__ = ["Turn", "consumer_name"]
 
@@ -39,9 +48,14 @@ class Turn:
         """Stand by until the lease is this consumer's (True), or `done()` (False)."""
         told = None
         while not done():
-            with self.engine.begin() as conn:
-                lease, mine = take_lease(conn, self.stream, self.holder, self.clock.now(),
-                                         self.seconds)
+            try:
+                with self.engine.begin() as conn:
+                    lease, mine = take_lease(conn, self.stream, self.holder, self.clock.now(),
+                                             self.seconds)
+            except LeaseBusy as busy:  # it only wanted to take the lease: later, then
+                log.info("%s; standing by", busy)
+                self.clock.sleep(max(0.05, self.seconds / 3))
+                continue
             if mine:
                 self.lease, self.renewed = lease, self.clock.monotonic()
                 log.info("%s: this consumer writes now (epoch %d)", self.stream, lease.epoch)
@@ -59,18 +73,35 @@ class Turn:
         lease (the transaction then writes nothing); else it is renewed."""
         if self.lease is None:
             raise RuntimeError(f"{self.stream}: a write before the lease was taken")
-        self.lease = hold_lease(conn, self.lease, self.clock.now(), self.seconds)
+        try:
+            self.lease = hold_lease(conn, self.lease, self.clock.now(), self.seconds)
+        except LeaseBusy:
+            self._postpone()
+            raise
+        self.renewed = self.clock.monotonic()
+
+    def _postpone(self) -> None:
+        """A renewal the busy store refused: the next one is due a third of the lease later,
+        if the lease has time left; else LeaseLost (this consumer stands by)."""
+        expires = self.lease.expires_at if self.lease is not None else None
+        if expires is None or self.clock.now() >= expires:
+            raise LeaseLost(f"stream {self.stream}: the store was too busy to renew the "
+                            f"lease before it ran out")
+        log.info("%s: the store is busy; the lease is renewed later", self.stream)
         self.renewed = self.clock.monotonic()
 
     def keepalive(self) -> None:
         """While nothing is written: renew once a third of the lease has passed."""
         if self.clock.monotonic() - self.renewed >= self.seconds / 3:
-            with self.engine.begin() as conn:
+            with contextlib.suppress(LeaseBusy), self.engine.begin() as conn:
                 self.guard(conn)
 
     def release(self) -> None:
         """A clean stop: hand the lease over at once instead of letting it expire."""
         if self.lease is not None:
-            with self.engine.begin() as conn:
-                release_lease(conn, self.lease, self.clock.now())
+            try:
+                with self.engine.begin() as conn:
+                    release_lease(conn, self.lease, self.clock.now())
+            except LeaseBusy:
+                log.info("%s: the store is busy; the lease runs out instead", self.stream)
             self.lease = None
