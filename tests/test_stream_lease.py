@@ -19,7 +19,7 @@ from hotpapers.jobs.jetstream_ingest import CURSOR, JetstreamIngest
 from hotpapers.jobs.stream_bluesky import stream_bluesky
 from hotpapers.jobs.stream_turn import Turn
 from hotpapers.store.db import connect
-from hotpapers.store.schema import mentions
+from hotpapers.store.schema import mentions, runs
 from hotpapers.store.stream_lease import (
     LeaseLost,
     hold_lease,
@@ -27,7 +27,13 @@ from hotpapers.store.stream_lease import (
     release_lease,
     take_lease,
 )
-from test_stream_bluesky import assert_burst_applied, clock_after, read_lines, stored_cursor
+from test_stream_bluesky import (
+    Jetstream,
+    assert_burst_applied,
+    clock_after,
+    read_lines,
+    stored_cursor,
+)
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 STREAM = "test-stream"
@@ -228,3 +234,27 @@ def test_a_batch_the_busy_store_refused_stays_pending_and_is_written_later(impat
     ingest.flush()
     assert ingest.pending == 0
     assert_burst_applied(impatient)
+
+
+def test_ctrl_c_ends_the_stream_even_when_the_last_flush_finds_the_lease_taken(engine):
+    events = read_lines("burst.jsonl")
+    clock = clock_after(events)
+    interrupted = []
+
+    def interrupt(summary) -> bool:
+        if summary.events == 9 and not interrupted:  # the consumer stalled, was taken
+            interrupted.append(True)  # over, and then the user pressed Ctrl-C once
+            clock.sleep(Settings().bsky_lease_seconds + 1)
+            with engine.begin() as conn:
+                assert take_lease(conn, CURSOR, "other", clock.now(), 3600)[1]
+            raise KeyboardInterrupt
+        return len(clock.sleeps) > 3  # a consumer that stands by again stops here
+
+    with Jetstream(events) as server:
+        summary = stream_bluesky(engine, Settings(bsky_jetstream_url=server.url),
+                                 clock=clock, stop=interrupt, idle_seconds=0.05)
+    assert clock.sleeps == [Settings().bsky_lease_seconds + 1]  # no standing by after it
+    assert summary.events == 9
+    with engine.connect() as conn:
+        assert read_lease(conn, CURSOR).holder == "other"
+        assert conn.execute(select(runs.c.status)).scalar_one() == "ok"
