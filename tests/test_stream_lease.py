@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -33,6 +34,7 @@ from test_stream_bluesky import (
     clock_after,
     read_lines,
     stored_cursor,
+    time_of,
 )
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -231,6 +233,9 @@ def test_a_batch_the_busy_store_refused_stays_pending_and_is_written_later(impat
             ingest.feed(line)
         ingest.flush()
     assert ingest.pending == len(lines) and stored_cursor(impatient) is None
+    ingest.flush()  # the store is free, but the next renewal is not due yet
+    assert ingest.pending == len(lines)
+    clock.sleep(10)
     ingest.flush()
     assert ingest.pending == 0
     assert_burst_applied(impatient)
@@ -257,4 +262,35 @@ def test_ctrl_c_ends_the_stream_even_when_the_last_flush_finds_the_lease_taken(e
     assert summary.events == 9
     with engine.connect() as conn:
         assert read_lease(conn, CURSOR).holder == "other"
+        assert conn.execute(select(runs.c.status)).scalar_one() == "ok"
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_long_write_elsewhere_never_ends_the_stream(impatient):
+    """Another job holds the write lock until the consumer's lease ran out and it stood by
+    twice: then it takes the lease again and applies the whole burst from the cursor."""
+    events = read_lines("burst.jsonl")
+    clock = clock_after(events)
+    blocker: list[sqlite3.Connection | None] = []
+    deadline = time.monotonic() + 30  # so that a consumer that never gets there ends
+
+    def stop(summary) -> bool:
+        if summary.events == 9 and not blocker:  # the long write begins
+            blocker.append(sqlite3.connect(impatient.url.database, isolation_level=None))
+            blocker[0].execute("BEGIN IMMEDIATE")
+        elif blocker and blocker[-1] is not None:
+            clock.sleep(1)  # time passes while it writes
+            if clock.sleeps.count(10.0) == 2:  # it ends after two tries of the standby
+                blocker[-1].close()
+                blocker.append(None)
+        return summary.cursor == max(map(time_of, events)) or time.monotonic() > deadline
+
+    with Jetstream(events) as server:
+        summary = stream_bluesky(impatient, Settings(bsky_jetstream_url=server.url),
+                                 clock=clock, stop=stop, idle_seconds=0.05)
+    assert clock.sleeps.count(10.0) == 2 and clock.sleeps.count(1) > 30
+    assert len(server.queries) == 2 and summary.events > len(events)
+    assert_burst_applied(impatient)
+    with impatient.connect() as conn:
+        assert read_lease(conn, CURSOR).epoch == 2  # its own lease, taken again
         assert conn.execute(select(runs.c.status)).scalar_one() == "ok"

@@ -238,7 +238,7 @@ class JetstreamIngest:
             with self.engine.begin() as conn:
                 rows, gone, marked = self._write(conn, at, now, cursor)
         except LeaseBusy as busy:  # another job writes (SQLite): the next flush tries again
-            log.info("jetstream: %s; %d events stay pending", busy, self._count)
+            log.debug("jetstream: %s; %d events stay pending", busy, self._count)
             return
         self.engaged.update(row["account"] for row in rows)
         summary.posts += len(self._mentions)

@@ -42,7 +42,8 @@ class Turn:
         self.engine, self.stream, self.holder = engine, stream, holder
         self.clock, self.seconds = clock, seconds
         self.lease: Lease | None = None
-        self.renewed = 0.0  # clock.monotonic() at the last renewal
+        self.renewed = 0.0  # clock.monotonic() at the last renewal (or refused one)
+        self.refused = False  # the last renewal was refused: the store was busy
 
     def wait(self, done: Callable[[], bool]) -> bool:
         """Stand by until the lease is this consumer's (True), or `done()` (False)."""
@@ -58,6 +59,7 @@ class Turn:
                 continue
             if mine:
                 self.lease, self.renewed = lease, self.clock.monotonic()
+                self.refused = False
                 log.info("%s: this consumer writes now (epoch %d)", self.stream, lease.epoch)
                 return True
             if told != lease.holder:
@@ -70,29 +72,36 @@ class Turn:
 
     def guard(self, conn: Connection) -> None:
         """First thing in each write transaction: LeaseLost when another consumer took the
-        lease (the transaction then writes nothing); else it is renewed."""
+        lease (the transaction then writes nothing); else it is renewed. After a renewal
+        the busy store refused, LeaseBusy until the next renewal is due (LeaseLost once the
+        lease ran out): the write waits for it."""
         if self.lease is None:
             raise RuntimeError(f"{self.stream}: a write before the lease was taken")
+        if self.refused and not self._due():
+            self._time_left()
+            raise LeaseBusy(f"stream {self.stream}: the store was busy; trying again later")
         try:
             self.lease = hold_lease(conn, self.lease, self.clock.now(), self.seconds)
         except LeaseBusy:
-            self._postpone()
+            self._time_left()
+            log.info("%s: the store is busy; the lease is renewed later", self.stream)
+            self.refused, self.renewed = True, self.clock.monotonic()
             raise
-        self.renewed = self.clock.monotonic()
+        self.refused, self.renewed = False, self.clock.monotonic()
 
-    def _postpone(self) -> None:
-        """A renewal the busy store refused: the next one is due a third of the lease later,
-        if the lease has time left; else LeaseLost (this consumer stands by)."""
+    def _due(self) -> bool:
+        return self.clock.monotonic() - self.renewed >= self.seconds / 3
+
+    def _time_left(self) -> None:
+        """LeaseLost (this consumer stands by) when the lease it could not renew ran out."""
         expires = self.lease.expires_at if self.lease is not None else None
         if expires is None or self.clock.now() >= expires:
             raise LeaseLost(f"stream {self.stream}: the store was too busy to renew the "
                             f"lease before it ran out")
-        log.info("%s: the store is busy; the lease is renewed later", self.stream)
-        self.renewed = self.clock.monotonic()
 
     def keepalive(self) -> None:
         """While nothing is written: renew once a third of the lease has passed."""
-        if self.clock.monotonic() - self.renewed >= self.seconds / 3:
+        if self._due():
             with contextlib.suppress(LeaseBusy), self.engine.begin() as conn:
                 self.guard(conn)
 
