@@ -226,6 +226,56 @@ def test_p4_reconnects_that_bring_no_new_event_exhaust_the_failure_budget(engine
     assert run_row(engine)["status"] == "failed"
 
 
+# ---------------------------------------------------------------- values over the columns
+
+LONG_DID = "did:web:" + "a" * 230 + ".example.com"  # 250 characters; mentions take 200
+
+
+def long_events(after: int) -> list[str]:
+    """Events a 200- or 300-character column cannot take, as Jetstream writes them, 1 µs
+    apart from `after`: a post naming a paper from a long did:web, a like of Alice's post
+    from it, a like whose record key makes its URI over 300, a post replying to a long URI."""
+    post = json.loads(BURST[0])  # Alice's post, as another post naming another paper
+    post["did"], post["commit"]["rkey"] = LONG_DID, "3mlongpost1"
+    post["commit"]["record"].update(text="see arxiv.org/abs/2409.09999", facets=[])
+    reply = json.loads(json.dumps(post))
+    reply["did"] = "did:plc:shortreplier"
+    reply["commit"]["record"]["reply"] = {
+        "parent": {"cid": "bafyreiabc", "uri": f"at://{LONG_DID}/app.bsky.feed.post/3mx"},
+        "root": {"cid": "bafyreiabc", "uri": f"at://{LONG_DID}/app.bsky.feed.post/3mx"}}
+    long_like = json.loads(like(after, 1))
+    long_like["did"] = LONG_DID
+    long_key = json.loads(like(after, 2))
+    long_key["commit"]["rkey"] = "3m" + "k" * 300
+    return [with_time(json.dumps(event), after + i)
+            for i, event in enumerate([post, long_like, long_key, reply], 1)]
+
+
+def test_events_with_values_over_the_columns_are_skipped_counted_and_passed(engine):
+    # on PostgreSQL, one such event failed its whole batch ("value too long for type
+    # character varying(200)"): the stream ended, and died again on it at each restart
+    events = [*BURST[:10], *long_events(time_of(BURST[9])), *BURST[10:]]
+    with Jetstream(events) as server:
+        summary = stream_bluesky(engine, settings_for(server.url), clock=clock_after(BURST),
+                                 idle_seconds=0.05, stop=until(NEWEST))
+    assert_burst_applied(engine)  # the events around them are stored; the cursor is past
+    assert (summary.malformed, summary.events, summary.reconnects) == (4, 37, 0)
+    assert "4 malformed skipped" in summary.line()
+    assert run_row(engine)["status"] == "ok"
+    with engine.connect() as conn:
+        assert conn.execute(select(mentions.c.native_id).where(
+            mentions.c.native_id.contains("3mlongpost1"))).first() is None
+
+
+def test_an_event_with_a_value_over_its_column_moves_the_cursor_past_it(engine):
+    ingest = JetstreamIngest(engine, clock_after(BURST).now, batch_size=500)
+    for line in [*BURST, *long_events(NEWEST)]:
+        ingest.feed(line)
+    ingest.flush()
+    assert ingest.summary.malformed == 4
+    assert stored_cursor(engine) == NEWEST + 4  # a restart does not read them again
+
+
 # ---------------------------------------------------------------- 17: SIGTERM
 
 class TricklingJetstream(Jetstream):

@@ -4,24 +4,37 @@ stream consumer that stands by until it may write."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from conftest import sqlite_only
 from fakes import FakeClock
 from hotpapers.config import Settings
-from hotpapers.jobs.jetstream_ingest import CURSOR
+from hotpapers.jobs.jetstream_ingest import CURSOR, JetstreamIngest
 from hotpapers.jobs.stream_bluesky import stream_bluesky
 from hotpapers.jobs.stream_turn import Turn
-from hotpapers.store.schema import mentions
+from hotpapers.store.db import connect
+from hotpapers.store.schema import mentions, runs
 from hotpapers.store.stream_lease import (
     LeaseLost,
     hold_lease,
     read_lease,
     release_lease,
     take_lease,
+)
+from test_stream_bluesky import (
+    Jetstream,
+    assert_burst_applied,
+    clock_after,
+    read_lines,
+    stored_cursor,
+    time_of,
 )
 
 T0 = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -135,3 +148,149 @@ def test_the_turn_renews_while_quiet_and_hands_over_at_a_clean_stop(engine):
     turn.release()
     with engine.connect() as conn:
         assert read_lease(conn, STREAM).holder is None
+
+
+# ---------------------------------------------------------------- a store busy with a long write
+
+@contextlib.contextmanager
+def busy_store(engine):
+    """Another job's long write on SQLite (the end of `import arxiv-snapshot`, `store
+    rebuild-aggregates`): a second connection holding the write lock until closed."""
+    other = sqlite3.connect(engine.url.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        yield other
+    finally:
+        other.close()
+
+
+@pytest.fixture
+def impatient(db_url):
+    """The test database with a busy timeout of 50 ms (SQLite's default is 5 s)."""
+    engine = connect(f"{db_url}?timeout=0.05")
+    yield engine
+    engine.dispose()
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_standby_retries_when_the_store_is_busy(impatient):
+    clock = FakeClock(T0)
+    turn = Turn(impatient, STREAM, "me", clock, 30)
+    with busy_store(impatient) as other:
+        released = []
+
+        def done() -> bool:  # the long write ends after the standby's third try
+            if len(clock.sleeps) == 3 and not released:
+                released.append(other.rollback())
+            return False
+
+        assert turn.wait(done)
+    assert clock.sleeps == [10.0, 10.0, 10.0]
+    with impatient.connect() as conn:
+        assert (read_lease(conn, STREAM).holder, read_lease(conn, STREAM).epoch) == ("me", 1)
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_the_holder_renews_later_when_the_store_is_busy_and_stands_by_once_run_out(impatient):
+    clock = FakeClock(T0)
+    turn = Turn(impatient, STREAM, "me", clock, 30)
+    assert turn.wait(lambda: False)  # the lease runs to 30 s
+    with busy_store(impatient):
+        clock.sleep(11)
+        turn.keepalive()  # refused: it has 19 s left, so the next renewal is due at 21 s
+    clock.sleep(5)
+    turn.keepalive()  # 16 s: not due yet
+    with impatient.connect() as conn:
+        assert read_lease(conn, STREAM).expires_at == at(30)
+    clock.sleep(6)
+    turn.keepalive()
+    with impatient.connect() as conn:
+        assert read_lease(conn, STREAM).expires_at == at(52)
+    with busy_store(impatient):
+        clock.sleep(31)  # past 52 s: the lease ran out while the store was busy
+        with pytest.raises(LeaseLost, match="too busy to renew"):
+            turn.keepalive()
+        assert not turn.wait(lambda: len(clock.sleeps) > 5)  # standing by, not failing
+    assert turn.wait(lambda: False)  # its own expired lease, taken again
+    assert turn.lease is not None and turn.lease.epoch == 2
+    with busy_store(impatient):
+        turn.release()  # a clean stop with the store busy: the lease runs out instead
+    with impatient.connect() as conn:
+        assert (read_lease(conn, STREAM).holder, read_lease(conn, STREAM).epoch) == ("me", 2)
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_batch_the_busy_store_refused_stays_pending_and_is_written_later(impatient):
+    lines = read_lines("burst.jsonl")
+    clock = clock_after(lines)
+    turn = Turn(impatient, CURSOR, "me", clock, 30)
+    assert turn.wait(lambda: False)
+    ingest = JetstreamIngest(impatient, clock.now, batch_size=10, batch_seconds=60,
+                             guard=turn.guard,
+                             keepalive=turn.keepalive)
+    with busy_store(impatient):
+        for line in lines:  # from the 10th on, each event tries a flush, refused
+            ingest.feed(line)
+        ingest.flush()
+    assert ingest.pending == len(lines) and stored_cursor(impatient) is None
+    ingest.flush()  # the store is free, but the next renewal is not due yet
+    assert ingest.pending == len(lines)
+    clock.sleep(10)
+    ingest.flush()
+    assert ingest.pending == 0
+    assert_burst_applied(impatient)
+
+
+def test_ctrl_c_ends_the_stream_even_when_the_last_flush_finds_the_lease_taken(engine):
+    events = read_lines("burst.jsonl")
+    clock = clock_after(events)
+    interrupted = []
+
+    def interrupt(summary) -> bool:
+        if summary.events == 9 and not interrupted:  # the consumer stalled, was taken
+            interrupted.append(True)  # over, and then the user pressed Ctrl-C once
+            clock.sleep(Settings().bsky_lease_seconds + 1)
+            with engine.begin() as conn:
+                assert take_lease(conn, CURSOR, "other", clock.now(), 3600)[1]
+            raise KeyboardInterrupt
+        return len(clock.sleeps) > 3  # a consumer that stands by again stops here
+
+    with Jetstream(events) as server:
+        summary = stream_bluesky(engine, Settings(bsky_jetstream_url=server.url),
+                                 clock=clock, stop=interrupt, idle_seconds=0.05)
+    assert clock.sleeps == [Settings().bsky_lease_seconds + 1]  # no standing by after it
+    assert summary.events == 9
+    with engine.connect() as conn:
+        assert read_lease(conn, CURSOR).holder == "other"
+        assert conn.execute(select(runs.c.status)).scalar_one() == "ok"
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_long_write_elsewhere_never_ends_the_stream(impatient):
+    """Another job holds the write lock until the consumer's lease ran out and it stood by
+    twice: then it takes the lease again and applies the whole burst from the cursor."""
+    events = read_lines("burst.jsonl")
+    clock = clock_after(events)
+    blocker: list[sqlite3.Connection | None] = []
+    deadline = time.monotonic() + 30  # so that a consumer that never gets there ends
+
+    def stop(summary) -> bool:
+        if summary.events == 9 and not blocker:  # the long write begins
+            blocker.append(sqlite3.connect(impatient.url.database, isolation_level=None))
+            blocker[0].execute("BEGIN IMMEDIATE")
+        elif blocker and blocker[-1] is not None:
+            clock.sleep(1)  # time passes while it writes
+            if clock.sleeps.count(10.0) == 2:  # it ends after two tries of the standby
+                blocker[-1].close()
+                blocker.append(None)
+        return summary.cursor == max(map(time_of, events)) or time.monotonic() > deadline
+
+    with Jetstream(events) as server:
+        summary = stream_bluesky(impatient, Settings(bsky_jetstream_url=server.url),
+                                 clock=clock, stop=stop, idle_seconds=0.05)
+    assert clock.sleeps.count(10.0) == 2 and clock.sleeps.count(1) > 30
+    assert len(server.queries) == 2 and summary.events > len(events)
+    assert_burst_applied(impatient)
+    with impatient.connect() as conn:
+        assert read_lease(conn, CURSOR).epoch == 2  # its own lease, taken again
+        assert conn.execute(select(runs.c.status)).scalar_one() == "ok"

@@ -18,8 +18,10 @@ from hotpapers.sources.bluesky.jetstream import (
     BadEvent,
     Deletion,
     Engagement,
+    Limits,
     NewPost,
     OutOfRange,
+    TooLong,
     classify_line,
     from_time_us,
     head_time_us,
@@ -27,6 +29,7 @@ from hotpapers.sources.bluesky.jetstream import (
 )
 from hotpapers.store.counting import count_mentions
 from hotpapers.store.mentions import mark_deleted, save_mention
+from hotpapers.store.stream_lease import LeaseBusy
 from hotpapers.store.stream_state import (
     add_engagements,
     engaged_accounts,
@@ -36,6 +39,7 @@ from hotpapers.store.stream_state import (
     save_stream_observations,
     stream_counts,
     tracked_posts,
+    value_limits,
 )
 
 __all__ = ["CURSOR", "FRAME_LIMIT", "JetstreamIngest", "StreamSummary"]
@@ -46,6 +50,7 @@ CURSOR = "bluesky-jetstream"
 SOURCE = "bluesky"
 FUTURE_US = 10 * 60 * 1_000_000  # events up to 10 minutes ahead of our clock are taken
 FRAME_LIMIT = 4 * 2**20  # bigger frames are skipped (and Jetstream is asked not to send them)
+LIMITS = Limits(**value_limits())  # events with longer values are malformed
 
 
 @dataclass
@@ -163,7 +168,7 @@ class JetstreamIngest:
         if isinstance(line, bytes | bytearray | memoryview):
             line = bytes(line).decode("utf-8", "replace")
         try:
-            time_us, item = classify_line(line, self.tracked, self._times)
+            time_us, item = classify_line(line, self.tracked, self._times, LIMITS)
         except OutOfRange as exc:
             self.summary.out_of_range += 1
             log.debug("skipped an event dated out of range: %s", exc)
@@ -171,6 +176,8 @@ class JetstreamIngest:
         except BadEvent as exc:
             self.summary.malformed += 1
             log.debug("skipped a malformed event: %s", exc)
+            if isinstance(exc, TooLong):  # its time is good: the cursor moves past it
+                self._add(exc.time_us, None)
             return
         self._add(time_us, item)
 
@@ -227,20 +234,12 @@ class JetstreamIngest:
         at, now, summary = from_time_us(self._high), self.now(), self.summary
         # never backwards, never past the clock (an event may be a little ahead of it)
         cursor = max(self.cursor or 0, min(self._high, to_time_us(now)))
-        with self.engine.begin() as conn:
-            if self.guard is not None:
-                self.guard(conn)
-            saved = self._save_mentions(conn, now)
-            gone = remove_engagements(conn, SOURCE, self._deleted)
-            marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
-            rows = self._save_engagements(conn)
-            touched = set(gone.values()) | {row["mention_id"] for row in rows}
-            touched.difference_update(self._posts_gone.values())
-            if touched:
-                save_stream_observations(conn, stream_counts(conn, touched, at))
-            count_mentions(conn, saved)  # the batch's new posts, counted once for all
-            save_cursor(conn, CURSOR, {"time_us": cursor}, now)
-            self._track_stored_since(conn)
+        try:
+            with self.engine.begin() as conn:
+                rows, gone, marked = self._write(conn, at, now, cursor)
+        except LeaseBusy as busy:  # another job writes (SQLite): the next flush tries again
+            log.debug("jetstream: %s; %d events stay pending", busy, self._count)
+            return
         self.engaged.update(row["account"] for row in rows)
         summary.posts += len(self._mentions)
         summary.engagements += len(rows) + self._undone
@@ -250,6 +249,24 @@ class JetstreamIngest:
         self._clear()
         if self.on_flush is not None:
             self.on_flush(summary)
+
+    def _write(self, conn: Connection, at: datetime, now: datetime, cursor: int
+               ) -> tuple[list[dict[str, Any]], dict[str, int], int]:
+        """The batch's writes: (new engagement rows, engagements removed, posts marked)."""
+        if self.guard is not None:
+            self.guard(conn)
+        saved = self._save_mentions(conn, now)
+        gone = remove_engagements(conn, SOURCE, self._deleted)
+        marked = mark_deleted(conn, SOURCE, self._posts_gone, at)
+        rows = self._save_engagements(conn)
+        touched = set(gone.values()) | {row["mention_id"] for row in rows}
+        touched.difference_update(self._posts_gone.values())
+        if touched:
+            save_stream_observations(conn, stream_counts(conn, touched, at))
+        count_mentions(conn, saved)  # the batch's new posts, counted once for all
+        save_cursor(conn, CURSOR, {"time_us": cursor}, now)
+        self._track_stored_since(conn)
+        return rows, gone, marked
 
     def _save_mentions(self, conn, now: datetime) -> list[int]:
         """Store the batch's new posts (counted by the caller); their row ids go to

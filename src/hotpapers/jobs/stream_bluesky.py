@@ -123,7 +123,8 @@ def stream_bluesky(
 def _session(ingest: JetstreamIngest, settings: Any, connector: Connector, clock: Clock,
              done: Callable[[], bool], run: RunLog, *, idle_seconds: float,
              max_failures: int) -> None:
-    """Follow the stream while this consumer holds the lease, then apply what is pending."""
+    """Follow the stream while this consumer holds the lease, then apply what is pending.
+    LeaseLost ends it (the caller stands by), unless it was interrupted: then it returns."""
     try:
         interrupted = _follow(ingest, settings, connector, clock, done,
                               idle_seconds=idle_seconds, max_failures=max_failures)
@@ -131,9 +132,14 @@ def _session(ingest: JetstreamIngest, settings: Any, connector: Connector, clock
         interrupted = True
     finally:
         _log_run(run, ingest.summary)
-    if interrupted:
-        log.info("jetstream: interrupted; applying the pending events")
-    ingest.flush()
+    if not interrupted:
+        ingest.flush()
+        return
+    log.info("jetstream: interrupted; applying the pending events")
+    try:
+        ingest.flush()
+    except LeaseLost as lost:  # the stop request stands: no standing by after it
+        log.warning("jetstream: %s; stopping without the pending events", lost)
 
 
 def _follow(ingest: JetstreamIngest, settings: Any, connector: Connector, clock: Clock,

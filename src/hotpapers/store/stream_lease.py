@@ -9,18 +9,25 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import OperationalError
 
 from hotpapers.errors import StoreError
 from hotpapers.store.schema import source_cursors
 from hotpapers.store.upsert import upsert
 
-__all__ = ["Lease", "LeaseLost", "hold_lease", "read_lease", "release_lease", "take_lease"]
+__all__ = ["Lease", "LeaseBusy", "LeaseLost", "hold_lease", "read_lease", "release_lease",
+           "take_lease"]
 
 PREFIX = "lease:"
 
 
 class LeaseLost(StoreError):
     """Another consumer took the stream's lease: this one must stop writing."""
+
+
+class LeaseBusy(StoreError):
+    """Another job held SQLite's write lock past the busy timeout: the lease could be neither
+    read for taking nor renewed now; try again later."""
 
 
 @dataclass(frozen=True)
@@ -57,8 +64,14 @@ def _locked(conn: Connection, stream: str, now: datetime) -> Lease:
     row an UPDATE touches, SQLite takes its one write lock at the first write, so the
     read-check-write below is never interleaved with another consumer's."""
     name = PREFIX + stream
-    upsert(conn, source_cursors, {"name": name, "value": _parse(stream, None).value(),
-                                  "updated_at": now}, keys=["name"], update=())
+    try:
+        upsert(conn, source_cursors, {"name": name, "value": _parse(stream, None).value(),
+                                      "updated_at": now}, keys=["name"], update=())
+    except OperationalError as exc:  # SQLite's "database is locked" after its busy timeout
+        text = str(exc.orig).lower()
+        if "locked" in text or "busy" in text:
+            raise LeaseBusy(f"stream {stream}: the store is busy (another job writes)") from None
+        raise
     conn.execute(update(source_cursors).where(source_cursors.c.name == name)
                  .values(updated_at=source_cursors.c.updated_at))
     return read_lease(conn, stream)

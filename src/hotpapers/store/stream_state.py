@@ -15,6 +15,7 @@ from hotpapers.models import Observation
 from hotpapers.store.counting import count_mentions
 from hotpapers.store.schema import (
     UtcDateTime,
+    accounts,
     engagements,
     mentions,
     observations,
@@ -25,12 +26,22 @@ from hotpapers.store.upsert import upsert
 
 __all__ = [
     "add_engagements", "engaged_accounts", "load_cursor", "remove_engagements",
-    "save_cursor", "save_stream_observations", "stream_counts", "tracked_posts",
+    "save_cursor", "save_stream_observations", "stream_counts", "tracked_posts", "value_limits",
 ]
 
 _COUNTED = {"like": "likes", "repost": "reposts", "quote": "quotes", "reply": "replies"}
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 _CHUNK = 500  # ids per IN (...) list
+
+
+def value_limits() -> dict[str, int]:
+    """The longest values a stream may store, from the column types: post URIs (mentions
+    and their parents), other record URIs (engagements) and account ids."""
+    def length(*columns) -> int:
+        return min(column.type.length for column in columns)
+    return {"post_uri": length(mentions.c.native_id, mentions.c.parent_native_id),
+            "record_uri": length(engagements.c.native_id),
+            "account": length(accounts.c.native_id, engagements.c.account)}
 
 
 def _chunks(items: list[Any]) -> Iterable[list[Any]]:

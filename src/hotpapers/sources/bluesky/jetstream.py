@@ -4,6 +4,7 @@ the posts we track. Pure; a cheap scan of the raw line settles most events unpar
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,9 +17,9 @@ from hotpapers.resolve import might_name_paper, paper_ids
 from hotpapers.sources.bluesky.records import post_links, post_permalink
 
 __all__ = [
-    "COLLECTIONS", "LIKE", "MAX_TIME_US", "POST", "REPOST", "BadEvent", "Deletion", "Engagement",
-    "NewPost", "OutOfRange", "classify", "classify_line", "from_time_us", "head_time_us",
-    "record_uri", "to_time_us",
+    "COLLECTIONS", "LIKE", "MAX_TIME_US", "NO_LIMITS", "POST", "REPOST", "BadEvent", "Deletion",
+    "Engagement", "Limits", "NewPost", "OutOfRange", "TooLong", "classify", "classify_line",
+    "from_time_us", "head_time_us", "record_uri", "to_time_us",
 ]
 
 POST = "app.bsky.feed.post"
@@ -43,6 +44,28 @@ class OutOfRange(BadEvent):
     def __init__(self, time_us: int) -> None:
         super().__init__(f"time_us {time_us} out of range")
         self.time_us = time_us
+
+
+class TooLong(BadEvent):
+    """An event with a value longer than the store takes (see Limits): skipped, but its
+    `time_us` is good, so the cursor may move past it."""
+
+    def __init__(self, time_us: int, reason: str) -> None:
+        super().__init__(reason)
+        self.time_us = time_us
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The longest values the store takes (its column lengths): post URIs (a mention and its
+    parent), other record URIs (likes, reposts, replies, quotes) and account DIDs."""
+
+    post_uri: int
+    record_uri: int
+    account: int
+
+
+NO_LIMITS = Limits(sys.maxsize, sys.maxsize, sys.maxsize)
 
 
 @dataclass(slots=True)
@@ -100,10 +123,40 @@ Times = tuple[int, int]
 ANY_TIME: Times = (1, MAX_TIME_US)
 
 
-def classify(event: Any, tracked: Container[str], times: Times = ANY_TIME) -> tuple[int, Item]:
+def classify(event: Any, tracked: Container[str], times: Times = ANY_TIME,
+             limits: Limits = NO_LIMITS) -> tuple[int, Item]:
     """(time_us, what the event means) for a decoded event; the item is None for events
     that touch nothing we track or name no paper. Raises BadEvent on a malformed event,
-    OutOfRange when its time_us is outside `times` (first, last)."""
+    OutOfRange when its time_us is outside `times` (first, last), TooLong when the item
+    has a value over `limits`."""
+    time_us, item = _classify(event, tracked, times)
+    reason = _too_long(item, limits) if item is not None else None
+    if reason is not None:
+        raise TooLong(time_us, reason)
+    return time_us, item
+
+
+def _too_long(item: Engagement | Deletion | NewPost, limits: Limits) -> str | None:
+    """What in the item is longer than the store takes, if anything."""
+    values: list[tuple[str, str | None, int]] = []
+    if isinstance(item, Deletion):
+        values += [("URI", item.uri, limits.record_uri), ("DID", item.account, limits.account)]
+    engagement = item if isinstance(item, Engagement) else getattr(item, "engagement", None)
+    if engagement is not None:
+        values += [("URI", engagement.uri, limits.record_uri),
+                   ("DID", engagement.account, limits.account)]
+    mention = getattr(item, "mention", None)
+    if mention is not None:
+        values += [("URI", mention.native_id, limits.post_uri),
+                   ("parent URI", mention.parent_native_id, limits.post_uri),
+                   ("DID", mention.account.native_id, limits.account)]
+    for what, value, limit in values:
+        if value is not None and len(value) > limit:
+            return f"a {what} of {len(value)} characters, over {limit}"
+    return None
+
+
+def _classify(event: Any, tracked: Container[str], times: Times) -> tuple[int, Item]:
     if not isinstance(event, Mapping):
         raise BadEvent("not a JSON object")
     time_us, did = event.get("time_us"), event.get("did")
@@ -212,12 +265,13 @@ def _names_tracked(line: str, tracked: Container[str]) -> bool:
     return False
 
 
-def _parse(line: str | bytes, tracked: Container[str], times: Times) -> tuple[int, Item]:
+def _parse(line: str | bytes, tracked: Container[str], times: Times, limits: Limits
+           ) -> tuple[int, Item]:
     try:
         event = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
         raise BadEvent(f"not JSON: {exc}") from None
-    return classify(event, tracked, times)
+    return classify(event, tracked, times, limits)
 
 
 def head_time_us(line: str | bytes, head: int = 256) -> int | None:
@@ -230,8 +284,8 @@ def head_time_us(line: str | bytes, head: int = 256) -> int | None:
     return int(match[0]) if match and match.end() < len(text) else None
 
 
-def classify_line(line: str, tracked: Container[str], times: Times = ANY_TIME
-                  ) -> tuple[int, Item]:
+def classify_line(line: str, tracked: Container[str], times: Times = ANY_TIME,
+                  limits: Limits = NO_LIMITS) -> tuple[int, Item]:
     """`classify` of one raw line, the same answer, but without decoding the JSON when a
     scan shows the event is irrelevant: a like or repost of an untracked post, a post
     naming no paper that replies to or quotes no tracked post, other collections.
@@ -242,16 +296,17 @@ def classify_line(line: str, tracked: Container[str], times: Times = ANY_TIME
     i = line.find('"time_us":')
     j = line.find(",", i)
     if i < 0 or j < 0:
-        return _parse(line, tracked, times)
+        return _parse(line, tracked, times, limits)
     k = line.find('"operation":"', j)
     if k < 0 or line.find('"kind":"commit"', j, k) < 0:
-        return _parse(line, tracked, times)  # rare: identity and account events, or malformed
+        # rare: identity and account events, or malformed
+        return _parse(line, tracked, times, limits)
     try:
         time_us = int(line[i + 10:j])
     except ValueError:
-        return _parse(line, tracked, times)
+        return _parse(line, tracked, times, limits)
     if time_us <= 0:
-        return _parse(line, tracked, times)  # the parse says what is wrong
+        return _parse(line, tracked, times, limits)  # the parse says what is wrong
     if not times[0] <= time_us <= times[1]:
         raise OutOfRange(time_us)
     k += 13
@@ -259,7 +314,7 @@ def classify_line(line: str, tracked: Container[str], times: Times = ANY_TIME
     operation = line[k:end]
     k = line.find('"collection":"', end)
     if k < 0:
-        return _parse(line, tracked, times)
+        return _parse(line, tracked, times, limits)
     k += 14
     end = line.find('"', k)
     collection = line[k:end]
@@ -278,4 +333,4 @@ def classify_line(line: str, tracked: Container[str], times: Times = ANY_TIME
             return time_us, None
     elif operation == "update" or collection not in COLLECTIONS:
         return time_us, None
-    return _parse(line, tracked, times)
+    return _parse(line, tracked, times, limits)
