@@ -8,12 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from hotpapers.errors import StoreError
-from hotpapers.store.db import CONNECT_TIMEOUT, first_line
+from hotpapers.store.db import CONNECT_TIMEOUT, first_line, parse_url, shown_url
 
 __all__ = ["DAILY_LOCK", "advisory_lock"]
 
@@ -32,17 +31,15 @@ def advisory_lock(url: str, key: int, wait: float = 0.0,
     """Hold PostgreSQL advisory lock `key` of the database at `url` for the block; yields
     False at once (holding nothing) when another session still holds it after `wait`
     seconds. StoreError, without the password, when the server cannot be reached."""
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = parse_url(url)
     timeout = {} if "connect_timeout" in parsed.query else {"connect_timeout": CONNECT_TIMEOUT}
     engine = create_engine(parsed, poolclass=NullPool, connect_args={**_KEEPALIVE, **timeout},
                            isolation_level="AUTOCOMMIT")
     try:
         conn = engine.connect()
     except SQLAlchemyError as exc:
-        shown = parsed.render_as_string(hide_password=True)
-        raise StoreError(f"--db {shown}: cannot take the lock: {first_line(exc)}") from None
+        raise StoreError(f"--db {shown_url(url)}: cannot take the lock: "
+                         f"{first_line(exc)}") from None
     try:
         deadline = clock() + wait
         while not conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
@@ -58,3 +55,4 @@ def advisory_lock(url: str, key: int, wait: float = 0.0,
     finally:
         conn.close()
         engine.dispose()
+

@@ -60,10 +60,10 @@ def insert_rows(conn: Connection, name: str, rows: list[dict], resume: bool) -> 
     conn.execute(statement, rows)
 
 
-def clear_seeded(conn: Connection) -> None:
-    """Remove the rows a new store's migration seeds, so the copied ones take their place."""
-    for name in SEEDED:
-        conn.execute(metadata.tables[name].delete())
+def clear_seeded(conn: Connection, name: str) -> None:
+    """Remove the rows a new store's migration seeds in table `name` (one of SEEDED), so
+    the copied ones take their place."""
+    conn.execute(metadata.tables[name].delete())
 
 
 def _normal(value: object) -> object:
