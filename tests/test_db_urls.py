@@ -152,3 +152,10 @@ def test_a_query_password_in_the_configured_url_is_scrubbed(tmp_path):
     load_settings(tmp_path / "none.toml", missing_ok=True,
                   db=f"postgresql://u:{SECRET}1@h/db?password={SECRET}2")
     assert scrub(f"said {SECRET}1 and {SECRET}2") == "said *** and ***"
+
+
+def test_doctor_names_a_url_with_a_bad_port_without_a_traceback():
+    from hotpapers.jobs.doctor import store_facts
+
+    facts = store_facts(f"postgresql://u:{SECRET}@h:abc/db")
+    assert facts.error == "not a database URL" and SECRET not in facts.shown
