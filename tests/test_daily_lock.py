@@ -83,3 +83,35 @@ def test_an_unreachable_server_is_one_line_without_the_password():
     message = str(caught.value)
     assert "s3cret-pass" not in message and "\n" not in message
     assert message.startswith("--db postgresql+psycopg://someone:***@127.0.0.1:1/none")
+
+
+@ON_POSTGRES
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_lock_connection_ended_meanwhile_neither_fails_the_run_nor_hides_its_error(
+        db_url, fails):
+    """The server ends the holder's session mid-run (a restart, pg_terminate_backend): the
+    lock went with it, so the run's own outcome stands."""
+    from sqlalchemy import create_engine, text
+
+    from hotpapers.store.locks import DAILY_LOCK
+
+    other = create_engine(db_url, isolation_level="AUTOCOMMIT")
+    try:
+        def end_the_holder() -> None:
+            with other.connect() as conn:
+                ended = conn.execute(text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = "
+                    "'advisory' AND objid = :key AND granted"), {"key": DAILY_LOCK}).all()
+            assert ended == [(True,)]
+
+        if fails:
+            with pytest.raises(ValueError, match="the run's own error"), daily_lock(db_url):
+                end_the_holder()
+                raise ValueError("the run's own error")
+        else:
+            with daily_lock(db_url):
+                end_the_holder()
+        with daily_lock(db_url) as what:  # and the lock is free
+            assert "advisory lock" in what
+    finally:
+        other.dispose()

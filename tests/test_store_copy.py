@@ -159,3 +159,29 @@ def test_the_real_posts_render_identically_from_the_copy(corpus_dir, db_url, cli
         made = cli("--db", db_url, "post", "--date", day)
         assert made.code == 0, made.err
         assert made.out.encode() == path.read_bytes(), day
+
+
+def test_a_stream_lease_rewritten_during_the_copy_is_not_a_difference(db_url, tmp_path):
+    """A running stream rewrites its lease (`lease:` rows of source_cursors) every few
+    seconds; its other cursors are still compared."""
+    from hotpapers.store.schema import source_cursors
+
+    source = connect(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    with source.begin() as conn:
+        conn.execute(source_cursors.insert(), [
+            {"name": "lease:bluesky", "value": {"epoch": 0}, "updated_at": NOW},
+            {"name": "bluesky-jetstream", "value": {"cursor": 1}, "updated_at": NOW}])
+
+    def renew(name: str, rows: int) -> None:  # the stream's lease, renewed meanwhile
+        with source.begin() as conn:
+            conn.execute(source_cursors.update().where(source_cursors.c.name == "lease:bluesky")
+                         .values(value={"epoch": rows}, updated_at=datetime.now(UTC)))
+
+    target = connect(db_url)
+    try:
+        copies = {c.name: c for c in copy_store(source, target, progress=renew)}
+    finally:
+        source.dispose()
+        target.dispose()
+    assert all(c.same for c in copies.values())
+    assert copies["source_cursors"].rows == 1  # the stream's cursor is compared

@@ -19,8 +19,8 @@ from pydantic_settings import (
 
 from hotpapers.config_checks import (
     check_post_filename,
-    db_password,
     known_names,
+    register_db_passwords,
     validation_message,
     variable_message,
 )
@@ -371,7 +371,7 @@ def load_settings(config_file: Path | None = None, *, missing_ok: bool = False,
         raise InputError(variable_message(exc, path, Settings.model_fields)) from None
     except ValueError as exc:  # a TOML syntax error
         raise InputError(f"{path}: {exc}") from None
-    register(db_password(settings.db))  # a password in the database URL is a secret too
+    register_db_passwords(settings.db)  # a password in the database URL is a secret too
     return settings
 
 

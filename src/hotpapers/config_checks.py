@@ -14,8 +14,11 @@ from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsError
 
+from hotpapers.secrets import register
+
 __all__ = [
-    "check_post_filename", "db_password", "known_names", "validation_message", "variable_message",
+    "check_post_filename", "db_passwords", "known_names", "register_db_passwords",
+    "validation_message", "variable_message",
 ]
 
 
@@ -30,19 +33,29 @@ def check_post_filename(value: str) -> str:
     return value
 
 
-def db_password(url: str | None) -> str | None:
-    """The password a database URL holds, if any (a URL that does not parse has none)."""
-    if not url or "@" not in url:  # no user part, so no password: no need to parse (a
-        return None                # SQLite file's commands then never import SQLAlchemy)
+def register_db_passwords(url: str | None) -> None:
+    """Register as secrets the passwords a database URL holds: in its user part and in its
+    query (`?password=`, which libpq reads too). A URL that does not parse has none (and is
+    never shown)."""
+    for password in db_passwords(url):
+        register(password)
+
+
+def db_passwords(url: str | None) -> list[str]:
+    """The passwords a database URL holds (see register_db_passwords)."""
+    if not url or ("@" not in url and "password" not in url):  # none: no need to parse (a
+        return []  # SQLite file's commands then never import SQLAlchemy)
     # lazy: sqlalchemy takes half a second to import and `--help` or `init` never need it
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
     try:
-        password = make_url(url).password if url else None
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
-        return None
-    return str(password) if password else None
+        return []
+    given = parsed.query.get("password", ())
+    found = [parsed.password, *((given,) if isinstance(given, str) else given)]
+    return [str(password) for password in found if password]
 
 
 def known_names(names, known: tuple[str, ...], kind: str):

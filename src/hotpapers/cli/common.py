@@ -107,6 +107,7 @@ DateOption = Annotated[
 
 
 def safe_url(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    """`url` with its passwords masked (store.db.shown_url)."""
+    from hotpapers.store.db import shown_url  # lazy: SQLAlchemy only when a URL is shown
 
-    return make_url(url).render_as_string(hide_password=True)
+    return shown_url(url)

@@ -18,7 +18,7 @@ def daily(
     force: Annotated[bool, typer.Option(
         help="Publish again to targets that already have the day.")] = False,
     wait: Annotated[float, typer.Option(
-        metavar="SECONDS", help="Wait this long for another run to finish (default: exit 3 "
+        min=0, metavar="SECONDS", help="Wait this long for another run to finish (default: exit 3 "
         "at once).")] = 0.0,
 ) -> None:
     """Run the daily job: fetch papers and mentions, rank, write the post, publish.

@@ -63,13 +63,13 @@ def copy_command(
     """
     from hotpapers.errors import InputError
     from hotpapers.jobs.store_copy import copy_store
-    from hotpapers.store.db import connect
+    from hotpapers.store.db import connect, parse_url, same_database
 
     state = state_of(ctx)
-    if safe_url(to) == safe_url(state.db_url):
-        raise InputError(f"--to {safe_url(to)}: that is the store being copied")
+    if same_database(parse_url(to, "--to"), parse_url(state.db_url)):
+        raise InputError(f"--to {safe_url(to)}: that is the store being copied (--db)")
     source = connect(state.db_url, create=False)
-    target = connect(to)
+    target = connect(to, option="--to")
     started = time.monotonic()
     with state.progress() as progress:
         task = progress.add_task("copying", total=None)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from hotpapers.config import Settings
 from hotpapers.errors import InputError, NothingToDo
@@ -29,7 +28,7 @@ from hotpapers.models import Mention, Paper
 from hotpapers.rank.filters import Filters
 from hotpapers.render.view_feed import FeedPaper, FeedView, view_documents
 from hotpapers.store.days import paper_days, stored_days
-from hotpapers.store.db import connect, current_revision
+from hotpapers.store.db import connect, current_revision, shown_url
 from hotpapers.store.fulltext import search_papers
 from hotpapers.store.mentions import counts_over_time, load_mentions
 from hotpapers.store.papers import load_attention, load_papers
@@ -51,7 +50,7 @@ def open_reader(url: str) -> Engine:
     if found == HEAD_REVISION:
         return engine
     engine.dispose()
-    shown = make_url(url).render_as_string(hide_password=True)
+    shown = shown_url(url)
     if found is None:
         raise InputError(f"--db {shown}: not a hotpapers store (create it with "
                          f"`hotpapers --db {shown} init`)")

@@ -15,7 +15,6 @@ from pathlib import Path
 import platformdirs
 from filelock import FileLock, Timeout
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from hotpapers.config import Secrets, Settings
 from hotpapers.errors import HotpapersError, NothingToDo
@@ -29,6 +28,7 @@ from hotpapers.publish.webhook import send_alert
 from hotpapers.render.write import write_atomic
 from hotpapers.sources.arxiv.schedule import announcement_time, latest_listing_date
 from hotpapers.sources.base import Span
+from hotpapers.store.db import parse_url
 from hotpapers.store.listings import load_listing
 from hotpapers.store.locks import DAILY_LOCK, advisory_lock
 from hotpapers.store.runs import RunLog
@@ -59,9 +59,9 @@ def posts_folder(settings: Settings) -> Path:
 
 def lock_path(db_url: str) -> Path:
     """The file lock: beside a SQLite file, else in the user data directory."""
-    parsed = make_url(db_url)
+    parsed = parse_url(db_url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return Path(f"{parsed.database}.daily.lock")
+        return Path(f"{Path(parsed.database).expanduser().resolve()}.daily.lock")
     return Path(platformdirs.user_data_dir("hotpapers")) / "daily.lock"
 
 
@@ -72,7 +72,7 @@ def daily_lock(db_url: str, wait: float = 0.0,
     holds across hosts and is released when its connection ends; otherwise a file lock
     beside the SQLite file. NothingToDo (exit 3) when another run holds it after `wait`
     seconds: that run is doing the work. Yields what the lock is, for messages."""
-    if make_url(db_url).get_backend_name() == "postgresql":
+    if parse_url(db_url).get_backend_name() == "postgresql":
         what = f"PostgreSQL advisory lock {DAILY_LOCK}"
         with advisory_lock(db_url, DAILY_LOCK, wait, sleep) as held:
             if not held:

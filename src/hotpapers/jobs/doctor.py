@@ -335,7 +335,7 @@ def store_facts(db_url: str) -> StoreFacts:
     reported as such (with whether its folder would let it be created)."""
     try:
         parsed = make_url(db_url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
         return StoreFacts("(not shown)", error="not a database URL")
     # the query may hold a password too (`?password=`): never shown
     shown = parsed.set(query={}).render_as_string(hide_password=True)

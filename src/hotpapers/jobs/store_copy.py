@@ -46,16 +46,23 @@ class TableCopy:
 
 def _copy_table(source: Engine, target: Engine, name: str, batch: int, resume: bool,
                 progress: Callable[[str, int], None]) -> int:
-    """Copy one table; returns how many rows it added to the target."""
+    """Copy one table; returns how many rows it added to the target. A table a new store
+    is seeded with is emptied in the transaction that writes its first rows."""
     with target.connect() as conn:
         before = row_count(conn, name)
     read = 0
+    seeded = name in SEEDED
     with source.connect() as reading:
         for rows in batches(reading, name, batch):
             with target.begin() as conn:
+                if seeded and not read:
+                    clear_seeded(conn, name)
                 insert_rows(conn, name, rows, resume)
             read += len(rows)
             progress(name, read)
+    if seeded and not read:  # none in the source: none in the copy either
+        with target.begin() as conn:
+            clear_seeded(conn, name)
     with target.connect() as conn:
         return row_count(conn, name) - before
 
@@ -74,9 +81,8 @@ def copy_store(source: Engine, target: Engine, *, resume: bool = False, batch: i
         raise InputError(f"the target store is not empty ({', '.join(occupied[:3])}{more} "
                          "hold rows): copy into a new database, or add --resume to continue "
                          "an interrupted copy")
-    with target.begin() as conn:  # a new store's seed rows give way to the source's
+    with target.connect() as conn:  # a new store's seed rows give way to the source's
         seeds = {name: table_digest(conn, name) for name in SEEDED}
-        clear_seeded(conn)
     copies = []
     for name in TABLES:
         try:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,8 @@ from hotpapers.store.revision import HEAD_REVISION
 if TYPE_CHECKING:
     from alembic.config import Config
 
-__all__ = ["connect", "current_revision", "first_line", "head_revision", "migrate"]
+__all__ = ["connect", "current_revision", "first_line", "head_revision", "migrate", "parse_url",
+           "same_database", "shown_url"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SUPPORTED = ("sqlite", "postgresql")
@@ -43,28 +45,22 @@ def _sqlite_read_only(dbapi_conn, _record) -> None:
 
 
 def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
-            read_only: bool = False) -> Engine:
+            read_only: bool = False, option: str = "--db") -> Engine:
     """An engine for `url` (SQLite or PostgreSQL); SQLite files get their folder, WAL and
     foreign keys. InputError for a URL that cannot work, or a SQLite file that does not exist
     when not `create` (read-only commands); StoreError when the database cannot be opened
-    or migrated; neither message shows a password. `read_only` (the web server): an
-    existing SQLite file opened read-only, PostgreSQL sessions read-only, never migrated."""
+    or migrated; neither message shows a password; InputError names `option`, the URL's
+    command-line option. `read_only` (the web server): an existing SQLite file opened
+    read-only, PostgreSQL sessions read-only, never migrated."""
     if read_only:
         migrate_schema, create = False, False
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise InputError(f"--db {url!r}: not a database URL") from None
-    shown = parsed.render_as_string(hide_password=True)
-    if parsed.get_backend_name() not in SUPPORTED:
-        raise InputError(f"--db {shown}: only SQLite and PostgreSQL databases are supported")
-    if parsed.drivername == "postgresql":  # psycopg 3, the driver hotpapers declares
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = parse_url(url, option)
+    shown = shown_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database).expanduser()
         parsed = parsed.set(database=str(path))
         if not create and not path.is_file():
-            raise InputError(f"--db {shown}: no database at {path} (check the path, or "
+            raise InputError(f"{option} {shown}: no database at {path} (check the path, or "
                              "create one with `hotpapers init`)")
         if read_only:  # a SQLite URI: the file as it is, never created or written
             parsed = parsed.set(database=path.resolve().as_uri(),
@@ -76,11 +72,8 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
                              f"{exc.strerror or exc}") from None
     try:
         engine = create_engine(parsed, **_server_options(parsed, read_only))
-    except ImportError:
-        raise InputError(f"--db {shown}: its driver is not installed (for PostgreSQL: "
-                         "pip install 'hotpapers[postgres]')") from None
     except ArgumentError as exc:
-        raise InputError(f"--db {shown}: {exc}") from None
+        raise InputError(f"{option} {shown}: {exc}") from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_read_only if read_only else _sqlite_pragmas)
     else:  # UTC sessions, so that date() and date_trunc() cut UTC days
@@ -91,6 +84,71 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
         except SQLAlchemyError as exc:
             raise StoreError(f"database {shown}: {first_line(exc)}") from None
     return engine
+
+
+def parse_url(url: str, option: str = "--db") -> URL:
+    """`url` parsed (plain `postgresql` meaning psycopg 3, the driver hotpapers declares).
+    InputError naming `option` when it is not a database URL (the text is not shown: it
+    may hold a password), names a database other than SQLite and PostgreSQL, or a driver
+    that is not installed."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise InputError(f"{option}: not a database URL (e.g. sqlite:///PATH or "
+                         "postgresql://USER@HOST/NAME)") from None
+    shown = shown_url(parsed)
+    if parsed.get_backend_name() not in SUPPORTED:
+        raise InputError(f"{option} {shown}: only SQLite and PostgreSQL databases are supported")
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        parsed.get_dialect().import_dbapi()
+    except ImportError:
+        raise InputError(f"{option} {shown}: its driver is not installed (for PostgreSQL: "
+                         "pip install 'hotpapers[postgres]')") from None
+    except ArgumentError:
+        raise InputError(f"{option} {shown}: unknown driver {parsed.drivername}") from None
+    return parsed
+
+
+def shown_url(url: URL | str) -> str:
+    """`url` as messages show it: its password masked, in the user part and in the query
+    (`?password=`, which libpq reads too); a text that is not a URL is not shown at all."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except (ArgumentError, ValueError):
+            return "(not a database URL)"
+    if "password" not in url.query:
+        return url.render_as_string(hide_password=True)
+    masked = url.update_query_dict({"password": "MASKED"})
+    return masked.render_as_string(hide_password=True).replace("password=MASKED", "password=***")
+
+
+def same_database(one: URL, other: URL) -> bool:
+    """Whether two parsed URLs name the same database: the same SQLite file (however the
+    path is spelled), or the same PostgreSQL server (host or socket folder, port) and name."""
+    if one.get_backend_name() != other.get_backend_name():
+        return False
+    if one.get_backend_name() == "sqlite":
+        if {one.database, other.database} & {None, "", ":memory:"}:
+            return False  # in memory: a database of its own
+        paths = [Path(u.database).expanduser().resolve() for u in (one, other)]
+        if all(path.exists() for path in paths):
+            return os.path.samefile(*paths)
+        return paths[0] == paths[1]
+    return _server_place(one) == _server_place(other)
+
+
+def _server_place(url: URL) -> tuple[str, str, str]:
+    """A PostgreSQL URL's host (or socket folder), port and database, with libpq's defaults."""
+    def given(name: str) -> str:
+        value = url.query.get(name, "")
+        return value[-1] if isinstance(value, tuple) else value
+
+    port = str(url.port or given("port") or 5432)
+    return ((url.host or given("host")).lower(), port,
+            url.database or given("dbname") or url.username or given("user"))
 
 
 def _server_options(parsed: URL, read_only: bool = False) -> dict:
@@ -141,7 +199,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         if revision == "head" and current == HEAD_REVISION:
             return
         if current is not None and current not in _known_revisions():
-            shown = engine.url.render_as_string(hide_password=True)
+            shown = shown_url(engine.url)
             raise StoreError(f"database {shown}: its schema is at revision {current}, which "
                              f"this hotpapers does not know (it expects {HEAD_REVISION}): "
                              "a newer hotpapers wrote it; upgrade hotpapers to use it")
