@@ -50,6 +50,7 @@ _PG_SEARCH = text(
     "FROM hits JOIN papers p ON p.id = hits.id "
     "ORDER BY rank DESC, p.id LIMIT :limit OFFSET :offset")
 
+
 def _present(conn: Connection) -> bool:
     """Whether SQLite's search table exists (a large load that was stopped may have left
     it dropped)."""
