@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from conftest import shared_path
+from hotpapers.site.output import BUILDING
 
 LINUX = sys.platform.startswith("linux")
 
@@ -81,6 +82,7 @@ def test_p16_a_killed_build_leaves_no_worker_and_the_next_build_cleans_up(cli, d
     parent, workers = kill_mid_build(db_url, out)
     assert workers, "the build had no worker process when it was killed"
     seen = tree(out)
+    assert (out / BUILDING).exists(), "the killed build did not mark the folder"
     deadline = time.monotonic() + 30  # dead workers only have to be reaped
     while any(alive(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -97,6 +99,7 @@ def test_p16_a_killed_build_leaves_no_worker_and_the_next_build_cleans_up(cli, d
     assert finished.wait(timeout=300) == 0, finished.stderr.read()
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*.tmp"))
     assert left == sorted(str(p.relative_to(tmp_path)) for p in mine)
+    assert not (out / BUILDING).exists()
     for path in mine:
         path.unlink()
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from hotpapers.site import output as output_module
-from hotpapers.site.output import MANIFEST, Digests, Output, fingerprint
+from hotpapers.site.output import BUILDING, MANIFEST, Digests, Output, fingerprint
 
 FORKS = hasattr(os, "fork")
 
 
 def files_of(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*"))
-            if p.is_file() and p.name != MANIFEST}
+            if p.is_file() and p.name not in (MANIFEST, BUILDING)}
 
 
 def queue(output: Output, count: int, text: str = "page", fail_at: int | None = None) -> None:
@@ -246,3 +246,48 @@ def test_a_zombie_workers_temporary_file_is_a_leftover(tmp_path):
         assert running.exists()  # a live process's file is not touched
     finally:
         os.waitpid(child, 0)
+
+
+def _dead_pid() -> int:
+    child = os.fork()
+    if child == 0:
+        os._exit(0)
+    os.waitpid(child, 0)
+    return child
+
+
+@pytest.mark.skipif(not FORKS, reason="needs os.fork")
+def test_only_a_build_after_an_unfinished_one_looks_for_its_temporary_files(tmp_path):
+    first = Output(tmp_path, "s")
+    queue(first, 3)
+    first.run()
+    assert (tmp_path / BUILDING).is_file()  # marked while it writes
+    first.finish()
+    assert not (tmp_path / BUILDING).exists()
+    leftover = tmp_path / "p" / f".0.html.{_dead_pid()}.tmp"
+    leftover.write_text("half a page")
+    second = Output(tmp_path, "s")  # the last build finished: no folder is walked
+    queue(second, 3)
+    second.run()
+    second.finish()
+    assert leftover.exists()
+    (tmp_path / BUILDING).touch()  # as a build killed while writing leaves it
+    third = Output(tmp_path, "s")
+    queue(third, 3)
+    third.run()
+    third.finish()
+    assert not leftover.exists() and not (tmp_path / BUILDING).exists()
+    assert files_of(tmp_path) == {f"p/{i}/{i}.html": f"page {i} made by a process\n".encode()
+                                  for i in range(3)}
+
+
+def test_a_link_in_place_of_the_mark_is_not_followed(tmp_path):
+    target = tmp_path / "elsewhere.txt"
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / BUILDING).symlink_to(target)
+    output = Output(site, "s")
+    queue(output, 1)
+    output.run()
+    output.finish()
+    assert not target.exists() and not (site / BUILDING).is_symlink()

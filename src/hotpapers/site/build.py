@@ -42,7 +42,7 @@ from hotpapers.models import SiteData, SiteDetails, SiteStamps
 from hotpapers.render.feeds import category_slugs
 from hotpapers.site.context import base_path
 from hotpapers.site.jinja import environment, prepare
-from hotpapers.site.output import Output, fingerprint, folder_lock, read_manifest
+from hotpapers.site.output import Output, fingerprint, folder_lock, interrupted, read_manifest
 from hotpapers.site.pages import BUILDERS, SiteBuild
 from hotpapers.site.search_index import Pagefind, SearchRun, find_pagefind, index_site
 from hotpapers.site.windows import WINDOW_PAGES
@@ -144,7 +144,7 @@ def build_incremental(source: SiteSource, out: Path, **options) -> BuildSummary:
 def _unchanged(out: Path, latest: int, options: dict) -> BuildSummary | None:
     """The summary of a build that has nothing to do, or None when it has."""
     recorded = read_manifest(out)
-    if recorded is None or recorded.get("stamp") != latest or recorded.get(
+    if recorded is None or interrupted(out) or recorded.get("stamp") != latest or recorded.get(
             "options") != _options_key(options):
         return None
     searched, warnings = None, [] if options.get("site_url") else [NO_SITE_URL]

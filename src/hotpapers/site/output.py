@@ -25,10 +25,14 @@ except ImportError:  # not on Windows: builds into one folder are then not seria
 import ctypes
 import signal
 
-__all__ = ["MANIFEST", "Digests", "Output", "fingerprint", "folder_lock", "read_manifest"]
+__all__ = ["BUILDING", "MANIFEST", "Digests", "Output", "fingerprint", "folder_lock",
+           "read_manifest"]
 
 MANIFEST = ".hotpapers-site.json"
 MANIFEST_VERSION = 1
+# There while a build writes files: a build that finds it follows one that did not finish,
+# and looks for the temporary files that one left (else no folder is walked).
+BUILDING = ".hotpapers-site.building"
 # What became of a file: written; made again but its bytes were those on disk; kept as is.
 WRITTEN, SAME, KEPT = "written", "same", "kept"
 PARALLEL_FROM = 200  # fewer jobs than this are done in one process: a fork costs more
@@ -91,9 +95,13 @@ class Output:
         self._folders: set[str] = set()
         # Without a manifest the folder's files are unknown: compare with whatever is there.
         self._compare_all = self.previous is None and root.exists()
+        # Whether a build may have been cut short here: no manifest of one that marked its
+        # run (older versions did not), or its mark is still there.
+        self._unfinished = not self._marked or interrupted(root)
 
     def _read_manifest(self) -> tuple[dict[str, str] | None, bool]:
         data = read_manifest(self.root)
+        self._marked = bool(data and data.get("marked"))
         if data is None:
             return None, False
         return data["files"], data.get("salt") == self.salt
@@ -114,6 +122,7 @@ class Output:
         prepared) when there are at least PARALLEL_FROM of them, there is fork, and no
         other thread runs (a fork copies no thread, nor a lock another thread holds)."""
         jobs, self._jobs = self._jobs, []
+        self._mark()
         keys = [job.key() for job in jobs]
         todo = [i for i, (job, key) in enumerate(zip(jobs, keys, strict=True))
                 if not self._kept(job, key)]
@@ -250,13 +259,29 @@ class Output:
     def finish(self) -> list[str]:
         """Remove the files the last build made and this one did not, and the temporary
         files an interrupted build left (only those: nothing else in the folder is touched),
-        record the manifest; return what was removed (temporary files not counted)."""
-        _remove_temporaries(self.root)
+        record the manifest; return what was removed (temporary files not counted). The
+        folder is walked for temporary files only after a build that did not finish."""
+        if self._unfinished:
+            _remove_temporaries(self.root)
         self.remove_stale()
         manifest = {**self.meta, "version": MANIFEST_VERSION, "salt": self.salt,
-                    "files": self.made}
+                    "marked": True, "files": self.made}
         self._write(MANIFEST, json.dumps(manifest, sort_keys=True, indent=0) + "\n", True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.root / BUILDING)
         return sorted(self.removed)
+
+    def _mark(self) -> None:
+        """Say that a build writes here (until finish); a link in its place is not followed."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not interrupted(self.root):
+            nofollow = getattr(os, "O_NOFOLLOW", 0)
+            os.close(os.open(self.root / BUILDING, os.O_WRONLY | os.O_CREAT | nofollow, 0o666))
+
+
+def interrupted(root: Path) -> bool:
+    """Whether a build into `root` started and did not finish (its mark is there)."""
+    return os.path.lexists(root / BUILDING)
 
 
 def read_manifest(root: Path) -> dict | None:
@@ -335,7 +360,7 @@ def _inside(relative: str) -> bool:
     """Whether a manifest's path names a file under the output folder, and no other."""
     parts = Path(relative).parts
     return bool(parts) and not Path(relative).is_absolute() and ".." not in parts \
-        and relative != MANIFEST
+        and relative not in (MANIFEST, BUILDING)
 
 
 def _remove_empty_folders(folder: Path, root: Path) -> None:
