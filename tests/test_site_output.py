@@ -291,3 +291,39 @@ def test_a_link_in_place_of_the_mark_is_not_followed(tmp_path):
     output.run()
     output.finish()
     assert not target.exists() and not (site / BUILDING).is_symlink()
+
+
+def test_new_files_of_a_build_cut_short_are_replaced_or_removed_by_the_next(tmp_path):
+    """New pages are written in place (not renamed over): the mark lists them, so that the
+    next build makes them again whole, or removes those it no longer makes; files the
+    builds never made stay."""
+    site = tmp_path / "site"
+    cut = Output(site, "s")
+    queue(cut, 6, fail_at=4)
+    with pytest.raises(ValueError, match="job 4 cannot be made"):
+        cut.run()
+    written = {f"p/{i}/{i}.html" for i in range(4)}
+    assert set(files_of(site)) == written
+    assert set(json.loads((site / BUILDING).read_text())) == written | {"p/4/4.html",
+                                                                         "p/5/5.html"}
+    (site / "p" / "2" / "2.html").write_text("half a pa")  # as a kill mid-write leaves it
+    (site / "CNAME").write_text("papers.example\n")  # the owner's
+    after = Output(site, "s")
+    queue(after, 3)  # pages 3, 4 and 5 are no longer made
+    after.run()
+    assert after.finish() == ["p/3/3.html"]
+    assert files_of(site) == {"CNAME": b"papers.example\n", **{
+        f"p/{i}/{i}.html": f"page {i} made by a process\n".encode() for i in range(3)}}
+    assert not (site / BUILDING).exists()
+
+
+def test_a_mark_naming_files_outside_the_folder_removes_none(tmp_path):
+    site, precious = tmp_path / "site", tmp_path / "precious.txt"
+    site.mkdir()
+    precious.write_text("keep me\n")
+    (site / BUILDING).write_text(json.dumps(["../precious.txt", str(precious), MANIFEST, 7]))
+    output = Output(site, "s")
+    queue(output, 1)
+    output.run()
+    assert output.finish() == [] and precious.read_text() == "keep me\n"
+    assert (site / MANIFEST).is_file()

@@ -9,13 +9,14 @@ import hashlib
 import json
 import os
 import pickle
-import re
 import sys
 import threading
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from hotpapers.site.files import remove_temporaries, replace_file, write_new
 
 try:
     import fcntl
@@ -36,8 +37,6 @@ BUILDING = ".hotpapers-site.building"
 # What became of a file: written; made again but its bytes were those on disk; kept as is.
 WRITTEN, SAME, KEPT = "written", "same", "kept"
 PARALLEL_FROM = 200  # fewer jobs than this are done in one process: a fork costs more
-# A file being written: `.NAME.PID.tmp` next to NAME (see Output._write).
-TEMPORARY = re.compile(r"\..+\.(\d+)\.tmp")
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
@@ -96,8 +95,11 @@ class Output:
         # Without a manifest the folder's files are unknown: compare with whatever is there.
         self._compare_all = self.previous is None and root.exists()
         # Whether a build may have been cut short here: no manifest of one that marked its
-        # run (older versions did not), or its mark is still there.
+        # run (older versions did not), or its mark is still there; then the new files it
+        # was writing in place (the mark lists them) are this build's to replace or remove.
         self._unfinished = not self._marked or interrupted(root)
+        self._orphans = _marked_files(root) if self._unfinished else []
+        self._fresh: set[str] = set()  # files no build made yet: written in place
 
     def _read_manifest(self) -> tuple[dict[str, str] | None, bool]:
         data = read_manifest(self.root)
@@ -122,7 +124,6 @@ class Output:
         prepared) when there are at least PARALLEL_FROM of them, there is fork, and no
         other thread runs (a fork copies no thread, nor a lock another thread holds)."""
         jobs, self._jobs = self._jobs, []
-        self._mark()
         keys = [job.key() for job in jobs]
         todo = [i for i, (job, key) in enumerate(zip(jobs, keys, strict=True))
                 if not self._kept(job, key)]
@@ -131,6 +132,10 @@ class Output:
         results: list = [(key, [KEPT] * len(job.files))
                          for job, key in zip(jobs, keys, strict=True)]
         making = [(jobs[i], keys[i]) for i in todo]
+        if not self._compare_all:  # else any file may be there
+            known = self.previous or {}
+            self._fresh = {f for job, _ in making for f in job.files if f not in known}
+        self._mark()
         if (len(making) < PARALLEL_FROM or not hasattr(os, "fork")
                 or threading.active_count() > 1):
             workers = 1
@@ -204,10 +209,14 @@ class Output:
         statuses = []
         for relative, content in zip(job.files, job.make(), strict=True):
             compare = self._compare_all or relative in (self.previous or {})
-            statuses.append(self._write(relative, content, compare))
+            statuses.append(self._write(relative, content, compare, relative in self._fresh))
         return key, statuses
 
-    def _write(self, relative: str, content: str | bytes, compare: bool) -> str:
+    def _write(self, relative: str, content: str | bytes, compare: bool,
+               fresh: bool = False) -> str:
+        """Write one file (when `compare`, only if its bytes differ): a file no build made
+        yet in place, any other to a temporary name renamed over it, so that a reader never
+        sees a page half replaced."""
         data = content.encode("utf-8") if isinstance(content, str) else content
         path = self.root / relative
         if compare:
@@ -221,28 +230,17 @@ class Output:
         if folder not in self._folders:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._folders.add(folder)
-        temporary = f"{path.parent}/.{path.name}.{os.getpid()}.tmp"
-        try:
-            # 0o666 less the umask, like any new file; no fsync: the store is the record.
-            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
-            finally:
-                os.close(fd)
-            os.replace(temporary, path)
-        except BaseException:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-            raise
+        if fresh and write_new(str(path), data):
+            return WRITTEN
+        replace_file(f"{path.parent}/.{path.name}.{os.getpid()}.tmp", path, data)
         return WRITTEN
 
     def remove_stale(self, keep: Callable[[str], bool] = lambda relative: False) -> None:
         """Remove the files the last build made and this one did not (so far), but those
         `keep` names (files still to be made: the search index is made from the pages once
         the pages no longer made are gone); `removed` lists them."""
-        for relative in sorted(set(self.previous or ()) - set(self.made) - set(self.removed)):
+        known = {*(self.previous or ()), *self._orphans}
+        for relative in sorted(known - set(self.made) - set(self.removed)):
             if keep(relative):
                 continue
             path = self.root / relative
@@ -262,7 +260,7 @@ class Output:
         record the manifest; return what was removed (temporary files not counted). The
         folder is walked for temporary files only after a build that did not finish."""
         if self._unfinished:
-            _remove_temporaries(self.root)
+            remove_temporaries(self.root)
         self.remove_stale()
         manifest = {**self.meta, "version": MANIFEST_VERSION, "salt": self.salt,
                     "marked": True, "files": self.made}
@@ -272,11 +270,20 @@ class Output:
         return sorted(self.removed)
 
     def _mark(self) -> None:
-        """Say that a build writes here (until finish); a link in its place is not followed."""
+        """Say that a build writes here (until finish), and which new files it writes in
+        place (with those an unfinished build before it did): written whole, then renamed."""
         self.root.mkdir(parents=True, exist_ok=True)
-        if not interrupted(self.root):
-            nofollow = getattr(os, "O_NOFOLLOW", 0)
-            os.close(os.open(self.root / BUILDING, os.O_WRONLY | os.O_CREAT | nofollow, 0o666))
+        listed = json.dumps(sorted({*self._orphans, *self._fresh})).encode("utf-8")
+        replace_file(f"{self.root}/.{BUILDING}.{os.getpid()}.tmp", self.root / BUILDING, listed)
+
+
+def _marked_files(root: Path) -> list[str]:
+    """The files the mark of an unfinished build lists (none when unreadable)."""
+    try:
+        listed = json.loads((root / BUILDING).read_bytes())
+    except (OSError, ValueError):
+        return []
+    return [f for f in listed if isinstance(f, str)] if isinstance(listed, list) else []
 
 
 def interrupted(root: Path) -> bool:
@@ -322,38 +329,6 @@ def _die_with(parent: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    """Whether process `pid` still runs. A zombie does not: a killed worker whose dead
-    parent was reparented to an init that does not reap (as in some containers) stays one,
-    and its temporary files are the build's leftovers all the same."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # another user's process
-        return True
-    return not _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    try:  # /proc/PID/stat: "pid (comm) state ...", comm may hold spaces and parentheses
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:  # no /proc (not Linux), or gone meanwhile
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def _remove_temporaries(root: Path) -> None:
-    """Remove the `.NAME.PID.tmp` files under `root` whose process is gone: what a build
-    killed between writing a file and renaming it left (links are not followed)."""
-    for folder, _, names in os.walk(root):
-        for name in names:
-            found = TEMPORARY.fullmatch(name)
-            if found and not _alive(int(found.group(1))):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(os.path.join(folder, name))
 
 
 def _inside(relative: str) -> bool:
