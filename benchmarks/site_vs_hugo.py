@@ -16,7 +16,8 @@ Setup (done by the script, in a temporary folder):
 
 Our timed builds run without Pagefind (see NO_SEARCH); one more full build per size with
 it gives Pagefind's own time, printed apart. Then, after one untimed warm-up round,
-`--runs` times, alternating per size: `hugo --quiet`
+`--runs` times, alternating per size (each after `sync`, so that no build pays for the
+disk writes of the one before): `hugo --quiet`
 into a fresh folder, `hotpapers site build` into a fresh folder (a full build),
 `hotpapers site build` again into the same folder (a rebuild where nothing changed), and
 once more after one day's post changed (one paper's likes, set with sqlite3). Each is a
@@ -278,6 +279,7 @@ def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str,
                 jobs += [("hugo-tmpfs", hugo_job(outs["hugo-tmpfs"])),
                          ("ours-tmpfs", ours_job(outs["ours-tmpfs"]))]
             for name, cmd in jobs:
+                os.sync()  # the last build's writeback is not charged to this one
                 wall, rss, text = run(cmd, base / f"{name}.log",
                                       None if name.startswith("hugo") else NO_SEARCH)
                 if i == 0:
@@ -286,6 +288,7 @@ def measure(setups: list[dict], runs: int, hugo: str, hotpapers: str,
                 if name in ("ours", "rebuild"):
                     res[f"{name}-pages"] = pages_line(text)
             change_one_day(db, setup["days"][len(setup["days"]) // 2], 1000 + i)
+            os.sync()
             wall, rss, text = run(ours_job(outs["ours"]), base / "one-day.log", NO_SEARCH)
             if i == 0:
                 print(f"  warm-up, {size} days: done")

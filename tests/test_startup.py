@@ -35,8 +35,8 @@ def migrated_sqlite(path: Path) -> str:
 def test_cli_import_loads_no_database_or_web_library():
     loaded = run_python(
         "import json, sys, hotpapers.cli.main\n"
-        "print(json.dumps([m for m in ('sqlalchemy', 'alembic', 'httpx', 'jinja2', 'feedgen')"
-        " if m in sys.modules]))")
+        "print(json.dumps([m for m in ('sqlalchemy', 'alembic', 'httpx', 'jinja2', 'feedgen',"
+        " 'rich.progress', 'hotpapers.models') if m in sys.modules]))")
     assert loaded == []
 
 

@@ -9,15 +9,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.progress import Progress
 
 from hotpapers.config import Settings, default_db_url, load_settings
 from hotpapers.errors import InputError
 from hotpapers.secrets import scrub
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 __all__ = ["DateOption", "PostPaths", "State", "err", "now", "out", "parse_day", "state_of"]
 
@@ -67,6 +69,8 @@ class State:
             sys.stderr.flush()
 
     def progress(self) -> Progress:
+        from rich.progress import Progress  # lazy: most commands show none (test_startup)
+
         return Progress(console=err, disable=self.quiet or not err.is_terminal, transient=True)
 
     @contextmanager

@@ -11,11 +11,11 @@ from rich.table import Table
 
 from hotpapers.cli.common import DateOption, now, out, parse_day, state_of
 from hotpapers.rank.names import Method, Window
-from hotpapers.rank.rows import HotParts, SourcePart, TrendingParts
 
 if TYPE_CHECKING:
     from hotpapers.jobs.ranking import Explanation, Ranked
     from hotpapers.rank.filters import Filters
+    from hotpapers.rank.rows import SourcePart
 
 __all__ = ["explain", "rank"]
 
@@ -131,6 +131,8 @@ def _source_lines(name: str, part: SourcePart) -> list[str]:
 
 
 def _explanation_lines(found: Explanation) -> list[str]:
+    from hotpapers.rank.rows import HotParts, TrendingParts  # lazy: the models (test_startup)
+
     head = (f"{found.paper.id} {found.paper.title}\n{found.method.value}, "
             f"{found.window.value} {found.start.isoformat()} to {found.day.isoformat()}, "
             f"as of {found.as_of.isoformat()}")
