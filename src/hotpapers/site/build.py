@@ -86,7 +86,7 @@ class SiteSource(Protocol):
 
     def latest(self) -> int: ...
     def outline(self) -> tuple[SiteData, SiteStamps]: ...
-    def details(self, days: list, paper_ids: list[str]) -> SiteDetails: ...
+    def details(self, days: list, paper_ids: list[str], titled: list = ()) -> SiteDetails: ...
 
 
 @cache
@@ -190,7 +190,7 @@ def _build(data: SiteData, out: Path, *, site_url: str = "", embeds: str = "stat
            title: str = "Hot Papers", per_page: int = 10, category_page: int = 50,
            feed_limit: int = 30, workers: int | None = None,
            pagefind: Pagefind | None = None, stamps: SiteStamps | None = None,
-           details: Callable[[list, list[str]], SiteDetails] | None = None,
+           details: Callable[..., SiteDetails] | None = None,
            fmt: str | None = None) -> BuildSummary:
     """Build the site of `data` into `out`: every builder queues its files, which are then
     made in `workers` processes (default: one per processor); then the search index, when

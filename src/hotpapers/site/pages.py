@@ -53,7 +53,7 @@ class SiteBuild:
     # With stamps, a page's key is made from the stamps of the days and papers it shows,
     # and `details` gives the heavy data of the pages to make only; without, from its data.
     stamps: SiteStamps | None = None
-    details: Callable[[list, list[str]], SiteDetails] | None = None
+    details: Callable[..., SiteDetails] | None = None
     # made from the data here, once (the categories: unless given):
     categories: list[str] | None = None  # those of the posts' papers, sorted
     days: list[DayView] = field(init=False)  # newest first, as the posts
@@ -74,10 +74,12 @@ class SiteBuild:
         self._cards: dict | None = None  # the mentions the days' cards show (see prepare)
         self._carded: set[int] = set()
         self.papers = {}  # and the days each was on
+        self._known, self._paper_of = known, {}
         for post, day in zip(posts, self.days, strict=True):
             for rank, entry in enumerate(post.entries, start=1):
                 if entry.paper.id not in self.papers:
                     self.papers[entry.paper.id] = paper_view(entry.paper, self.base, known)
+                    self._paper_of[entry.paper.id] = entry.paper
                 self.papers[entry.paper.id].days.append((day.day, day.url, rank))
 
     def _by_key(self) -> dict:
@@ -108,14 +110,17 @@ class SiteBuild:
 
     def prepare(self, needs: list) -> None:
         """Before the pages to make are made (with stamps): read the details of the days
-        and papers they show (`needs`: ("day", index) and ("paper", id) pairs)."""
+        and papers they show (`needs`: ("day", index), ("paper", id) and ("titles",
+        indexes) pairs, the last for pages listing days' papers)."""
         if self.stamps is None:
             return
         days = sorted({i for kind, i in needs if kind == "day"})
+        titled = sorted({i for kind, ids in needs if kind == "titles" for i in ids})
         papers = list(dict.fromkeys(p for kind, p in needs if kind == "paper"))
         posts = self.data.posts
         if self.details is not None:
-            found = self.details([posts[i].day for i in days], papers)
+            found = self.details([posts[i].day for i in days], papers,
+                                 [posts[i].day for i in titled])
             for i in days:
                 for position, entry in enumerate(posts[i].entries, start=1):
                     entry.shown = found.shown.get((posts[i].day, position), [])
@@ -125,6 +130,15 @@ class SiteBuild:
         else:
             by_key = self._by_key()
         self._cards = by_key  # the cards are made with the pages (in parallel): see card_day
+
+    def complete(self, view: PaperView) -> PaperView:
+        """A paper's view as its page shows it (see completed); with stamps, its fields are
+        made again from its paper, whose fields were read after the view was made."""
+        if self.stamps is not None:
+            fresh = paper_view(self._paper_of[view.id], self.base, self._known)
+            view.__dict__.update({name: value for name, value in fresh.__dict__.items()
+                                  if name not in ("days", "mentions", "attention")})
+        return completed(view, self.data, self.site["embeds"])
 
     def card_day(self, index: int) -> None:
         """Give the `index`th day's view its mention cards, if not yet (with stamps)."""
@@ -189,17 +203,16 @@ def home_pages(build: SiteBuild) -> None:
         build.page("index.html", "index.html" if number == 1 else f"page/{number}/index.html",
                    lambda first=first, shown=shown, number=number, links=links: (
                        [build.day_key(first + j) for j in range(len(shown))], number, pages,
-                       links),
+                       links), ("titles", tuple(range(first, first + len(shown)))),
                    days=shown, number=number, pages=pages, newer=links[0], older=links[1])
 
 
 def paper_pages(build: SiteBuild) -> None:
     """`papers/{slug}.html`: a paper, its days, every live mention, its attention."""
-    data, embeds = build.data, build.site["embeds"]
     for view in build.papers.values():
         build.page("paper.html", view.url.removeprefix(build.base + "/"),
                    lambda view=view: build.paper_key(view), ("paper", view.id),
-                   partial(completed, view, data, embeds), paper=view)
+                   partial(build.complete, view), paper=view)
 
 
 def completed(view: PaperView, data: SiteData, embeds: str) -> PaperView:
@@ -210,8 +223,6 @@ def completed(view: PaperView, data: SiteData, embeds: str) -> PaperView:
         view.mentions = [mention_card(m, None, embeds) for m in mentions]
         view.attention = attention_of(mentions, data.totals.get(view.id, []))
     return view
-
-
 
 
 def category_pages(build: SiteBuild) -> None:
@@ -235,6 +246,7 @@ def category_pages(build: SiteBuild) -> None:
                 lambda category=category, number=number, pages=pages, count=count,
                 shown=shown: (category, number, pages, count,
                               [(build.day_key(i), numbered) for i, numbered in shown]),
+                ("titles", tuple(i for i, _ in shown)),
                 category=category, number=number, pages=pages, count=count,
                 later=lambda shown=shown: {"listed": [
                     (days[i], [(n, days[i].papers[p]) for n, p in numbered])
@@ -276,7 +288,8 @@ def _feed(build: SiteBuild, folder: str, entries: list[FeedDay], category: str |
         return fingerprint(category, [(build.day_key(i), positions) for i, positions in shown])
 
     build.output.add([folder + name for name in FEEDS], key,
-                     partial(_feed_documents, entries, build.root, build.site["title"], category))
+                     partial(_feed_documents, entries, build.root, build.site["title"], category),
+                     ("titles", tuple(i for i, _ in shown)))
 
 
 def _feed_documents(entries: list[FeedDay], root: str, title: str,

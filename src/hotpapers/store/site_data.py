@@ -4,7 +4,7 @@ a DB-API connection (no SQLAlchemy), equal to what the store's loaders give one 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -83,7 +83,8 @@ def load_site_data(store: Any, fmt: str = "lumen") -> SiteData:
             rows[name] = cursor.fetchall()
     papers = _paper_fields(rows["papers"], rows["authors"], rows["categories"],
                            rows["versions"])
-    posts = _posts(rows["posts"], rows["entries"], _shown(rows["shown"]), papers)
+    posts = _posts(rows["posts"], rows["entries"], _shown(rows["shown"]),
+                   lambda paper_id, pinned: _paper(papers[paper_id], paper_id, pinned))
     mentions = _mentions(rows["mentions"], rows["links"], rows["observations"])
     return SiteData(posts, _by_paper(mentions, papers), _totals(rows["attention"]),
                     _windows(rows))
@@ -198,15 +199,16 @@ def _shown(rows: list[tuple]) -> dict[tuple[int, int], list[ShownMention]]:
 
 
 def _posts(heads: list[tuple], entries: list[tuple],
-           shown: dict[tuple[int, int], list[ShownMention]], papers: dict[str, dict]
-           ) -> list[Post]:
-    """The posts, newest day first, with their entries."""
+           shown: dict[tuple[int, int], list[ShownMention]],
+           paper_of: Callable[[str, Any], Paper]) -> list[Post]:
+    """The posts, newest day first, with their entries; `paper_of(id, pinned)` makes each
+    entry's paper."""
     posts = {post_id: Post(day=_date(day), generated_at=_utc(generated_at),
                            layout=_json(layout) or {})
              for post_id, day, generated_at, layout in heads}
     for post_id, position, paper_id, written_at, pinned, reposts, likes in entries:
         posts[post_id].entries.append(PostEntry(
-            _paper(papers[paper_id], paper_id, pinned), reposts, likes, _utc(written_at),
+            paper_of(paper_id, pinned), reposts, likes, _utc(written_at),
             shown.get((post_id, position), [])))
     return list(posts.values())
 

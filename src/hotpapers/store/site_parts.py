@@ -1,6 +1,7 @@
-"""The site's data in two parts for an incremental build: an outline (posts, their papers,
-the newest windows, the change stamps) read whole, and the heavy details (shown mentions,
-live mentions, observations, totals) read only for the days and papers whose pages are made."""
+"""The site's data in two parts for an incremental build: an outline read whole (the posts,
+their papers' ids and categories, the newest windows, the change stamps), and the rest read
+only for the days and papers whose pages are made: their papers' other fields, the mentions
+the days showed, live mentions, observations, totals."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from hotpapers.models import SiteData, SiteDetails, SiteStamps
+from hotpapers.models import Paper, SiteData, SiteDetails, SiteStamps
+from hotpapers.store.columns import SCALARS
 from hotpapers.store.site_data import (
     _WINDOW_QUERIES,
     _by_paper,
     _date,
+    _json,
     _mentions,
+    _paper,
     _paper_fields,
     _posts,
     _queries,
@@ -26,9 +30,19 @@ from hotpapers.store.site_data import (
 
 __all__ = ["SiteReader", "site_reader"]
 
-_OUTLINE = ("posts", "entries", "papers", "authors", "categories", "versions")
+_OUTLINE = ("posts", "entries", "categories")
+_FIELDS = ("papers", "authors", "categories", "versions")  # of the papers shown
 _DETAILS = ("shown", "mentions", "links", "observations", "attention")
 _MOST_IDS = 500  # more days or papers than this: their details are read for all
+_FIELDS_OF = {  # the fields of some papers: {} is their ids' placeholders
+    "papers": f"SELECT id, {', '.join(SCALARS)} FROM papers WHERE id IN ({{}})",
+    "authors": "SELECT paper_id, name FROM paper_authors WHERE paper_id IN ({}) "
+               "ORDER BY paper_id, position",
+    "categories": "SELECT paper_id, category FROM paper_categories WHERE paper_id IN ({}) "
+                  "ORDER BY paper_id, position",
+    "versions": "SELECT paper_id, version, submitted_at, size FROM paper_versions "
+                "WHERE paper_id IN ({}) ORDER BY paper_id, version",
+}
 _SHOWN_PAPERS = ("SELECT e.paper_id FROM post_entries e JOIN posts p ON p.id = e.post_id "
                  "WHERE p.format = {0}")
 
@@ -45,6 +59,10 @@ class SiteReader:
         self.cursor, self.ph, self.fmt = cursor, placeholder, fmt
         self.post_ids: dict[date, int] = {}
         self.shown_papers: set[str] = set()
+        self._posts: dict[date, Any] = {}
+        # each entry's paper (only its id and categories until filled) and pinned fields
+        self._papers: dict[str, list[tuple[Paper, Any]]] = {}
+        self._filled: set[str] = set()
 
     def _rows(self, sql: str, params: tuple = ()) -> list[tuple]:
         self.cursor.execute(sql, params)
@@ -55,16 +73,20 @@ class SiteReader:
         return self._rows("SELECT max(stamp) FROM change_stamps")[0][0] or 0
 
     def outline(self) -> tuple[SiteData, SiteStamps]:
-        """The posts (their entries show no mentions yet), the newest windows, and the
-        stamps: everything but the details."""
+        """The posts, the newest windows, and the stamps: everything but the details. The
+        entries' papers have only their id and categories until `details` fills them, and
+        show no mentions yet."""
         queries = _queries(self.ph)
         rows = {name: self._rows(queries[name], (self.fmt,)) for name in _OUTLINE}
         rows |= {name: self._rows(sql) for name, sql in _WINDOW_QUERIES.items()}
-        papers = _paper_fields(rows["papers"], rows["authors"], rows["categories"],
-                               rows["versions"])
-        posts = _posts(rows["posts"], rows["entries"], {}, papers)
+        categories: dict[str, list[str]] = {}
+        for paper_id, category in rows["categories"]:
+            categories.setdefault(paper_id, []).append(category)
+        posts = _posts(rows["posts"], rows["entries"], {},
+                       lambda paper_id, pinned: self._outlined(paper_id, pinned, categories))
         self.post_ids = {_date(day): post_id for post_id, day, *_ in rows["posts"]}
-        self.shown_papers = set(papers)
+        self._posts = {post.day: post for post in posts}
+        self.shown_papers = set(self._papers)
         stamps = SiteStamps(latest=self.latest())
         shown = _SHOWN_PAPERS.format(self.ph)
         for scope, key, stamp in self._rows(
@@ -76,9 +98,21 @@ class SiteReader:
                 (stamps.days if scope == "day" else stamps.papers)[key] = stamp
         return SiteData(posts, {}, {}, _windows(rows)), stamps
 
-    def details(self, days: list[date], paper_ids: list[str]) -> SiteDetails:
-        """The details of these days (their entries' shown mentions) and papers (their live
-        mentions and totals); call `outline` first."""
+    def _outlined(self, paper_id: str, pinned: Any, categories: dict[str, list[str]]
+                  ) -> Paper:
+        shown = _json(pinned) or {}
+        paper = Paper(id=paper_id, title="", categories=list(
+            shown["categories"] if "categories" in shown else categories.get(paper_id, [])))
+        self._papers.setdefault(paper_id, []).append((paper, pinned))
+        return paper
+
+    def details(self, days: list[date], paper_ids: list[str], titled: list[date] = ()
+                ) -> SiteDetails:
+        """The details of these days (their papers' fields, their entries' shown mentions)
+        and papers (their fields, live mentions and totals); only the papers' fields of the
+        `titled` days. Call `outline` first."""
+        self._fill([e.paper.id for d in dict.fromkeys([*days, *titled]) if d in self._posts
+                    for e in self._posts[d].entries] + list(paper_ids))
         post_ids = [self.post_ids[d] for d in days if d in self.post_ids]
         paper_ids = list(dict.fromkeys(paper_ids))
         if len(post_ids) > _MOST_IDS or len(paper_ids) > _MOST_IDS:
@@ -96,6 +130,26 @@ class SiteReader:
             by_key={(m.source, m.native_id): m for m in by_id.values()
                     if any(p in self.shown_papers for p in m.paper_ids)},
             totals={p: t for p, t in _totals(rows["attention"]).items() if p in wanted})
+
+    def _fill(self, paper_ids: list[str]) -> None:
+        """Give every entry's paper of these ids its fields (pinned ones as the entry showed
+        them), as the full read (site_data's _paper) makes them; each paper once."""
+        todo = [p for p in dict.fromkeys(paper_ids) if p in self._papers and p not in self._filled]
+        if not todo:
+            return
+        if len(todo) > _MOST_IDS:
+            queries = _queries(self.ph)
+            rows = {name: self._rows(queries[name], (self.fmt,)) for name in _FIELDS}
+        else:
+            marks = ", ".join([self.ph] * len(todo))
+            rows = {name: self._rows(sql.format(marks), tuple(todo))
+                    for name, sql in _FIELDS_OF.items()}
+        fields = _paper_fields(rows["papers"], rows["authors"], rows["categories"],
+                               rows["versions"])
+        for paper_id in todo:
+            for paper, pinned in self._papers[paper_id]:
+                paper.__dict__.update(_paper(fields[paper_id], paper_id, pinned).__dict__)
+        self._filled.update(todo)
 
     def _some(self, post_ids: list[int], paper_ids: list[str]) -> dict[str, list[tuple]]:
         """The details' rows of these posts and papers only (as many parameters as ids)."""
