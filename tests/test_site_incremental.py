@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from hotpapers.jobs.build_site import build_site
 from hotpapers.site.build import build_from
@@ -19,7 +20,8 @@ from hotpapers.store.mentions import save_mention
 from hotpapers.store.papers import save_paper
 from hotpapers.store.raw import open_raw
 from hotpapers.store.site_data import load_site_data
-from test_stamps_writes import IDS, WRITES, T, mention, paper, shown
+from hotpapers.store.stamps import bump
+from test_stamps_writes import DAYS, IDS, WRITES, T, mention, paper, shown
 
 SITE = "https://example.org/hp/"
 
@@ -98,3 +100,30 @@ def test_nothing_changed_reads_nothing_more_and_says_so(template, tmp_path):
     (tmp_path / "site" / "index.html").unlink()  # a file gone: made again
     mended = incremental(url, tmp_path / "site", site_url=SITE, per_page=1)
     assert mended.written == ["index.html"]
+
+
+def test_a_rebuild_reads_the_fields_of_the_papers_it_shows_again_only(template, tmp_path):
+    """One day's counts change: the rebuild reads the fields of that day's paper (its day,
+    home, category and paper pages are made again), not those of every paper shown (without
+    site_url: a feed holds every day, and is made again whole)."""
+    shutil.copy(template, tmp_path / "store.sqlite3")
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    options = {"per_page": 1, "category_page": 1}
+    incremental(url, tmp_path / "site", **options)
+    engine = connect(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE post_entries SET likes = 99 WHERE post_id = "
+                          "(SELECT id FROM posts WHERE day = :day)"), {"day": DAYS[1]})
+        bump(conn, days=[DAYS[1]])
+    engine.dispose()
+    statements: list[str] = []
+    with open_raw(url, create=False) as store:
+        store.connection.set_trace_callback(statements.append)
+        made = build_site(store, tmp_path / "site", **options)
+    assert "2026-11-24/index.html" in made.written
+    read = [s for s in statements if " FROM papers WHERE id IN (" in s
+            and "ranking_entries" not in s]  # the newest windows' papers are read whole
+    assert read == [read[0]] and IDS[2] in read[0]
+    assert IDS[0] not in read[0] and IDS[1] not in read[0]
+    full(url, tmp_path / "full", **options)
+    assert files(tmp_path / "site") == files(tmp_path / "full")
