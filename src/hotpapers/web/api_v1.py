@@ -63,9 +63,8 @@ async def rankings(request: Request,
     def make() -> tuple[bytes, str]:
         ranked = reader.ranking(params.query(reader.settings.daily_method))
         ids = [row.paper_id for row in ranked.rows]
-        start = page.start_in(ids)
-        end = start + page.limit
-        more = cursor_of(end, ids[end - 1]) if end < len(ids) else None
+        start, _, after = page.bounds(ids)
+        more = cursor_of(*after) if after else None
         return json_bytes(ranking_json(ranked, start, page.limit, more)), JSON
 
     return await cached(request, make)

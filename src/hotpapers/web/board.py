@@ -109,8 +109,7 @@ async def _board(request: Request, params: RankingParams, page: Page,
         query = params.query(reader.settings.daily_method, day)
         ranked = reader.ranking(query)
         ids = [row.paper_id for row in ranked.rows]
-        start = page.start_in(ids)
-        end = start + page.limit
+        start, end, after = page.bounds(ids)
         return _render(
             request, "board.html", ranked=ranked, query=query,
             span=span_words(ranked.window, ranked.start.isoformat(), ranked.day.isoformat()),
@@ -119,7 +118,7 @@ async def _board(request: Request, params: RankingParams, page: Page,
             methods=list(Method),
             windows=list(Window), start=start, feeds=feed_links(request, day),
             first=request.url.path if start else None,
-            more=page_link(request, end, ids[end - 1]) if end < len(ids) else None), HTML
+            more=page_link(request, *after) if after else None), HTML
 
     return await cached(request, make)
 

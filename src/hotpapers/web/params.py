@@ -103,6 +103,13 @@ class Page:
                     return index + 1 if abs(index + 1 - self.start) <= self.limit else self.start
         return self.start
 
+    def bounds(self, ids: Sequence[str]) -> tuple[int, int, tuple[int, str] | None]:
+        """Where the page starts and ends in a ranking listing `ids` (see start_in), and
+        where the next one starts and its anchor, or None when this one is the last."""
+        start = self.start_in(ids)
+        end = start + self.limit
+        return start, end, (end, ids[end - 1]) if end < len(ids) else None
+
 
 async def page_params(
     cursor: Annotated[str | None, Param(
