@@ -66,13 +66,15 @@ def full(url: str, out: Path, **options):
 
 
 @settings(max_examples=15, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(writes=st.lists(WRITES, min_size=1, max_size=5), per_page=st.integers(1, 2))
-def test_an_incremental_build_makes_what_a_full_build_makes(template, writes, per_page):
+@given(writes=st.lists(WRITES, min_size=1, max_size=5), per_page=st.integers(1, 2),
+       category_page=st.integers(1, 3))
+def test_an_incremental_build_makes_what_a_full_build_makes(template, writes, per_page,
+                                                           category_page):
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         shutil.copy(template, work / "store.sqlite3")
         url = f"sqlite:///{work / 'store.sqlite3'}"
-        options = {"site_url": SITE, "per_page": per_page, "category_page": 1}
+        options = {"site_url": SITE, "per_page": per_page, "category_page": category_page}
         incremental(url, work / "site", **options)
         engine = connect(url)
         try:
@@ -125,5 +127,34 @@ def test_a_rebuild_reads_the_fields_of_the_papers_it_shows_again_only(template, 
             and "ranking_entries" not in s]  # the newest windows' papers are read whole
     assert read == [read[0]] and IDS[2] in read[0]
     assert IDS[0] not in read[0] and IDS[1] not in read[0]
+    full(url, tmp_path / "full", **options)
+    assert files(tmp_path / "site") == files(tmp_path / "full")
+
+
+@pytest.mark.parametrize(("site_url", "per_page", "category_page", "lister"), [
+    ("", 1, 3, "categories/cs.LG/index.html"), (SITE, 1, 1, "rss.xml"),
+    ("", 3, 1, "index.html")])
+def test_a_page_made_again_shows_the_papers_of_days_that_did_not_change(
+        tmp_path, site_url, per_page, category_page, lister):
+    """Three days, each with its own paper in cs.LG: when one day changes, a page listing
+    all three (the category's, the feed, the home page) is made again with the other days'
+    papers read whole, though no other page made shows them."""
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    engine = connect(url)
+    with engine.begin() as conn:
+        for i in range(len(IDS)):
+            save_paper(conn, paper(i), T)
+            save_mention(conn, mention(i, i, "text", "ada", 1, 0), T)
+        for day, i in enumerate([0, 2, 1]):
+            shown(conn, day, [i], 5)
+    options = {"site_url": site_url, "per_page": per_page, "category_page": category_page}
+    incremental(url, tmp_path / "site", **options)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE post_entries SET likes = 99 WHERE post_id = "
+                          "(SELECT id FROM posts WHERE day = :day)"), {"day": DAYS[1]})
+        bump(conn, days=[DAYS[1]])
+    engine.dispose()
+    made = incremental(url, tmp_path / "site", **options)
+    assert lister in made.written
     full(url, tmp_path / "full", **options)
     assert files(tmp_path / "site") == files(tmp_path / "full")

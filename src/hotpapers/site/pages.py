@@ -110,17 +110,18 @@ class SiteBuild:
 
     def prepare(self, needs: list) -> None:
         """Before the pages to make are made (with stamps): read the details of the days
-        and papers they show (`needs`: ("day", index), ("paper", id) and ("titles",
-        indexes) pairs, the last for pages listing days' papers)."""
+        and papers they show (`needs`: ("day", index), ("paper", id) and, for pages that
+        list papers of days, ("titles", ((index, positions or None for all), ...)))."""
         if self.stamps is None:
             return
         days = sorted({i for kind, i in needs if kind == "day"})
-        titled = sorted({i for kind, ids in needs if kind == "titles" for i in ids})
         papers = list(dict.fromkeys(p for kind, p in needs if kind == "paper"))
         posts = self.data.posts
+        listed = [posts[i].entries if at is None else [posts[i].entries[p] for p in at]
+                  for kind, shown in needs if kind == "titles" for i, at in shown]
         if self.details is not None:
             found = self.details([posts[i].day for i in days], papers,
-                                 [posts[i].day for i in titled])
+                                 [e.paper.id for entries in listed for e in entries])
             for i in days:
                 for position, entry in enumerate(posts[i].entries, start=1):
                     entry.shown = found.shown.get((posts[i].day, position), [])
@@ -203,7 +204,7 @@ def home_pages(build: SiteBuild) -> None:
         build.page("index.html", "index.html" if number == 1 else f"page/{number}/index.html",
                    lambda first=first, shown=shown, number=number, links=links: (
                        [build.day_key(first + j) for j in range(len(shown))], number, pages,
-                       links), ("titles", tuple(range(first, first + len(shown)))),
+                       links), ("titles", tuple((first + j, None) for j in range(len(shown)))),
                    days=shown, number=number, pages=pages, newer=links[0], older=links[1])
 
 
@@ -246,7 +247,7 @@ def category_pages(build: SiteBuild) -> None:
                 lambda category=category, number=number, pages=pages, count=count,
                 shown=shown: (category, number, pages, count,
                               [(build.day_key(i), numbered) for i, numbered in shown]),
-                ("titles", tuple(i for i, _ in shown)),
+                ("titles", tuple((i, tuple(p for _, p in numbered)) for i, numbered in shown)),
                 category=category, number=number, pages=pages, count=count,
                 later=lambda shown=shown: {"listed": [
                     (days[i], [(n, days[i].papers[p]) for n, p in numbered])
@@ -289,7 +290,7 @@ def _feed(build: SiteBuild, folder: str, entries: list[FeedDay], category: str |
 
     build.output.add([folder + name for name in FEEDS], key,
                      partial(_feed_documents, entries, build.root, build.site["title"], category),
-                     ("titles", tuple(i for i, _ in shown)))
+                     ("titles", tuple(shown)))
 
 
 def _feed_documents(entries: list[FeedDay], root: str, title: str,

@@ -106,13 +106,13 @@ class SiteReader:
         self._papers.setdefault(paper_id, []).append((paper, pinned))
         return paper
 
-    def details(self, days: list[date], paper_ids: list[str], titled: list[date] = ()
+    def details(self, days: list[date], paper_ids: list[str], titled: list[str] = ()
                 ) -> SiteDetails:
         """The details of these days (their papers' fields, their entries' shown mentions)
-        and papers (their fields, live mentions and totals); only the papers' fields of the
-        `titled` days. Call `outline` first."""
-        self._fill([e.paper.id for d in dict.fromkeys([*days, *titled]) if d in self._posts
-                    for e in self._posts[d].entries] + list(paper_ids))
+        and papers (their fields, live mentions and totals), and the fields of the `titled`
+        papers (those pages list). Call `outline` first."""
+        self._fill([e.paper.id for d in days if d in self._posts
+                    for e in self._posts[d].entries] + list(paper_ids) + list(titled))
         post_ids = [self.post_ids[d] for d in days if d in self.post_ids]
         paper_ids = list(dict.fromkeys(paper_ids))
         if len(post_ids) > _MOST_IDS or len(paper_ids) > _MOST_IDS:
