@@ -27,11 +27,16 @@ def category_index(posts: list[Post], categories: list[str]
     under it (`cs` holds `cs.LG`), as `feeds.matches_category` says."""
     holders = _Holders(set(categories))
     index: dict[str, list[tuple[int, list[int]]]] = {c: [] for c in categories}
+    held: dict[tuple, list[str]] = {}  # by a paper's categories: few sets recur in many papers
     for i, post in enumerate(posts):
         chosen: dict[str, list[int]] = {}
         for position, entry in enumerate(post.entries):
-            for category in dict.fromkeys(c for name in entry.paper.categories
-                                          if isinstance(name, str) for c in holders(name)):
+            names = tuple(name for name in entry.paper.categories if isinstance(name, str))
+            found = held.get(names)
+            if found is None:
+                found = held[names] = list(dict.fromkeys(c for name in names
+                                                         for c in holders(name)))
+            for category in found:
                 chosen.setdefault(category, []).append(position)
         for category, positions in chosen.items():
             index[category].append((i, positions))
