@@ -7,14 +7,19 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
 from datetime import UTC, datetime
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from werkzeug import Request, Response
 
-from hotpapers.store.runs import last_cursors, load_runs, recorded_run
+from conftest import sqlite_only
+from hotpapers.store.db import connect
+from hotpapers.store.runs import RECORD_TRIES, RECORD_WAIT, last_cursors, load_runs, recorded_run
 from hotpapers.store.schema import runs
 
 T0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
@@ -115,3 +120,32 @@ def test_p15_runs_lists_recent_runs(cli, engine):
     assert "fetch mentions" in table.out and "import legacy" not in table.out
     assert "hf: HTTP 503" in table.out and "hn.mentions=2" in table.out
     assert "Done: 2 runs" in table.out
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_runs_record_outlasts_another_jobs_long_write(tmp_path):
+    """Another job holds SQLite's write lock past the busy timeout when the run ends: the
+    record is written again after a wait (the run's work is saved; it must not fail on its
+    record), and a store that stays busy fails the run on the last try only."""
+    path = tmp_path / "store.sqlite3"
+    engine = connect(f"sqlite:///{path}?timeout=0.01")
+    other = sqlite3.connect(path, isolation_level=None)
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:  # the other job commits during the first wait
+        waits.append(seconds)
+        other.execute("COMMIT")
+
+    with recorded_run(engine, "fetch papers", lambda: T0, sleep=wait) as run:
+        run.counts["papers"] = 3
+        other.execute("BEGIN IMMEDIATE")
+    with engine.connect() as conn:
+        (row,) = load_runs(conn)
+    assert (row["status"], row["counts"], waits) == ("ok", {"papers": 3}, [RECORD_WAIT])
+
+    with pytest.raises(OperationalError, match="locked"), \
+            recorded_run(engine, "fetch papers", lambda: T0, sleep=waits.append):
+        other.execute("BEGIN IMMEDIATE")  # and this time it never commits
+    assert waits == [RECORD_WAIT] * RECORD_TRIES  # the first run's wait, then 5 between 6
+    other.execute("ROLLBACK")
+    engine.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import OperationalError
 
 from hotpapers.errors import NothingToDo
 from hotpapers.secrets import scrub
@@ -21,6 +23,11 @@ __all__ = ["RunLog", "last_cursors", "load_runs", "mark_interrupted", "process_s
            "recorded_run"]
 
 UNFINISHED = ("failed", "running", "interrupted")  # a run of these is resumed
+# A SQLite store busy with another job's long write (an import's end): the run's record is
+# written again, RECORD_TRIES times in all, RECORD_WAIT seconds apart (each try also waits
+# the driver's busy timeout), so that a run whose work is saved does not fail on its record.
+RECORD_TRIES = 6
+RECORD_WAIT = 5.0
 
 
 @dataclass
@@ -38,11 +45,12 @@ class RunLog:
 
 
 @contextmanager
-def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
-                 ) -> Iterator[RunLog]:
+def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime],
+                 sleep: Callable[[float], None] = time.sleep) -> Iterator[RunLog]:
     """Record a run: `running` at the start; at the end `ok`, `partial` (errors survived),
     `nothing` (nothing to do) or `failed` (an exception, whose message is kept). Runs of
-    this host whose process is gone are marked `interrupted` first."""
+    this host whose process is gone are marked `interrupted` first. Writes of the record
+    that find the store busy are tried again (RECORD_TRIES, `sleep` between)."""
     with engine.begin() as conn:
         mark_interrupted(conn)
         run_id = conn.execute(runs.insert().values(
@@ -50,11 +58,18 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
             host=socket.gethostname(), process_start=process_start(os.getpid()),
         )).inserted_primary_key[0]
     def write(log: RunLog, status: str = "running", finished: bool = False) -> None:
-        with engine.begin() as conn:
-            conn.execute(runs.update().where(runs.c.id == run_id).values(
-                finished_at=clock() if finished else None, status=status, counts=log.counts,
-                cursors=log.cursors or None,
-                errors=[scrub(e) for e in log.errors] or None))
+        for tries_left in reversed(range(RECORD_TRIES)):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(runs.update().where(runs.c.id == run_id).values(
+                        finished_at=clock() if finished else None, status=status,
+                        counts=log.counts, cursors=log.cursors or None,
+                        errors=[scrub(e) for e in log.errors] or None))
+                return
+            except OperationalError as exc:
+                if not tries_left or not busy(exc):
+                    raise
+            sleep(RECORD_WAIT)
 
     log = RunLog(flush=write)
     status = "failed"
@@ -69,6 +84,13 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime]
         raise
     finally:
         write(log, status, finished=True)
+
+
+def busy(exc: OperationalError) -> bool:
+    """Whether a database error is SQLite's "database is locked" (or "busy"): another
+    connection held the write lock past the busy timeout."""
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
 
 
 def load_runs(conn: Connection, limit: int = 20) -> list[dict]:

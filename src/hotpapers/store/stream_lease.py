@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.exc import OperationalError
 
 from hotpapers.errors import StoreError
+from hotpapers.store.runs import busy
 from hotpapers.store.schema import source_cursors
 from hotpapers.store.upsert import upsert
 
@@ -68,8 +69,7 @@ def _locked(conn: Connection, stream: str, now: datetime) -> Lease:
         upsert(conn, source_cursors, {"name": name, "value": _parse(stream, None).value(),
                                       "updated_at": now}, keys=["name"], update=())
     except OperationalError as exc:  # SQLite's "database is locked" after its busy timeout
-        text = str(exc.orig).lower()
-        if "locked" in text or "busy" in text:
+        if busy(exc):
             raise LeaseBusy(f"stream {stream}: the store is busy (another job writes)") from None
         raise
     conn.execute(update(source_cursors).where(source_cursors.c.name == name)
