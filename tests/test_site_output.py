@@ -327,3 +327,17 @@ def test_a_mark_naming_files_outside_the_folder_removes_none(tmp_path):
     output.run()
     assert output.finish() == [] and precious.read_text() == "keep me\n"
     assert (site / MANIFEST).is_file()
+
+
+def test_the_mark_lists_the_new_files_of_every_run_of_a_build(tmp_path):
+    """A build runs its pages, then the search index's files: when the second run is cut
+    short, the pages the first wrote in place are still the next build's to check."""
+    site = tmp_path / "site"
+    cut = Output(site, "s")
+    queue(cut, 2)
+    cut.run()
+    cut.add_file("pagefind/x.js", lambda: "k", lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        cut.run()
+    assert set(json.loads((site / BUILDING).read_text())) == {
+        "p/0/0.html", "p/1/1.html", "pagefind/x.js"}

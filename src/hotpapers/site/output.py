@@ -134,8 +134,8 @@ class Output:
         making = [(jobs[i], keys[i]) for i in todo]
         if not self._compare_all:  # else any file may be there
             known = self.previous or {}
-            self._fresh = {f for job, _ in making for f in job.files if f not in known}
-        self._mark()
+            self._fresh |= {f for job, _ in making for f in job.files if f not in known}
+        self._mark()  # listing the new files of every run of this build so far
         if (len(making) < PARALLEL_FROM or not hasattr(os, "fork")
                 or threading.active_count() > 1):
             workers = 1
