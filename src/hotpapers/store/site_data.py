@@ -206,9 +206,13 @@ def _posts(heads: list[tuple], entries: list[tuple],
     posts = {post_id: Post(day=_date(day), generated_at=_utc(generated_at),
                            layout=_json(layout) or {})
              for post_id, day, generated_at, layout in heads}
+    times: dict[Any, datetime | None] = {}  # a post's entries were mostly written at once
     for post_id, position, paper_id, written_at, pinned, reposts, likes in entries:
+        when = times.get(written_at, times)
+        if when is times:
+            when = times[written_at] = _utc(written_at)
         posts[post_id].entries.append(PostEntry(
-            paper_of(paper_id, pinned), reposts, likes, _utc(written_at),
+            paper_of(paper_id, pinned), reposts, likes, when,
             shown.get((post_id, position), [])))
     return list(posts.values())
 

@@ -43,6 +43,10 @@ _FIELDS_OF = {  # the fields of some papers: {} is their ids' placeholders
     "versions": "SELECT paper_id, version, submitted_at, size FROM paper_versions "
                 "WHERE paper_id IN ({}) ORDER BY paper_id, version",
 }
+# a paper before its fields are read: Paper's defaults (its lists are made for each one)
+_BLANK = {name: value for name, value in vars(Paper(id="", title="")).items()
+          if not isinstance(value, list)}
+_new = object.__new__
 _SHOWN_PAPERS = ("SELECT e.paper_id FROM post_entries e JOIN posts p ON p.id = e.post_id "
                  "WHERE p.format = {0}")
 
@@ -100,9 +104,11 @@ class SiteReader:
 
     def _outlined(self, paper_id: str, pinned: Any, categories: dict[str, list[str]]
                   ) -> Paper:
-        shown = _json(pinned) or {}
-        paper = Paper(id=paper_id, title="", categories=list(
-            shown["categories"] if "categories" in shown else categories.get(paper_id, [])))
+        shown = _json(pinned) if pinned is not None else None
+        paper = _new(Paper)  # a thousand days make ten thousand: __init__ was most of it
+        paper.__dict__.update(_BLANK, id=paper_id, authors=[], versions=[], categories=list(
+            shown["categories"] if shown and "categories" in shown
+            else categories.get(paper_id, ())))
         self._papers.setdefault(paper_id, []).append((paper, pinned))
         return paper
 
