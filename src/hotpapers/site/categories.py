@@ -31,11 +31,16 @@ def category_index(posts: list[Post], categories: list[str]
     for i, post in enumerate(posts):
         chosen: dict[str, list[int]] = {}
         for position, entry in enumerate(post.entries):
-            names = tuple(name for name in entry.paper.categories if isinstance(name, str))
-            found = held.get(names)
+            try:
+                names = tuple(entry.paper.categories)
+                found = held.get(names)
+            except TypeError:  # not strings (a pinned field): matched as below, not kept
+                names, found = None, None
             if found is None:
-                found = held[names] = list(dict.fromkeys(c for name in names
-                                                         for c in holders(name)))
+                found = list(dict.fromkeys(c for name in entry.paper.categories
+                                           if isinstance(name, str) for c in holders(name)))
+                if names is not None:
+                    held[names] = found
             for category in found:
                 chosen.setdefault(category, []).append(position)
         for category, positions in chosen.items():

@@ -111,7 +111,8 @@ class SiteBuild:
     def prepare(self, needs: list) -> None:
         """Before the pages to make are made (with stamps): read the details of the days
         and papers they show (`needs`: ("day", index), ("paper", id) and, for pages that
-        list papers of days, ("titles", ((index, positions or None for all), ...)))."""
+        list papers of days, ("titles", ((index, positions or None for all), ...)) or
+        ("numbered", ((index, ((number, position), ...)), ...)))."""
         if self.stamps is None:
             return
         days = sorted({i for kind, i in needs if kind == "day"})
@@ -119,6 +120,8 @@ class SiteBuild:
         posts = self.data.posts
         listed = [posts[i].entries if at is None else [posts[i].entries[p] for p in at]
                   for kind, shown in needs if kind == "titles" for i, at in shown]
+        listed += [[posts[i].entries[p] for _, p in numbered]
+                   for kind, shown in needs if kind == "numbered" for i, numbered in shown]
         if self.details is not None:
             found = self.details([posts[i].day for i in days], papers,
                                  [e.paper.id for entries in listed for e in entries])
@@ -247,7 +250,7 @@ def category_pages(build: SiteBuild) -> None:
                 lambda category=category, number=number, pages=pages, count=count,
                 shown=shown: (category, number, pages, count,
                               [(build.day_key(i), numbered) for i, numbered in shown]),
-                ("titles", tuple((i, tuple(p for _, p in numbered)) for i, numbered in shown)),
+                ("numbered", shown),
                 category=category, number=number, pages=pages, count=count,
                 later=lambda shown=shown: {"listed": [
                     (days[i], [(n, days[i].papers[p]) for n, p in numbered])
