@@ -93,11 +93,14 @@ def account_attention(conn: Connection, start: date, end: date, as_of: datetime,
 
 def _account_attention_sql(dialect: str, start: date, end: date, as_of: datetime,
                            repost_ratio: float, sources: list[str] | None) -> Select:
-    """The query of `account_attention`: the posts grouped, then their accounts joined."""
+    """The query of `account_attention`: the posts grouped, then their accounts joined,
+    in the order of the author ids (PostgreSQL may hash the groups: unordered, equal values
+    would sum and be named in a different order from one read to the next)."""
     groups = _post_groups(dialect, start, end, as_of, repost_ratio, sources).subquery()
     return (select(groups, accounts.c.native_id.label("account"), accounts.c.handle,
                    type_coerce(accounts.c.created_at, String).label("created"))
-            .outerjoin(accounts, accounts.c.id == groups.c.who))
+            .outerjoin(accounts, accounts.c.id == groups.c.who)
+            .order_by(groups.c.paper_id, groups.c.source, groups.c.who))
 
 
 def _post_groups(dialect: str, start: date, end: date, as_of: datetime, repost_ratio: float,
