@@ -149,3 +149,27 @@ def test_a_runs_record_outlasts_another_jobs_long_write(tmp_path):
     assert waits == [RECORD_WAIT] * RECORD_TRIES  # the first run's wait, then 5 between 6
     other.execute("ROLLBACK")
     engine.dispose()
+
+
+@sqlite_only("its one write lock and busy timeout")
+def test_a_run_starts_after_another_jobs_long_write(tmp_path):
+    """The store is busy when a run begins: its start is written again after a wait, and
+    the run goes on, recorded once."""
+    path = tmp_path / "store.sqlite3"
+    engine = connect(f"sqlite:///{path}?timeout=0.01")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 2:  # the other job commits during the second wait
+            other.execute("COMMIT")
+
+    with recorded_run(engine, "fetch papers", lambda: T0, sleep=wait) as run:
+        assert waits == [RECORD_WAIT, RECORD_WAIT]
+        run.counts["papers"] = 2
+    with engine.connect() as conn:
+        rows = load_runs(conn)
+    assert [(r["status"], r["counts"]) for r in rows] == [("ok", {"papers": 2})]
+    engine.dispose()

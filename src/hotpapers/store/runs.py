@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import OperationalError
@@ -28,6 +29,7 @@ UNFINISHED = ("failed", "running", "interrupted")  # a run of these is resumed
 # the driver's busy timeout), so that a run whose work is saved does not fail on its record.
 RECORD_TRIES = 6
 RECORD_WAIT = 5.0
+T = TypeVar("T")
 
 
 @dataclass
@@ -50,26 +52,23 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime],
     """Record a run: `running` at the start; at the end `ok`, `partial` (errors survived),
     `nothing` (nothing to do) or `failed` (an exception, whose message is kept). Runs of
     this host whose process is gone are marked `interrupted` first. Writes of the record
-    that find the store busy are tried again (RECORD_TRIES, `sleep` between)."""
-    with engine.begin() as conn:
+    (its start too) that find the store busy are tried again (RECORD_TRIES, `sleep`
+    between)."""
+    def start(conn: Connection) -> int:
         mark_interrupted(conn)
-        run_id = conn.execute(runs.insert().values(
+        return conn.execute(runs.insert().values(
             command=command, started_at=clock(), status="running", pid=os.getpid(),
             host=socket.gethostname(), process_start=process_start(os.getpid()),
         )).inserted_primary_key[0]
+
+    run_id = _retrying(engine, start, sleep)
+
     def write(log: RunLog, status: str = "running", finished: bool = False) -> None:
-        for tries_left in reversed(range(RECORD_TRIES)):
-            try:
-                with engine.begin() as conn:
-                    conn.execute(runs.update().where(runs.c.id == run_id).values(
-                        finished_at=clock() if finished else None, status=status,
-                        counts=log.counts, cursors=log.cursors or None,
-                        errors=[scrub(e) for e in log.errors] or None))
-                return
-            except OperationalError as exc:
-                if not tries_left or not busy(exc):
-                    raise
-            sleep(RECORD_WAIT)
+        _retrying(engine, lambda conn: conn.execute(
+            runs.update().where(runs.c.id == run_id).values(
+                finished_at=clock() if finished else None, status=status,
+                counts=log.counts, cursors=log.cursors or None,
+                errors=[scrub(e) for e in log.errors] or None)), sleep)
 
     log = RunLog(flush=write)
     status = "failed"
@@ -84,6 +83,20 @@ def recorded_run(engine: Engine, command: str, clock: Callable[[], datetime],
         raise
     finally:
         write(log, status, finished=True)
+
+
+def _retrying(engine: Engine, work: Callable[[Connection], T],
+              sleep: Callable[[float], None]) -> T:
+    """`work` in a transaction of its own, tried again while the store is busy."""
+    for tries_left in reversed(range(RECORD_TRIES)):
+        try:
+            with engine.begin() as conn:
+                return work(conn)
+        except OperationalError as exc:
+            if not tries_left or not busy(exc):
+                raise
+        sleep(RECORD_WAIT)
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 def busy(exc: OperationalError) -> bool:
