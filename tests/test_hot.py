@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotpapers.rank.hot import AccountAttention, HotRules, source_sums
+from hotpapers.rank.hot import AccountAttention, HotRules, source_sums, with_top_accounts
 from hotpapers.rank.hot import rank_hot as rank_sums
 from hotpapers.rank.hot import rank_trending as trending_sums
 from hotpapers.rank.select import Limits, select
@@ -148,3 +148,20 @@ def test_attention_about_papers_not_listed_is_ignored():
             AccountAttention(PAPERS[0], "x", "b", likes=1)]
     assert [r.paper_id for r in rank_hot(PAPERS, rows)] == [PAPERS[0]]
     assert rank_hot(PAPERS[:1], rows)[0].parts.sources["x"].scale == 1.0
+
+
+def test_equal_accounts_are_named_alike_when_named_from_the_store():
+    """The fast path names the published totals from the sums and the authors from the
+    store: among equal values it names them in the order the exact path does."""
+    author = AccountAttention(PAPERS[0], "x", "alice", likes=5)
+    totals = AccountAttention(PAPERS[0], "x", "(published totals)", likes=5)
+    [exact] = rank_hot(PAPERS, [author, totals])
+    named = [a.account for a in exact.parts.sources["x"].top_accounts]
+    assert named == ["alice", "(published totals)"]
+    part = exact.parts.sources["x"]
+    alice, published = part.top_accounts
+    assert alice.value == published.value
+    fast = replace(exact, parts=replace(exact.parts, sources={
+        "x": replace(part, top_accounts=(published,))}))
+    again = with_top_accounts(fast, {(PAPERS[0], "x"): [alice]})
+    assert [a.account for a in again.parts.sources["x"].top_accounts] == named

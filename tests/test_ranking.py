@@ -16,8 +16,8 @@ from hotpapers.jobs.legacy import import_legacy
 from hotpapers.jobs.ranking import Method, Window, explain_paper, rank_papers, window_range
 from hotpapers.models import Account, Mention, Observation, Paper
 from hotpapers.render.lumen_parse import parse_post
-from hotpapers.store.attention import account_attention
-from hotpapers.store.listings import save_listing
+from hotpapers.store.attention import account_attention, window_paper_ids
+from hotpapers.store.listings import load_listing, save_listing
 from hotpapers.store.mentions import mark_deleted, save_mention
 from hotpapers.store.papers import save_paper
 
@@ -288,3 +288,15 @@ def test_ingesting_the_same_mentions_again_changes_no_score(tmp_path_factory, ro
     twice = once + [once[rng.randrange(len(once))] for _ in range(len(once))]
     rng.shuffle(twice)
     assert scores(twice) == scores(once)
+
+
+def test_a_day_listed_twice_orders_equal_positions_by_id(engine):
+    """A day whose listing was merged from two (a snapshot imported over a crawl) holds two
+    papers at one position: both reads give them in id order, whichever was stored first."""
+    with engine.begin() as conn:
+        for pid in ("2611.10002", "2611.10001"):
+            save_paper(conn, paper(pid, f"Paper {pid}"), EARLY)
+            save_listing(conn, DAY, [(pid, "new")])
+    with engine.connect() as conn:
+        assert [p for p, _ in load_listing(conn, DAY)] == ["2611.10001", "2611.10002"]
+        assert window_paper_ids(conn, DAY, DAY) == ["2611.10001", "2611.10002"]

@@ -207,12 +207,13 @@ def with_top_accounts(row: RankedRow, accounts: Mapping[tuple[str, str], Sequenc
                       ) -> RankedRow:
     """`row` with each source part naming its top accounts among those it names and
     `accounts` (values rounded as shown), for a ranking made from sums that did not carry
-    them all."""
+    them all. Equal values name `accounts` first, as `source_sums` does (a snapshot's
+    published totals come after the posts' authors there)."""
     parts = row.parts
     named = {}
     for source, part in parts.sources.items():
         more = [AccountValue(a.account, a.posts, round(a.value, 4))
                 for a in accounts.get((row.paper_id, source), ())]
-        best = sorted([*part.top_accounts, *more], key=lambda a: -a.value)[:TOP_ACCOUNTS]
+        best = sorted([*more, *part.top_accounts], key=lambda a: -a.value)[:TOP_ACCOUNTS]
         named[source] = replace(part, top_accounts=tuple(best))
     return RankedRow(row.paper_id, row.score, replace(parts, sources=named))

@@ -51,7 +51,7 @@ def window_paper_ids(conn: Connection, start: date, end: date) -> list[str]:
     listed = conn.execute(
         select(listings.c.paper_id).where(listings.c.day.between(start, end),
                                           listings.c.announce_type.in_(DAY_KINDS))
-        .order_by(listings.c.day, listings.c.position)).scalars().all()
+        .order_by(listings.c.day, listings.c.position, listings.c.paper_id)).scalars().all()
     dated = conn.execute(
         select(papers.c.id).where(papers.c.announced_on.between(start, end))
         .order_by(papers.c.announced_on, papers.c.id)).scalars().all()

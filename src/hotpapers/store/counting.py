@@ -84,7 +84,7 @@ def _refresh_rows(conn: Connection, rows: dict, before: dict, rules: ValueRules,
     deltas: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0, 0, 0, 0])
     earliest: dict[tuple[str, str], datetime | None] = {}
     later: set[tuple[str, str]] = set()  # a pair whose earliest post may have gone
-    for key, row in rows.items():
+    for key, row in sorted(rows.items()):  # one order of summing, whatever the reads'
         if key in recheck:
             row.first_at = firsts.get(key)
         row.account_created_at = ages.get(key[2])

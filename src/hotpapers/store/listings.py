@@ -31,7 +31,8 @@ def save_listing(conn: Connection, day: date, rows: Sequence[ListingRow],
 
 def load_listing(conn: Connection, day: date) -> list[ListingRow]:
     query = (select(listings.c.paper_id, listings.c.announce_type)
-             .where(listings.c.day == day).order_by(listings.c.position))
+             .where(listings.c.day == day)
+             .order_by(listings.c.position, listings.c.paper_id))
     return [(paper_id, kind) for paper_id, kind in conn.execute(query)]
 
 
