@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hotpapers.errors import InputError
 from hotpapers.site import output as output_module
 from hotpapers.site.output import BUILDING, MANIFEST, Digests, Output, fingerprint
 
@@ -341,3 +342,90 @@ def test_the_mark_lists_the_new_files_of_every_run_of_a_build(tmp_path):
         cut.run()
     assert set(json.loads((site / BUILDING).read_text())) == {
         "p/0/0.html", "p/1/1.html", "pagefind/x.js"}
+
+
+def test_a_build_after_one_with_other_options_cut_short_makes_its_pages_again(tmp_path):
+    """A build with other options (a preview's site URL) replaced pages and was stopped
+    before its manifest: the next build with the first options must not keep those pages
+    on the strength of the manifest before them."""
+    site = tmp_path / "site"
+    first = Output(site, "production")
+    queue(first, 3, text="production")
+    first.run()
+    first.finish()
+    preview = Output(site, "preview")
+    queue(preview, 3, text="preview", fail_at=2)
+    with pytest.raises(ValueError):
+        preview.run()
+    assert (site / "p/0/0.html").read_text().startswith("preview")
+    again = Output(site, "production")
+    queue(again, 3, text="production")
+    again.run()
+    again.finish()
+    assert files_of(site) == {f"p/{i}/{i}.html": f"production {i} made by a process\n".encode()
+                              for i in range(3)}
+    assert sorted(again.written) == ["p/0/0.html", "p/1/1.html"]  # the third was not touched
+
+
+def test_a_file_there_before_a_build_cut_short_is_not_taken_for_its_own(tmp_path):
+    """A file already in the folder at a path a build would make anew (the owner's
+    sitemap.xml) is replaced whole, never listed as the build's new file: when the build
+    is cut short before it, the next build leaves it alone."""
+    site = tmp_path / "site"
+    first = Output(site, "no url")
+    first.add_file("index.html", lambda: "k", lambda: "home\n")
+    first.run()
+    first.finish()
+    (site / "sitemap.xml").write_text("the owner's\n")
+    cut = Output(site, "with url")
+    cut.add_file("index.html", lambda: "k", lambda: "home with url\n")
+    cut.add_file("sitemap.xml", lambda: "k", lambda: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        cut.run()
+    assert json.loads((site / BUILDING).read_text()) == []
+    after = Output(site, "no url")
+    after.add_file("index.html", lambda: "k", lambda: "home\n")
+    after.run()
+    assert after.finish() == []
+    assert files_of(site) == {"index.html": b"home\n", "sitemap.xml": b"the owner's\n"}
+
+
+@pytest.mark.skipif(not FORKS, reason="needs os.fork")
+def test_a_build_killed_writing_its_first_mark_is_unfinished(tmp_path):
+    """Killed between writing the mark's temporary file and renaming it: the next build
+    sees a build cut short all the same, and clears what it left."""
+    first = Output(tmp_path, "s")
+    queue(first, 1)
+    first.run()
+    first.finish()
+    dead = _dead_pid()
+    for leftover in (tmp_path / f".{BUILDING}.{dead}.tmp", tmp_path / f".x.html.{dead}.tmp"):
+        leftover.write_text("[]")
+    after = Output(tmp_path, "s")
+    queue(after, 1)
+    after.run()
+    after.finish()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "p"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_planted_mark_neither_blocks_nor_breaks_the_build(tmp_path):
+    """A pipe in place of the mark is not read (it would block), a folder it names is not
+    removed, and a folder in place of the mark is one clear error."""
+    site = tmp_path / "site"
+    (site / "static").mkdir(parents=True)
+    os.mkfifo(site / BUILDING)
+    output = Output(site, "s")
+    queue(output, 1)
+    output.run()
+    assert output.finish() == []
+    (site / BUILDING).write_text(json.dumps(["static"]))
+    output = Output(site, "s")
+    queue(output, 1)
+    output.run()
+    assert output.finish() == [] and (site / "static").is_dir()
+    (site / BUILDING).mkdir()
+    output = Output(site, "s")
+    queue(output, 1)
+    with pytest.raises(InputError, match="a folder where the site build keeps its mark"):
+        output.run()

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from hotpapers.errors import InputError
 from hotpapers.site.files import remove_temporaries, replace_file, write_new
 
 try:
@@ -25,6 +26,7 @@ except ImportError:  # not on Windows: builds into one folder are then not seria
 
 import ctypes
 import signal
+import stat
 
 __all__ = ["BUILDING", "MANIFEST", "Digests", "Output", "fingerprint", "folder_lock",
            "read_manifest"]
@@ -81,7 +83,13 @@ class Output:
         # What the last build made, and from what: its fingerprints count only when it was
         # made with the same salt, its list of files (to remove the stale ones) always.
         self.previous, same_salt = self._read_manifest()
-        self.recorded = self.previous if same_salt else None
+        # Whether a build may have been cut short here: no manifest of one that marked its
+        # run (older versions did not), or its mark is still there (or the temporary file
+        # of it). Then the files it was writing in place (the mark lists them) are this
+        # build's to replace or remove, and no fingerprint of the last manifest is trusted:
+        # the build cut short may have replaced files of it, made with other options.
+        self._unfinished = not self._marked or interrupted(root)
+        self.recorded = self.previous if same_salt and not self._unfinished else None
         self.made: dict[str, str] = {}
         self.written: list[str] = []
         self.unchanged = 0
@@ -94,10 +102,6 @@ class Output:
         self._folders: set[str] = set()
         # Without a manifest the folder's files are unknown: compare with whatever is there.
         self._compare_all = self.previous is None and root.exists()
-        # Whether a build may have been cut short here: no manifest of one that marked its
-        # run (older versions did not), or its mark is still there; then the new files it
-        # was writing in place (the mark lists them) are this build's to replace or remove.
-        self._unfinished = not self._marked or interrupted(root)
         self._orphans = _marked_files(root) if self._unfinished else []
         self._fresh: set[str] = set()  # files no build made yet: written in place
 
@@ -133,8 +137,9 @@ class Output:
                          for job, key in zip(jobs, keys, strict=True)]
         making = [(jobs[i], keys[i]) for i in todo]
         if not self._compare_all:  # else any file may be there
-            known = self.previous or {}
-            self._fresh |= {f for job, _ in making for f in job.files if f not in known}
+            known, root = self.previous or {}, self._root
+            self._fresh |= {f for job, _ in making for f in job.files
+                            if f not in known and not os.path.lexists(f"{root}/{f}")}
         self._mark()  # listing the new files of every run of this build so far
         if (len(making) < PARALLEL_FROM or not hasattr(os, "fork")
                 or threading.active_count() > 1):
@@ -245,8 +250,8 @@ class Output:
                 continue
             path = self.root / relative
             if not _inside(relative) or not path.parent.resolve().is_relative_to(
-                    self.root.resolve()):  # edited, or through a link: not ours to remove
-                continue
+                    self.root.resolve()) or (path.is_dir() and not path.is_symlink()):
+                continue  # edited, through a link, or a folder: not ours to remove
             try:
                 path.unlink()
             except FileNotFoundError:
@@ -273,22 +278,35 @@ class Output:
         """Say that a build writes here (until finish), and which new files it writes in
         place (with those an unfinished build before it did): written whole, then renamed."""
         self.root.mkdir(parents=True, exist_ok=True)
+        mark = self.root / BUILDING
+        if mark.is_dir() and not mark.is_symlink():
+            raise InputError(f"{mark}: a folder where the site build keeps its mark file; "
+                             "remove it")
         listed = json.dumps(sorted({*self._orphans, *self._fresh})).encode("utf-8")
         replace_file(f"{self.root}/.{BUILDING}.{os.getpid()}.tmp", self.root / BUILDING, listed)
 
 
 def _marked_files(root: Path) -> list[str]:
-    """The files the mark of an unfinished build lists (none when unreadable)."""
+    """The files the mark of an unfinished build lists (none when it is not a file of its
+    own: unreadable, a link, a pipe)."""
     try:
-        listed = json.loads((root / BUILDING).read_bytes())
+        fd = os.open(root / BUILDING, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return []
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                return []
+            listed = json.loads(handle.read())
     except (OSError, ValueError):
         return []
     return [f for f in listed if isinstance(f, str)] if isinstance(listed, list) else []
 
 
 def interrupted(root: Path) -> bool:
-    """Whether a build into `root` started and did not finish (its mark is there)."""
-    return os.path.lexists(root / BUILDING)
+    """Whether a build into `root` started and did not finish: its mark is there, or the
+    temporary file of it (killed while writing its first mark)."""
+    return os.path.lexists(root / BUILDING) or any(root.glob(f".{BUILDING}.*.tmp"))
 
 
 def read_manifest(root: Path) -> dict | None:
