@@ -156,12 +156,25 @@ def test_a_bad_parameter_is_a_422_naming_it(app, query, parameter):
     "/api/v1/papers/2101.99999/mentions",
     "/api/v1/papers/2101.99999/attention", "/api/v1/explain/2101.99999", "/api/v1/nothing",
     "/api/v1/rankings?date=1999-01-04",
+    # a week or a month ending near year 1 reaches before any date there is
+    "/api/v1/rankings?window=month&date=0001-01-01", "/api/v1/rankings?window=week&date=0001-01-06",
+    "/api/v1/rankings?window=month&method=classic&date=0001-01-30",
+    "/api/v1/explain/2101.05913?window=month&date=0001-01-01",
 ])
 def test_unknown_things_are_404_in_json(app, url):
     found = get(app, url)
     assert found.status_code == 404
     assert found.headers["content-type"] == "application/json"
     assert found.json()["error"]
+
+
+@pytest.mark.parametrize("url", ["/feed.rss?window=month&date=0001-01-01",
+                                 "/papers/2101.05913?window=month&date=0001-01-01",
+                                 "/?window=week&method=trending&date=0001-01-02"])
+def test_pages_and_feeds_of_a_window_near_year_one_are_404(app, url):
+    found = get(app, url)
+    assert found.status_code == 404, found.text
+    assert "internal error" not in found.text
 
 
 def test_a_paper_its_mentions_attention_and_days(app):

@@ -45,13 +45,18 @@ __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "expl
 
 DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
 DAYS = {Window.day: 1, Window.week: 7, Window.month: 30}
+FIRST_LISTING = date(1991, 8, 14)  # arXiv's first day: no window reaches before it
 
 
 def window_range(day: date, window: Window) -> tuple[date, date]:
     """The announcement dates a window covers: the day itself, or the 7 or 30 days that
     end with it. Windows are keyed on announcement dates, never on post dates, so an old
-    paper discussed again does not top this week."""
-    return day - timedelta(days=DAYS[window] - 1), day
+    paper discussed again does not top this week. None starts before FIRST_LISTING, and
+    a day before it has nothing to rank (NothingToDo; the date arithmetic of a window near
+    year 1 would fail)."""
+    if day < FIRST_LISTING:
+        raise NothingToDo(f"{day}: before arXiv's first listing ({FIRST_LISTING})")
+    return max(day - timedelta(days=DAYS[window] - 1), FIRST_LISTING), day
 
 
 def filters_from(settings: Settings) -> Filters:
