@@ -83,6 +83,20 @@ def test_the_query_is_in_the_url_filters_and_pages(app):
     assert "week from 2025-12-30" in week.text
 
 
+@pytest.mark.parametrize("window", ["week", "month"])
+def test_the_feeds_of_the_week_and_the_month_follow_that_window(app, window):
+    """/week/ and /month/ set their window by their path: their feeds rank the same window,
+    not the day the query alone would give."""
+    board = get(app, f"/{window}/?method=hot&window=day")
+    links = re.findall(r'href="(/feed\.(?:atom|rss|json)[^"]*)"', board.text)
+    assert len(set(links)) == 3
+    for link in links:
+        assert f"window={window}" in link and "window=day" not in link, link
+    feed = get(app, links[0].replace("&amp;", "&"))
+    assert feed.status_code == 200
+    assert feed.text == get(app, f"/feed.atom?window={window}&method=hot").text
+
+
 def test_the_paper_page_explains_in_words_and_charts(app):
     classic = get(app, "/papers/2101.05913?method=classic")
     assert "Ranked #2 of 8 papers by classic for the day 2021-01-18" in classic.text

@@ -85,10 +85,13 @@ def board_rows(ranked: Ranked, start: int, limit: int,
     return rows
 
 
-def feed_links(request: Request, day: date | None) -> dict[str, str]:
-    """The feeds of the board's view: its query, with the day of its path, without the
-    page."""
+def feed_links(request: Request, day: date | None, window: Window = Window.day
+               ) -> dict[str, str]:
+    """The feeds of the board's view: its query, with the day and the window of its path
+    (/week/, /month/), without the page."""
     items = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
+    if window is not Window.day:
+        items = [("window", window.value)] + [(k, v) for k, v in items if k != "window"]
     if day is not None:
         items = [("date", day.isoformat())] + [(k, v) for k, v in items if k != "date"]
     query = f"?{urlencode(items)}" if items else ""
@@ -116,7 +119,7 @@ async def _board(request: Request, params: RankingParams, page: Page,
             rows=board_rows(ranked, start, page.limit,
                             reader.counts_of(ids[start:end], ranked.as_of)),
             methods=list(Method),
-            windows=list(Window), start=start, feeds=feed_links(request, day),
+            windows=list(Window), start=start, feeds=feed_links(request, day, params.window),
             first=request.url.path if start else None,
             more=page_link(request, *after) if after else None), HTML
 
