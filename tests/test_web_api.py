@@ -11,7 +11,7 @@ from hotpapers.jobs.browse import Cache
 from hotpapers.store.db import connect
 from hotpapers.store.stamps import bump
 from hotpapers.web.app import create_app
-from web_support import NOW, SEED_ORDER, fresh_url, get, load_demo
+from web_support import NOW, SEED_ORDER, fresh_url, get, load_demo, request
 
 SEED = "/api/v1/rankings?date=2021-01-18&method=classic&window=day"
 
@@ -132,6 +132,22 @@ def test_the_etag_gives_a_304_and_a_changed_tag_the_body(app):
     assert again.headers["etag"] == etag
     assert get(app, SEED, **{"If-None-Match": '"other"'}).status_code == 200
     assert get(app, SEED + "&limit=2").headers["etag"] != etag
+
+
+def test_if_none_match_on_several_lines_is_one_list(app):
+    """Repeated If-None-Match lines count as one list (RFC 9110), whether the answer is
+    made or taken from the cache, whichever line names the tag."""
+    etag = get(app, SEED + "&probe=warm").headers["etag"]
+    for url in (SEED + "&probe=cold", SEED + "&probe=warm"):
+        for lines in ([etag, '"zzz"'], ['"zzz"', etag]):
+            found = request(app, "GET", url, [("If-None-Match", line) for line in lines])
+            assert found.status_code == 304, (url, lines)
+
+
+def test_a_method_not_allowed_says_which_are(app):
+    found = request(app, "POST", "/api/v1/days")
+    assert found.status_code == 405
+    assert "GET" in found.headers["allow"] and found.json()["error"]
 
 
 @pytest.mark.parametrize(("query", "parameter"), [

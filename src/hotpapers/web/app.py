@@ -5,7 +5,7 @@ read-only and never migrated."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -108,17 +108,18 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith(("/api/", "/healthz", "/openapi", "/feed."))
 
 
-def _problem(request: Request, status: int, message: str, parameter: str | None = None
-             ) -> Response:
+def _problem(request: Request, status: int, message: str, parameter: str | None = None,
+             headers: Mapping[str, str] | None = None) -> Response:
     """The error as JSON under /api/ (`error`, and `parameter` when one is to blame), else
-    as a page."""
+    as a page; with the `headers` the error comes with (a 405's Allow)."""
     if _wants_json(request):
         body = {"error": message, **({"parameter": parameter} if parameter else {})}
-        return Response(json_bytes(body), status_code=status, media_type=JSON)
+        return Response(json_bytes(body), status_code=status, media_type=JSON,
+                        headers=headers)
     html = request.app.state.env.get_template("problem.html").render(
         site=request.app.state.site, page=request.url.path, searched=False, status=status,
         message=message)
-    return Response(html, status_code=status, media_type=HTML)
+    return Response(html, status_code=status, media_type=HTML, headers=headers)
 
 
 async def _invalid(request: Request, exc: RequestValidationError) -> Response:
@@ -136,7 +137,7 @@ async def _http_error(request: Request, exc: HTTPException) -> Response:
     message = exc.detail if isinstance(exc.detail, str) else "not found"
     if exc.status_code == 404 and message == "Not Found":
         message = f"nothing at {request.url.path[:200]}"
-    return _problem(request, exc.status_code, message)
+    return _problem(request, exc.status_code, message, headers=exc.headers)
 
 
 async def _nothing(request: Request, exc: NothingToDo) -> Response:

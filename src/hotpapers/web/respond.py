@@ -29,11 +29,12 @@ def etag_of(body: bytes) -> str:
 
 
 def not_modified(request: Request, etag: str) -> bool:
-    return _matches(request.headers.get("if-none-match", ""), etag)
+    return _matches(", ".join(request.headers.getlist("if-none-match")), etag)
 
 
 def _matches(header: str, etag: str) -> bool:
-    """Whether an If-None-Match header names `etag` (or is `*`); weak tags match too."""
+    """Whether If-None-Match (its lines joined, as RFC 9110 combines them) names `etag` (or
+    is `*`); weak tags match too."""
     if not header:
         return False
     tags = {t.strip().removeprefix("W/") for t in header.split(",")}
@@ -86,7 +87,8 @@ class CachedResponses:
             return
         body, media, etag = found
         headers = [(b"etag", etag.encode()), (b"cache-control", CACHE_CONTROL.encode())]
-        if _matches(dict(scope["headers"]).get(b"if-none-match", b"").decode("latin-1"), etag):
+        asked = b", ".join(v for k, v in scope["headers"] if k == b"if-none-match")
+        if _matches(asked.decode("latin-1"), etag):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return
