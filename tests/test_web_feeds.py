@@ -79,3 +79,16 @@ def test_a_forged_host_never_reaches_another_readers_feed(app):
     honest = get(app, f"/feed.atom?{VIEW}")
     assert b"evil.example" not in honest.content and b"http://testserver/" in honest.content
 
+
+
+def test_a_feed_with_no_entries_is_updated_when_its_ranking_was_made(app):
+    """A view that lists nothing (an unknown category) still has a ranking time: its feeds
+    say that, not 1970."""
+    view = "date=2021-01-18&method=classic&category=no.such"
+    as_of = get(app, f"/api/v1/rankings?{view}").json()["as_of"]
+    for kind in ("atom", "rss"):
+        feed = feedparser.parse(get(app, f"/feed.{kind}?{view}").content)
+        assert not feed.entries and not feed.bozo
+        updated = feed.feed.get("updated_parsed") or feed.feed.get("published_parsed")
+        assert updated is not None and updated.tm_year == int(as_of[:4]) != 1970, kind
+        assert f"{updated.tm_year:04}-{updated.tm_mon:02}-{updated.tm_mday:02}" == as_of[:10]

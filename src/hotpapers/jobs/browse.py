@@ -234,4 +234,4 @@ def feed_of(ranked: Ranked, url_of: Callable[[str], str], limit: int,
     entries = [FeedPaper(rank, ranked.papers[row.paper_id], row.score, url_of(row.paper_id),
                          ranked.as_of, sources_of(row.parts))
                for rank, row in enumerate(ranked.rows[:limit], start=1)]
-    return view_documents(entries, FeedView(**view))
+    return view_documents(entries, FeedView(**view), updated=ranked.as_of)

@@ -62,11 +62,13 @@ class FeedPaper:
             text[:SUMMARY_LENGTH - 1].rstrip() + "…"
 
 
-def view_documents(entries: list[FeedPaper], view: FeedView) -> dict[str, bytes]:
-    """The Atom, RSS 2.0 and JSON Feed 1.1 documents, keyed "atom", "rss", "json"."""
+def view_documents(entries: list[FeedPaper], view: FeedView, updated: datetime | None = None
+                   ) -> dict[str, bytes]:
+    """The Atom, RSS 2.0 and JSON Feed 1.1 documents, keyed "atom", "rss", "json"; updated
+    when their newest entry is, or at `updated` (the ranking's time) when none is newer."""
+    moments = [e.moment for e in entries] + ([_moment(updated)] if updated else [])
     meta = {"title": _clean(view.title), "description": _clean(view.description),
-            "home": view.home, "base": view.home,
-            "updated": max((e.moment for e in entries), default=EPOCH)}
+            "home": view.home, "base": view.home, "updated": max(moments, default=EPOCH)}
     feed = {"version": JSON_FEED_VERSION, "title": meta["title"], "home_page_url": view.home,
             "feed_url": view.json, "description": meta["description"], "language": LANGUAGE,
             "items": [{"id": e.id, "url": e.url, "title": e.title,
