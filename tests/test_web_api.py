@@ -152,7 +152,8 @@ def test_a_method_not_allowed_says_which_are(app):
 
 @pytest.mark.parametrize(("query", "parameter"), [
     ("method=best", "method"), ("window=year", "window"), ("date=2021-13-45", "date"),
-    ("date=yesterday", "date"), ("limit=0", "limit"), ("limit=1000", "limit"),
+    ("date=yesterday", "date"), ("date=1610928000", "date"),
+    ("date=2021-01-18T00:00:00%2B05:00", "date"), ("limit=0", "limit"), ("limit=1000", "limit"),
     ("limit=ten", "limit"), ("cursor=not-a-cursor", "cursor"),
     ("cursor=cjE5OTk5OTk5OTk5OTk5", "cursor"),
     ("primary_only=perhaps", "primary_only"), ("category=" + "c" * 300, "category"),

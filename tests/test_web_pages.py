@@ -223,3 +223,15 @@ def test_a_paper_page_shows_its_most_engaged_mentions_and_links_to_all(store_url
     assert f"the 2 most engaged of its {len(every)} mentions" in page
     assert f'href="/api/v1/papers/{top}/mentions"' in page
     app.state.reader.engine.dispose()
+
+
+def test_a_cleared_day_field_is_the_default_day(app):
+    """The board's and the paper page's forms send `date=` when their Day field is
+    cleared: that is the default day, not an error."""
+    board = get(app, "/?date=&method=classic")
+    assert board.status_code == 200
+    assert paper_links(board.text) == paper_links(get(app, "/?method=classic").text) != []
+    paper = get(app, "/papers/2101.05913?date=&method=classic")
+    assert "Ranked #2 of 8 papers by classic for the day 2021-01-18" in paper.text
+    api = get(app, "/api/v1/rankings?date=&method=classic")
+    assert api.json() == get(app, "/api/v1/rankings?method=classic").json()

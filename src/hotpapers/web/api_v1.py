@@ -14,6 +14,7 @@ from hotpapers.jobs.browse import PaperRecord, Reader
 from hotpapers.jobs.ranking import Method, Window
 from hotpapers.web.params import (
     TEXT,
+    Day,
     Page,
     RankingParams,
     cursor_of,
@@ -129,7 +130,7 @@ async def paper(request: Request, paper_id: PaperId) -> Response:
 @router.get("/explain/{paper_id:path}", responses=JSON_ANSWER)
 async def explain(
     request: Request, paper_id: PaperId,
-    day: Annotated[date | None, Param(alias="date", description="The day ranked (default: "
+    day: Annotated[Day, Param(alias="date", description="The day ranked (default: "
                                       "the paper's announcement date).")] = None,
     method: Annotated[Method | None, Param(description="default: daily_method")] = None,
     window: Annotated[Window, Param()] = Window.day,

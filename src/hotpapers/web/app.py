@@ -126,7 +126,8 @@ async def _invalid(request: Request, exc: RequestValidationError) -> Response:
     first = exc.errors()[0] if exc.errors() else {}
     location = [str(part) for part in first.get("loc", ()) if part not in ("query", "path")]
     name = location[0] if location else "request"
-    return _problem(request, 422, f"{name}: {first.get('msg', 'not valid')}", name)
+    message = str(first.get("msg", "not valid")).removeprefix("Value error, ")  # our own words
+    return _problem(request, 422, f"{name}: {message}", name)
 
 
 async def _bad_parameter(request: Request, exc: BadParameter) -> Response:

@@ -24,7 +24,14 @@ from hotpapers.site.charts import (
 )
 from hotpapers.site.context import COUNTS, mention_card, paper_view
 from hotpapers.web.api_v1 import paper_id_of
-from hotpapers.web.params import Page, RankingParams, page_link, page_params, ranking_params
+from hotpapers.web.params import (
+    Day,
+    Page,
+    RankingParams,
+    page_link,
+    page_params,
+    ranking_params,
+)
 from hotpapers.web.respond import HTML, cached
 from hotpapers.web.words import explained, span_words
 
@@ -173,7 +180,7 @@ async def categories(request: Request) -> Response:
 @router.get("/papers/{paper_id:path}")
 async def paper_page(
     request: Request, paper_id: str,
-    day: Annotated[date | None, Param(alias="date")] = None,
+    day: Annotated[Day, Param(alias="date")] = None,
     method: Annotated[Method | None, Param()] = None,
     window: Annotated[Window, Param()] = Window.day,
 ) -> Response:

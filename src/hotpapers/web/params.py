@@ -14,12 +14,13 @@ from urllib.parse import urlencode
 
 from fastapi import Query as Param
 from fastapi import Request
+from pydantic import BeforeValidator
 
 from hotpapers.jobs.browse import Query
 from hotpapers.jobs.ranking import Method, Window
 
-__all__ = ["BadParameter", "Page", "RankingParams", "cursor_of", "page_link", "page_params",
-           "ranking_params"]
+__all__ = ["BadParameter", "Day", "Page", "RankingParams", "cursor_of", "page_link",
+           "page_params", "ranking_params"]
 
 TEXT = 200  # longest text a parameter takes
 MAX_VALUES = 20  # values of one repeatable parameter
@@ -27,6 +28,20 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 30
 # a cursor's text: the rows skipped, then maybe "~" and the paper id the page before ended with
 _CURSOR = re.compile(r"r([0-9]{1,10})(?:~([A-Za-z0-9._/-]{1,40}))?")
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_day(value: object) -> object:
+    """A day as YYYY-MM-DD only (not a Unix time, not a time of day); empty (a form's
+    cleared field) is no day: the default."""
+    if value == "":
+        return None
+    if isinstance(value, str) and not _ISO_DAY.fullmatch(value):
+        raise ValueError("give a day as YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[date | None, BeforeValidator(_iso_day)]  # the `date` parameter's type
 
 
 class BadParameter(Exception):
@@ -58,7 +73,7 @@ Texts = list[str]
 
 
 async def ranking_params(
-    day: Annotated[date | None, Param(
+    day: Annotated[Day, Param(
         alias="date", description="arXiv listing date (YYYY-MM-DD); default: the newest "
         "stored day.")] = None,
     method: Annotated[Method | None, Param(
