@@ -1,10 +1,9 @@
 """Full-text search over the papers' titles, abstracts, authors and ids, in the database:
 SQLite's FTS5 table `paper_search` (kept current by every write of papers), PostgreSQL's GIN
 indexes over the papers' generated `search_vector` column and over `to_tsvector` of their
-authors (current by themselves). A
-large bulk load drops them (drop_search) and makes them again at its end (make_search):
-while they are gone, writes skip them, and searches find nothing (SQLite) or read
-every paper (PostgreSQL)."""
+authors (current by themselves). A large bulk load drops them (drop_search) and makes them
+again at its end (make_search): while they are gone, writes skip them, and searches find
+nothing (SQLite) or read every paper (PostgreSQL)."""
 
 from __future__ import annotations
 
