@@ -90,6 +90,14 @@ def test_gzipped_snapshot_reads_like_plain(tmp_path):
 
 @pytest.mark.parametrize(("record", "reason"), [
     ({"type": "paper", "title": "No id"}, "s.jsonl:2: paper record: missing 'id'"),
+    # JSON of another type than the field's: a string would be stored letter by letter
+    ({"type": "paper", "id": "2403.09999", "title": "T", "categories": "cs.LG"},
+     "s.jsonl:2: paper record: categories: not a list of texts"),
+    ({"type": "paper", "id": "2403.09999", "title": "T", "authors": [1, 2]},
+     "s.jsonl:2: paper record: authors: not a list of texts"),
+    ({"type": "paper", "id": 2403.09999, "title": "T"}, "s.jsonl:2: paper record: id: not a text"),
+    ({"type": "paper", "id": "2403.09999", "title": "T", "latest_version": "3"},
+     "s.jsonl:2: paper record: latest_version: not a whole number"),
     ({"type": "listing", "day": "2024-03-05", "papers": [["2403.09999", "new"]]},
      "s.jsonl:2: listing record: "),
     ({"type": "attention", "paper_id": "x", "source": "legacy", "observed_at": "2024-03-05"},

@@ -67,12 +67,38 @@ def _when(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+_TEXTS = ("id", "title", "abstract", "abs_url", "pdf_url", "comments", "journal_ref", "doi")
+
+
+def _checked(values: dict) -> dict:
+    """A paper record's values, each of its type (ValueError naming the first that is not):
+    JSON gives any, and a list's items or a string's letters would be stored as they come
+    (categories "cs.LG" as five categories)."""
+    if values.get("abstract", "") is None:
+        values["abstract"] = ""
+    for name in _TEXTS:
+        value = values.get(name)
+        if not isinstance(value, str) and (value is not None or name in ("id", "title")):
+            raise ValueError(f"{name}: not a text")
+    for name in ("authors", "categories"):
+        found = values.get(name) or []
+        if not isinstance(found, list) or not all(isinstance(v, str) for v in found):
+            raise ValueError(f"{name}: not a list of texts")
+        values[name] = found
+    version = values.get("latest_version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise ValueError("latest_version: not a whole number")
+    if not isinstance(values.get("withdrawn", False), bool):
+        raise ValueError("withdrawn: not true or false")
+    return values
+
+
 def _paper(record: dict) -> Paper:
     for required in ("id", "title"):
         if required not in record:
             raise KeyError(required)
     known = {f.name for f in fields(Paper)}
-    values = {k: v for k, v in record.items() if k in known}
+    values = _checked({k: v for k, v in record.items() if k in known})
     for name in ("submitted_at", "updated_at"):
         values[name] = _when(values.get(name))
     if values.get("announced_on"):
