@@ -136,6 +136,12 @@ def test_snapshot_round_trip_through_the_cli(cli, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (("rank", "--date", "2024-13-01"), "--date '2024-13-01': not a date"),
     (("post", "--date", "yesterday"), "--date 'yesterday': not a date"),
+    (("rank", "--date", "20240304"), "--date '20240304': not a date (YYYY-MM-DD)"),
+    (("rank", "--date", "2024-W10"), "--date '2024-W10': not a date (YYYY-MM-DD)"),
+    # before arXiv (the listing schedule's arithmetic failed near year 1), or past 9999-11
+    (("fetch", "papers", "--date", "0001-01-01"), "--date 0001-01-01: out of range"),
+    (("daily", "--date", "1991-08-13"), "--date 1991-08-13: out of range"),
+    (("rank", "--date", "9999-12-31"), "--date 9999-12-31: out of range"),
     (("--db", "nonsense://", "rank", "--date", "2024-03-04"), "--db"),
     (("import", "legacy", "missing-folder"), "missing-folder: no such file or directory"),
     (("import", "snapshot", str(LANTERNS)), "not a hotpapers-snapshot file"),
@@ -240,12 +246,18 @@ def test_init_never_copies_environment_values_into_the_config(cli, tmp_path, mon
     assert str(tmp_path) not in text  # not even the database path of this run
 
 
-def test_a_bad_environment_value_is_named(cli, monkeypatch):
-    monkeypatch.setenv("HOTPAPERS_CLASSIC_PAPER_THRESHOLD", "many")
+@pytest.mark.parametrize(("variable", "value"), [
+    ("HOTPAPERS_CLASSIC_PAPER_THRESHOLD", "many"),
+    ("HOTPAPERS_HTTP_MAX_BODY_MB", "inf"),  # took, then failed every request
+    ("HOTPAPERS_SOURCE_INTERVAL", "nan"),
+])
+def test_a_bad_environment_value_is_named(cli, monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
     result = cli("rank", "--date", "2024-03-04")
     assert result.code == 2
-    assert result.err.startswith("hotpapers: error: HOTPAPERS_CLASSIC_PAPER_THRESHOLD: "
-                                 "classic_paper_threshold:")
+    setting = variable.removeprefix("HOTPAPERS_").lower()
+    assert result.err.startswith(f"hotpapers: error: {variable}: {setting}:")
+    assert len(result.err.strip().splitlines()) == 1
 
 
 def test_exporting_a_day_with_nothing_stored_is_nothing_to_do(cli, tmp_path, engine):

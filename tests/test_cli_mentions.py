@@ -80,7 +80,13 @@ def test_every_source_failing_exits_1(cli, sources_env):
 
 @pytest.mark.parametrize("args, message", [
     (["--source", "myspace"], "--source myspace: unknown source"),
-    (["--source", "hn", "--since", "yesterday"], "--since yesterday: not an ISO 8601"),
+    (["--source", "hn", "--since", "yesterday"], "--since 'yesterday': not an ISO 8601"),
+    # times whose zone, or the day before, is past what a date can hold
+    (["--source", "hn", "--until", "0001-01-01"], "--until '0001-01-01': out of range"),
+    (["--source", "hn", "--since", "0001-01-01T00:00+05:00", "--until", "2021-01-01"],
+     "--since '0001-01-01T00:00+05:00': out of range"),
+    (["--source", "hn", "--since", "9999-12-31T23:00-05:00"],
+     "--since '9999-12-31T23:00-05:00': out of range"),
     (["--source", "hn", "--since", "2026-06-13", "--until", "2026-06-12"], "empty window"),
 ])
 def test_bad_options_are_one_line_errors(cli, args, message):

@@ -41,7 +41,9 @@ TARGETS = ("git", "bluesky", "mastodon", "email", "webhook")
 class Settings(BaseSettings):
     """Every setting of hotpapers. The field description is the help text."""
 
-    model_config = SettingsConfigDict(env_prefix="HOTPAPERS_", extra="forbid")
+    # no inf or nan: a limit of inf failed every request, an interval of inf every source
+    model_config = SettingsConfigDict(env_prefix="HOTPAPERS_", extra="forbid",
+                                      allow_inf_nan=False)
 
     db: str | None = Field(
         None,

@@ -3,6 +3,7 @@ progress and error reporting, and the common option types."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -97,11 +98,21 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_day(text: str) -> date:
+def parse_day(text: str, option: str = "--date") -> date:
+    """A day given as YYYY-MM-DD (not 20210118 nor 2021-W03, which Python also reads), from
+    arXiv's first listing on (no command has anything to do before it)."""
+    from hotpapers.sources.arxiv.schedule import FIRST_LISTING, LAST_DAY
+
     try:
-        return date.fromisoformat(text)
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--date {text!r}: not a date (YYYY-MM-DD)") from None
+        raise InputError(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
+    if not FIRST_LISTING <= day <= LAST_DAY:
+        raise InputError(f"{option} {text}: out of range (arXiv's listings start on "
+                         f"{FIRST_LISTING})")
+    return day
 
 
 PostPaths = Annotated[list[Path], typer.Argument(

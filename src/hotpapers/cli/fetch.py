@@ -63,10 +63,12 @@ def parse_time(text: str, option: str) -> datetime:
     UTC); a time without a zone is taken as UTC."""
     try:
         when = datetime.fromisoformat(text.strip())
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
     except ValueError:
-        raise InputError(f"{option} {text}: not an ISO 8601 date or time "
+        raise InputError(f"{option} {text!r}: not an ISO 8601 date or time "
                          "(e.g. 2026-11-26 or 2026-11-26T08:00Z)") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    except OverflowError:  # a zone that moves it past year 1 or 9999
+        raise InputError(f"{option} {text!r}: out of range") from None
 
 
 @fetch_app.command("mentions")
@@ -117,11 +119,13 @@ def _window(since: str | None, until: str | None) -> Span:
     from hotpapers.sources.base import Span
 
     end = parse_time(until, "--until") if until else now().replace(second=0, microsecond=0)
-    start = parse_time(since, "--since") if since else end - timedelta(days=1)
     try:
+        start = parse_time(since, "--since") if since else end - timedelta(days=1)
         return Span(start, end)
     except ValueError as exc:
         raise InputError(f"--since/--until: {exc}") from None
+    except OverflowError:
+        raise InputError(f"--until {until!r}: out of range") from None
 
 
 def _source_done(state, line: str) -> None:

@@ -58,7 +58,7 @@ def _table(listed: list[dict]) -> Table:
 
 def runs_command(
     ctx: typer.Context,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, metavar="N",
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, max=100_000, metavar="N",
                                        help="How many runs, newest first.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

@@ -50,7 +50,7 @@ def copy_command(
     resume: Annotated[bool, typer.Option(
         help="Continue an interrupted copy into URL: rows already there are kept.")] = False,
     batch: Annotated[int, typer.Option(
-        min=1, metavar="ROWS", help="Rows a transaction.")] = 5000,
+        min=1, max=1_000_000, metavar="ROWS", help="Rows a transaction.")] = 5000,
 ) -> None:
     """Copy the whole store (--db) into another database, then verify it.
 

@@ -29,7 +29,7 @@ from hotpapers.rank.hot import (
 from hotpapers.rank.names import Method, Window
 from hotpapers.rank.rows import ClassicParts, RankedRow, parts_from_dict
 from hotpapers.rank.select import Limits, listed, select
-from hotpapers.sources.arxiv.schedule import listing_dates
+from hotpapers.sources.arxiv.schedule import FIRST_LISTING, listing_dates
 from hotpapers.store.attention import account_attention, published_totals, window_paper_ids
 from hotpapers.store.listings import load_listing
 from hotpapers.store.mentions import latest_observations
@@ -45,7 +45,6 @@ __all__ = ["Explanation", "Method", "Ranked", "Window", "classic_ranking", "expl
 
 DAY_PAPERS = ("new", "cross")  # replacements are not papers of the day
 DAYS = {Window.day: 1, Window.week: 7, Window.month: 30}
-FIRST_LISTING = date(1991, 8, 14)  # arXiv's first day: no window reaches before it
 
 
 def window_range(day: date, window: Window) -> tuple[date, date]:

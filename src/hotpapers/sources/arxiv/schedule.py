@@ -30,6 +30,8 @@ __all__ = [
     "ANNOUNCEMENT",
     "ARXIV_TZ",
     "CUTOFF",
+    "FIRST_LISTING",
+    "LAST_DAY",
     "announcement_time",
     "is_listing_date",
     "latest_listing_date",
@@ -41,6 +43,8 @@ __all__ = [
 ARXIV_TZ = ZoneInfo("America/New_York")
 CUTOFF = time(14, 0)
 ANNOUNCEMENT = time(20, 0)
+FIRST_LISTING = date(1991, 8, 14)  # arXiv's first day: no listing, window or post before it
+LAST_DAY = date(9999, 11, 30)  # the last day whose schedule's arithmetic stays in range
 
 # Searches for a working cutoff or an announcement give up after this many days, so that a
 # holiday list blocking weeks in a row raises instead of looping.
