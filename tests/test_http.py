@@ -20,8 +20,9 @@ def clock():
     return FakeClock()
 
 
-def polite(clock, **kwargs) -> PoliteClient:
-    client = httpx.Client(timeout=2.0, headers={"User-Agent": user_agent("ops@example.org")})
+def polite(clock, follow: bool = False, **kwargs) -> PoliteClient:
+    client = httpx.Client(timeout=2.0, headers={"User-Agent": user_agent("ops@example.org")},
+                          follow_redirects=follow)
     return PoliteClient(client, clock=clock, jitter=lambda: 0.0, **kwargs)
 
 
@@ -171,3 +172,49 @@ def test_request_posts_a_body_with_the_same_retries(httpserver, clock):
                                      json={"identifier": "me"})
     assert response.json() == {"ok": 1}
     assert polite(clock).requests == 0 and len(clock.sleeps) == 1
+
+
+def test_a_post_is_not_sent_on_to_where_a_redirect_points(clock):
+    """A 307 or 308 would repeat a POST, body and all (a sign-in's password), to whatever
+    host the server names: the POST stops there, as a refusal; a GET still follows."""
+    with HTTPServer() as first, HTTPServer() as elsewhere:
+        elsewhere.expect_request("/login").respond_with_data("got it")
+        elsewhere.expect_request("/page").respond_with_data("the page")
+        for status in (307, 308):
+            first.expect_request("/login", method="POST").respond_with_response(Response(
+                "", status=status, headers={"Location": elsewhere.url_for("/login")}))
+            with pytest.raises(SourceError, match=f"HTTP {status}"):
+                polite(clock, follow=True).request(
+                    "POST", first.url_for("/login"), json={"password": "SECRET-123"})
+            first.clear()
+        assert not [r for r in elsewhere.log if r[0].method == "POST"]
+        first.expect_request("/page").respond_with_response(Response(
+            "", status=302, headers={"Location": elsewhere.url_for("/page")}))
+        assert polite(clock, follow=True).get(first.url_for("/page")).text == "the page"
+
+
+def test_stacked_content_encodings_are_not_inflated(httpserver, clock):
+    """Each layer of `gzip, gzip` multiplies what a few bytes inflate to: refused unread."""
+    import gzip
+
+    packed = gzip.compress(gzip.compress(b"0" * 100_000))
+    httpserver.expect_request("/bomb").respond_with_response(Response(
+        packed, headers={"Content-Encoding": "gzip, gzip"}))
+    with pytest.raises(SourceError, match="more than one content encoding"):
+        polite(clock).get(httpserver.url_for("/bomb"))
+
+
+def test_a_redirect_to_a_file_fails_at_once(httpserver, clock):
+    httpserver.expect_request("/q").respond_with_response(Response(
+        "", status=302, headers={"Location": "file:///etc/passwd"}))
+    with pytest.raises(SourceError):
+        polite(clock, follow=True).get(httpserver.url_for("/q"))
+    assert clock.sleeps == []  # not taken for a network failure worth retrying
+
+
+def test_a_reset_header_that_is_not_a_number_of_seconds_is_ignored(httpserver, clock):
+    httpserver.expect_ordered_request("/q").respond_with_response(
+        Response("slow down", status=429, headers={"x-ratelimit-reset": "nan"}))
+    httpserver.expect_ordered_request("/q").respond_with_data("fine")
+    assert polite(clock, backoff=5.0).get(httpserver.url_for("/q")).text == "fine"
+    assert clock.sleeps == [5.0]  # the backoff, not a wait of nan

@@ -599,3 +599,27 @@ def test_p25_a_dry_run_previews_without_credentials_and_names_the_missing_ones(
     real = cli(*args[:-1])  # without --dry-run it is still refused, naming them
     assert real.code == 2
     assert missing.split(", ")[-1] in real.err
+
+
+def _no_piece_of(secret: str, text: str) -> bool:
+    return not any(secret[:k] in text for k in range(9, len(secret) + 1))
+
+
+@pytest.mark.parametrize("pad", range(104, 162, 4))
+def test_no_piece_of_a_secret_is_left_where_an_echoed_refusal_is_cut(httpserver, clock, pad):
+    """A server that echoes the credential after `pad` characters: the refusal is cut to
+    fit one line, and the cut must come after the scrubbing, or the secret's first letters
+    would be printed and kept in the run record."""
+    echo = "e" * pad
+    httpserver.expect_request(SESSION, method="POST").respond_with_handler(
+        lambda request: Response(echo + request.get_json()["password"], status=401))
+    publisher = bluesky(httpserver, clock)
+    with pytest.raises(PublishError) as caught:
+        publisher.send(make_digest(), publisher.prepare(make_digest()))
+    assert _no_piece_of(PASSWORD, str(caught.value)), str(caught.value)
+    httpserver.clear()
+    FakeMastodon(httpserver, answers={1: (401, {"error": echo + TOKEN})})
+    publisher = mastodon(httpserver, clock)
+    with pytest.raises(PublishError) as caught:
+        publisher.send(make_digest(), publisher.prepare(make_digest()))
+    assert _no_piece_of(TOKEN, str(caught.value)), str(caught.value)

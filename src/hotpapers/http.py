@@ -5,6 +5,7 @@ and a largest body, a client's whole life by a time budget. Time is injected."""
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -113,6 +114,8 @@ class PoliteClient:
                 problem, retry_after = self._too_slow(), None
             except httpx.TimeoutException:
                 problem, retry_after = "timed out", None
+            except httpx.UnsupportedProtocol as exc:  # a redirect to file://: no use retrying
+                raise SourceError(f"{what}: {exc}") from None
             except httpx.TransportError as exc:
                 problem, retry_after = f"connection failed ({exc})", None
             except httpx.HTTPError as exc:  # redirects, decoding: not worth retrying
@@ -144,8 +147,13 @@ class PoliteClient:
         request = self.client.build_request(method, url, params=params, headers=headers,
                                             timeout=self._timeout(limit), **body)
         ends = None if limit is None else self.clock.monotonic() + limit
-        response = self.client.send(request, stream=True, auth=auth)
+        # only a GET or HEAD follows a redirect: a 307 or 308 would send a POST's body (a
+        # sign-in's password) on to whatever host the server names
+        response = self.client.send(request, stream=True, auth=auth, follow_redirects=(
+            self.client.follow_redirects and method.upper() in ("GET", "HEAD")))
         try:
+            if "," in response.headers.get("content-encoding", ""):  # each layer inflates
+                raise SourceError(f"{what}: more than one content encoding; not read")
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self.max_body:
                 raise SourceError(self._too_big(what))
@@ -231,6 +239,8 @@ class PoliteClient:
                 continue
             try:
                 number = float(value)
+                if not math.isfinite(number):
+                    continue
             except ValueError:
                 try:
                     when = datetime.fromisoformat(value)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -118,15 +118,16 @@ def record_key(record: Mapping[str, Any]) -> str:
     return "".join(_TID_ALPHABET[(value >> (5 * (12 - i))) & 31] for i in range(13))
 
 
-def _refusal(response: httpx.Response) -> str:
-    """The 'error: message' of an XRPC error body, else the body's first line."""
+def _refusal(response: httpx.Response, scrub: Callable[[str], str]) -> str:
+    """The 'error: message' of an XRPC error body, else the body's first line; `scrub`bed
+    before it is cut (a piece of a secret cut short would escape the scrubbing)."""
     try:
         body = response.json()
     except ValueError:
-        return one_line(response.text)[:120]
+        return one_line(scrub(response.text))[:120]
     if isinstance(body, Mapping):
         parts = [str(body[k]) for k in ("error", "message") if body.get(k)]
-        return one_line(": ".join(parts))[:160]
+        return one_line(scrub(": ".join(parts)))[:160]
     return ""
 
 
@@ -217,7 +218,7 @@ class BlueskyPublisher:
         except SourceError as exc:
             raise PublishError(self._scrub(str(exc))) from None
         if not response.is_success:
-            detail = self._scrub(_refusal(response))
+            detail = _refusal(response, self._scrub)
             raise PublishError(f"bluesky: sign-in refused (HTTP {response.status_code}"
                                f"{': ' + detail if detail else ''})")
         body = _json(response)
@@ -248,7 +249,7 @@ class BlueskyPublisher:
                     raise PublishError(f"{what}: the answer has no uri and cid; "
                                        f"{_progress(made)}")
                 return ref
-            detail = self._scrub(_refusal(response))
+            detail = _refusal(response, self._scrub)
             reason = f"HTTP {response.status_code}{': ' + detail if detail else ''}"
         existing = self._existing(http, did, headers, rkey, record)
         if existing is not None:

@@ -167,8 +167,8 @@ class MastodonPublisher:
         answer = _json(response)
         if not response.is_success:
             error = answer.get("error")
-            detail = one_line(error if isinstance(error, str) else response.text)[:160]
-            detail = self._scrub(detail)
+            detail = one_line(self._scrub(error if isinstance(error, str) else response.text))
+            detail = detail[:160]  # cut once scrubbed: a piece of a secret would escape
             raise PublishError(f"{what} refused (HTTP {response.status_code}"
                                f"{': ' + detail if detail else ''}); {_progress(made)}")
         status_id = answer.get("id")

@@ -12,7 +12,7 @@ from hotpapers.errors import SourceError
 from hotpapers.models import Account, Mention, Observation
 from hotpapers.resolve import paper_ids
 from hotpapers.sources.base import Span
-from hotpapers.sources.common import count, utc_time
+from hotpapers.sources.common import count, one_line, utc_time
 from hotpapers.sources.x.embed import local_embed
 
 __all__ = [
@@ -155,8 +155,8 @@ def problem(body: Any) -> str:
         first = errors[0].get("message") or errors[0].get("detail")
         if first:
             parts.append(f"({first})")
-    text = " ".join(": ".join(parts).split())
-    return f": {text[:300]}" if text else ""
+    text = one_line(": ".join(parts), 300)  # scrubbed before the cut
+    return f": {text}" if text else ""
 
 
 def parse_page(body: Any, what: str = SEARCH, *, need_meta: bool = True) -> Page:
