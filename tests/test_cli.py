@@ -300,3 +300,23 @@ def test_p23_a_reimport_says_what_changed_and_what_did_not(cli, tmp_path, db_url
     with create_engine(db_url).connect() as conn:
         runs = load_runs(conn)
     assert sorted(run["counts"]["unchanged"] for run in runs) == [0, 2, 3]
+
+
+@pytest.mark.parametrize("where", ["not-a-folder/post.md", "not-a-folder/posts/"])
+def test_a_post_that_cannot_be_written_publishes_nothing(cli, tmp_path, db_url, where):
+    """Writing the post publishes its day (stored as shown, frozen): when the file cannot
+    be written, the day must not be stored as published either."""
+    from sqlalchemy import text
+
+    assert cli("import", "legacy", POSTS).code == 0
+    (tmp_path / "not-a-folder").write_text("a file\n")
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        before = conn.execute(text("SELECT count(*) FROM posts")).scalar()
+    result = cli("post", "--date", "2024-03-04", "--method", "hot",
+                 "--out", str(tmp_path / where))
+    assert result.code != 0 and str(tmp_path / where.split("/")[0]) in result.err
+    assert len(result.err.strip().splitlines()) == 1 and ".tmp" not in result.err
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM posts")).scalar() == before
+    engine.dispose()

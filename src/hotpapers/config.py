@@ -41,14 +41,11 @@ TARGETS = ("git", "bluesky", "mastodon", "email", "webhook")
 class Settings(BaseSettings):
     """Every setting of hotpapers. The field description is the help text."""
 
-    # no inf or nan: a limit of inf failed every request, an interval of inf every source
-    model_config = SettingsConfigDict(env_prefix="HOTPAPERS_", extra="forbid",
-                                      allow_inf_nan=False)
+    model_config = SettingsConfigDict(  # no inf nor nan: a limit of inf failed every request
+        env_prefix="HOTPAPERS_", extra="forbid", allow_inf_nan=False)
 
-    db: str | None = Field(
-        None,
-        description="SQLAlchemy database URL; default: a SQLite file in the user data directory.",
-    )
+    db: str | None = Field(None, description="SQLAlchemy database URL; default: a SQLite "
+                           "file in the user data directory.")
     categories: list[str] = Field(
         ["cs", "stat.ML"],
         description="arXiv categories of a day; 'cs' means every cs.* category.",

@@ -185,17 +185,20 @@ def post(
     """
     from hotpapers.jobs.post import render_post, tweet_embeds, write_post
     from hotpapers.jobs.ranked_post import make_ranked_post, post_method
-    from hotpapers.render.write import write_atomic
+    from hotpapers.render.write import check_writable, write_atomic
     from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings
     the_day = parse_day(day)
+    folder = out is not None and (Path(out).is_dir() or out.endswith(("/", os.sep)))
+    if out is not None:  # before the day is stored as published
+        check_writable(Path(out) / ".hotpapers-post" if folder else Path(out))
     engine = connect(state.db_url, create=False)  # an existing store: not created here
     method = method or post_method(engine, the_day, settings)
     # writing the post to a file publishes the day; a preview changes nothing but embeds
     options = dict(keep=out is not None, embed=tweet_embeds(settings),
-                   warn=lambda m: err.print(f"hotpapers: warning: {m}"))
+                   warn=lambda m: err.print(f"hotpapers: warning: {m}", soft_wrap=True))
     if method is Method.classic:
         the_post = write_post(engine, the_day, settings, now(), **options)
     else:
@@ -204,7 +207,6 @@ def post(
     if out is None:
         sys.stdout.write(rendered.text)
         return
-    folder = Path(out).is_dir() or out.endswith(("/", os.sep))
     target = Path(out) / rendered.name if folder else Path(out)
     write_atomic(target, rendered.text)
     state.say(f"Done: {len(the_post.entries)} papers, 1 file written: {target}")
