@@ -52,6 +52,10 @@ def test_config_from_environment_variable_path(monkeypatch, tmp_path):
     ("classic_paper_threshold = \n", "hp.toml: "),
     ('post_filename = "{day}.md"\n', "post_filename: Value error, only the placeholder {date}"),
     ('post_filename = "posts/{date}.md"\n', "post_filename: Value error, must contain {date}"),
+    # put before every link of the site and its feeds: a script URL would run in readers
+    ('site_url = "javascript:alert(1)//"\n', "site_url: Value error, must be empty or an "
+                                            "absolute http(s) URL"),
+    ('site_url = "papers.example.org"\n', "site_url: Value error, must be empty or an "),
 ])
 def test_bad_config_names_file_and_setting(tmp_path, text, reason):
     path = tmp_path / "hp.toml"

@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from hotpapers.config_checks import (
+    SiteUrl,
     check_post_filename,
     known_names,
     register_db_passwords,
@@ -168,9 +169,8 @@ class Settings(BaseSettings):
     publish_top_n: int = Field(
         5, ge=1, description="Papers in bot posts, e-mails and webhook messages.",
     )
-    site_url: str = Field(
-        "", description="Public URL of the site (links in digests); empty: link to arXiv.",
-    )
+    site_url: SiteUrl = Field("", description="Public URL of the site (links in digests); "
+                              "empty: link to arXiv.")
     git_checkout: str = Field("", description="Git target: the blog checkout to commit into.")
     git_post_path: str = Field(
         "content/posts/{date}---Hot-Papers.md",

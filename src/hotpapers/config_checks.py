@@ -8,17 +8,18 @@ import os
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlsplit
 
-from pydantic import ValidationError
+from pydantic import AfterValidator, ValidationError
 from pydantic_core import PydanticCustomError
 from pydantic_settings import SettingsError
 
 from hotpapers.secrets import register
 
 __all__ = [
-    "check_post_filename", "db_passwords", "known_names", "register_db_passwords",
-    "validation_message", "variable_message",
+    "SiteUrl", "check_post_filename", "check_site_url", "db_passwords", "known_names",
+    "register_db_passwords", "validation_message", "variable_message",
 ]
 
 
@@ -31,6 +32,25 @@ def check_post_filename(value: str) -> str:
     if "{date}" not in value or "/" in name:
         raise ValueError("must contain {date} and no '/'")
     return value
+
+
+def check_site_url(value: str) -> str:
+    """`value` when empty or an absolute http(s) URL with a host: pages, feeds and the
+    sitemap put it in front of every link (a `javascript:` one would run in readers)."""
+    if not value:
+        return value
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        parts = None
+    if (parts is None or parts.scheme not in ("http", "https") or not parts.hostname
+            or any(c.isspace() or ord(c) < 32 for c in value)):
+        raise ValueError("must be empty or an absolute http(s) URL, "
+                         "e.g. https://papers.example.org/")
+    return value
+
+
+SiteUrl = Annotated[str, AfterValidator(check_site_url)]
 
 
 def register_db_passwords(url: str | None) -> None:
