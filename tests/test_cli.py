@@ -320,3 +320,23 @@ def test_a_post_that_cannot_be_written_publishes_nothing(cli, tmp_path, db_url, 
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM posts")).scalar() == before
     engine.dispose()
+
+
+@pytest.mark.parametrize(("where", "named"), [("env", "HOTPAPERS_DB"), ("option", "--db"),
+                                              ("config", "db (the config file)")])
+def test_an_error_about_the_store_names_where_its_url_came_from(cli, tmp_path, monkeypatch,
+                                                               where, named):
+    """A new user who never typed --db is not told about --db."""
+    url = f"sqlite:///{tmp_path / 'missing.sqlite3'}"
+    monkeypatch.delenv("HOTPAPERS_DB")
+    args = ["rank", "--date", "2024-03-04"]
+    if where == "env":
+        monkeypatch.setenv("HOTPAPERS_DB", url)
+    elif where == "option":
+        args = ["--db", url, *args]
+    else:
+        (tmp_path / "c.toml").write_text(f'db = "{url}"\n', encoding="utf-8")
+        args = ["--config", str(tmp_path / "c.toml"), *args]
+    result = cli(*args)
+    assert result.code == 2
+    assert result.err.startswith(f"hotpapers: error: {named} {url}: no database at ")

@@ -3,6 +3,7 @@ progress and error reporting, and the common option types."""
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -21,6 +22,7 @@ from hotpapers.secrets import scrub
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+    from sqlalchemy import Engine
 
 __all__ = ["DateOption", "PostPaths", "State", "err", "now", "out", "parse_day", "state_of"]
 
@@ -53,6 +55,21 @@ class State:
     @property
     def db_url(self) -> str:
         return self.settings.db or default_db_url()
+
+    @property
+    def db_origin(self) -> str:
+        """Where the store's URL came from, as an error about it names it."""
+        if self.db:
+            return "--db"
+        if os.environ.get("HOTPAPERS_DB"):
+            return "HOTPAPERS_DB"
+        return "db (the config file)" if self.settings.db else "the default store"
+
+    def connect(self, **options: Any) -> Engine:
+        """The store (store.db.connect), an error about its URL naming where it came from."""
+        from hotpapers.store.db import connect
+
+        return connect(self.db_url, option=self.db_origin, **options)
 
     @property
     def quiet(self) -> bool:

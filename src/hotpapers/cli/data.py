@@ -32,11 +32,10 @@ def import_legacy_command(
     Example: hotpapers import legacy content/posts/
     """
     from hotpapers.jobs.legacy import import_legacy, legacy_files
-    from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
-    engine = connect(state.db_url)
+    engine = state.connect()
     files = legacy_files(paths)
     with recorded_run(engine, "import legacy", now) as run, \
             state.counting("importing posts", len(files)) as advance:
@@ -69,11 +68,10 @@ def import_snapshot(
     Example: hotpapers import snapshot 2021-01-18.jsonl
     """
     from hotpapers.jobs.snapshot import import_snapshot, read_snapshot
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     records = read_snapshot(path)  # a bad file is refused before the store is touched
-    counts = import_snapshot(connect(state.db_url), records, str(path), now)
+    counts = import_snapshot(state.connect(), records, str(path), now)
     state.say("Done: " + ", ".join(f"{n} {kind}s" for kind, n in counts.items() if n))
 
 
@@ -90,11 +88,10 @@ def import_arxiv_snapshot_command(
     Example: hotpapers import arxiv-snapshot arxiv-metadata-oai-snapshot.json.gz
     """
     from hotpapers.jobs.arxiv_snapshot import import_arxiv_snapshot
-    from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
-    engine = connect(state.db_url)
+    engine = state.connect()
     size = path.stat().st_size if path.is_file() else None
     started = time.monotonic()
     with recorded_run(engine, "import arxiv-snapshot", now) as run, \
@@ -128,10 +125,9 @@ def export_snapshot(
     Example: hotpapers export snapshot --date 2021-01-18 day.jsonl
     """
     from hotpapers.jobs.snapshot import write_snapshot
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    engine = connect(state.db_url, create=False)  # read-only: an existing store
+    engine = state.connect(create=False)  # read-only: an existing store
     count = write_snapshot(engine, [parse_day(day)], path)
     state.say(f"Done: {count} records written to {path}")
 

@@ -34,7 +34,6 @@ def fetch_papers_command(
     Example: hotpapers fetch papers --date 2024-03-05 --category cs --category stat.ML
     """
     from hotpapers.jobs.fetch_papers import arxiv_http, fetch_papers
-    from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
@@ -42,7 +41,7 @@ def fetch_papers_command(
     if category:
         settings = settings.model_copy(update={"categories": category})
     the_day = parse_day(day)
-    engine = connect(state.db_url)
+    engine = state.connect()
     http = arxiv_http(settings)
     label = f"fetching the listing of {the_day}"
     state.log(label)
@@ -96,13 +95,12 @@ def fetch_mentions_command(
     """
     from hotpapers.config import Secrets
     from hotpapers.jobs.fetch_mentions import MentionFetch
-    from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     window = _window(since, until)
     fetch = MentionFetch.setup(source, state.settings, Secrets())
-    engine = connect(state.db_url)
+    engine = state.connect()
     with recorded_run(engine, "fetch mentions", now) as run:
         fetched = fetch.run(engine, window, now, run, refresh=refresh,
                             done=lambda outcome: _source_done(state, outcome.summary()))

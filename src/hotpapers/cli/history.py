@@ -70,10 +70,9 @@ def runs_command(
     Example: hotpapers runs --limit 5 --json
     """
     from hotpapers.jobs.recent_runs import recent_runs
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    listed = recent_runs(connect(state.db_url, create=False), limit)  # an existing store only
+    listed = recent_runs(state.connect(create=False), limit)  # an existing store only
     if as_json:
         print(json.dumps([_plain(run) for run in listed], indent=2, ensure_ascii=False))
         return

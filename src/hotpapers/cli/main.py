@@ -186,7 +186,6 @@ def post(
     from hotpapers.jobs.post import render_post, tweet_embeds, write_post
     from hotpapers.jobs.ranked_post import make_ranked_post, post_method
     from hotpapers.render.write import check_writable, write_atomic
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings
@@ -194,7 +193,7 @@ def post(
     folder = out is not None and (Path(out).is_dir() or out.endswith(("/", os.sep)))
     if out is not None:  # before the day is stored as published
         check_writable(Path(out) / ".hotpapers-post" if folder else Path(out))
-    engine = connect(state.db_url, create=False)  # an existing store: not created here
+    engine = state.connect(create=False)  # an existing store: not created here
     method = method or post_method(engine, the_day, settings)
     # writing the post to a file publishes the day; a preview changes nothing but embeds
     options = dict(keep=out is not None, embed=tweet_embeds(settings),

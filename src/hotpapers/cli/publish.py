@@ -31,14 +31,13 @@ def daily(
     """
     from hotpapers.config import Secrets
     from hotpapers.jobs.daily import daily_lock, run_daily
-    from hotpapers.store.db import connect
     from hotpapers.store.runs import recorded_run
 
     state = state_of(ctx)
     the_day = parse_day(day) if day else None
     secrets = Secrets()
     with daily_lock(state.db_url, wait):
-        engine = connect(state.db_url)
+        engine = state.connect()
         with recorded_run(engine, "daily", now) as run, state.progress() as progress:
             task = progress.add_task("daily", total=4)
 
@@ -90,7 +89,6 @@ def publish(
     from hotpapers.config import Secrets
     from hotpapers.jobs.daily import publish_day
     from hotpapers.publish.registry import build_publisher
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings
@@ -98,7 +96,7 @@ def publish(
         settings = settings.model_copy(update={"git_checkout": checkout})
     the_day = parse_day(day)
     publisher = build_publisher(to, settings, Secrets(), preview=dry_run)
-    engine = connect(state.db_url)
+    engine = state.connect()
     result = publish_day(engine, state.db_url, the_day, settings, publisher, now,
                          dry_run=dry_run, force=force)
     if dry_run:

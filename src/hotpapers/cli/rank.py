@@ -103,13 +103,12 @@ def rank(
     Example: hotpapers rank --date 2021-01-18 --method hot --window week --json
     """
     from hotpapers.jobs import ranking
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     settings = state.settings
     filters = _filters(settings, category, exclude_category, primary_only, keyword, author)
     the_day = parse_day(day)
-    engine = connect(state.db_url, create=False)  # read-only: an existing store
+    engine = state.connect(create=False)  # read-only: an existing store
     ranked = ranking.rank_stored(engine, the_day, method, window, settings, now(), filters)
     if as_json:
         print(json.dumps(_json(ranked), indent=2, ensure_ascii=False))
@@ -171,7 +170,6 @@ def explain(
     from hotpapers.arxiv_ids import normalize
     from hotpapers.errors import InputError
     from hotpapers.jobs import ranking
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
     try:
@@ -179,7 +177,7 @@ def explain(
     except ValueError as exc:
         raise InputError(f"{arxiv_id}: {exc}") from None
     the_day = parse_day(day) if day else None
-    engine = connect(state.db_url, create=False)  # read-only: an existing store
+    engine = state.connect(create=False)  # read-only: an existing store
     found = ranking.explain_stored(engine, paper_id, the_day, method, window,
                                    state.settings, now())
     if as_json:

@@ -36,10 +36,9 @@ def stream_bluesky_command(
     """
     from hotpapers.http import Clock
     from hotpapers.jobs.stream_bluesky import stream_bluesky
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    engine = connect(state.db_url)
+    engine = state.connect()
     with sigterm_as_ctrl_c():
         summary = stream_bluesky(engine, state.settings, clock=Clock(), max_events=max_events)
     state.say(summary.line())

@@ -29,10 +29,9 @@ def rebuild_aggregates_command(ctx: typer.Context) -> None:
     """
     from hotpapers.jobs.aggregates import rebuild_aggregates
     from hotpapers.jobs.ranking import rules_from
-    from hotpapers.store.db import connect
 
     state = state_of(ctx)
-    engine = connect(state.db_url, create=False)  # an existing store: not created here
+    engine = state.connect(create=False)  # an existing store: not created here
     started = time.monotonic()
     with state.progress() as progress:
         task = progress.add_task("counting mentions", total=None)
@@ -66,9 +65,9 @@ def copy_command(
     from hotpapers.store.db import connect, parse_url, same_database
 
     state = state_of(ctx)
-    if same_database(parse_url(to, "--to"), parse_url(state.db_url)):
+    if same_database(parse_url(to, "--to"), parse_url(state.db_url, state.db_origin)):
         raise InputError(f"--to {safe_url(to)}: that is the store being copied (--db)")
-    source = connect(state.db_url, create=False)
+    source = state.connect(create=False)
     target = connect(to, option="--to")
     started = time.monotonic()
     with state.progress() as progress:
