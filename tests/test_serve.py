@@ -121,3 +121,22 @@ def test_read_only_sessions_keep_the_urls_own_options():
     found = _server_options(url, read_only=True)["connect_args"]["options"]
     assert found == "-c statement_timeout=5s -c default_transaction_read_only=on"
     assert "options" not in _server_options(url)["connect_args"]
+
+
+def test_an_address_it_cannot_listen_on_is_one_line_before_uvicorn(tmp_path, cli):
+    """uvicorn logs several lines and exits 3 ("nothing to do") when it cannot bind: the
+    command says why in one line first, exit 2 for an address not this machine's, 1 for a
+    port in use."""
+    with fresh_url(tmp_path, "bind") as url:
+        load_demo(url)
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            busy = cli("--db", url, "serve", "--port", str(port))
+        assert busy.code == 1
+        assert f"--port {port}: cannot listen there" in busy.err
+        for host in ("bad host", "999.1.1.1"):
+            bad = cli("--db", url, "serve", "--host", host, "--port", "1")
+            assert bad.code == 2 and f"--host {host!r}: not an address" in bad.err, bad.err
+            assert len(bad.err.strip().splitlines()) == 1

@@ -3,12 +3,15 @@ over the store read-only."""
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 from typing import Annotated
 
 import typer
 
 from hotpapers.cli.common import safe_url, state_of
+from hotpapers.errors import HotpapersError, InputError
 
 __all__ = ["serve"]
 
@@ -37,6 +40,7 @@ def serve(
     state = state_of(ctx)
     url = state.db_url
     open_reader(url).dispose()  # a missing or old store is refused here, before listening
+    check_address(host, port)
     state.say(f"Serving {safe_url(url)} on http://{host}:{port}/ (Ctrl-C stops)")
     options = dict(host=host, port=port, access_log=False, server_header=False,
                    log_level="warning" if state.quiet else "info")
@@ -49,3 +53,23 @@ def serve(
     if state.config is not None:
         os.environ["HOTPAPERS_CONFIG"] = str(state.config)
     uvicorn.run("hotpapers.web.app:from_environment", factory=True, workers=workers, **options)
+
+
+def check_address(host: str, port: int) -> None:
+    """That this machine can listen on `host`:`port`, told in one line before uvicorn
+    starts (which logs several lines and exits 3, "nothing to do"): a name or address that
+    is not one of its own is bad input, a port in use a failure."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as exc:
+        raise InputError(f"--host {host!r}: not an address to listen on ({exc})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            where = f"--host {host} --port {port}: cannot listen there ({exc.strerror})"
+            if exc.errno == errno.EADDRINUSE:
+                raise HotpapersError(where) from None
+            raise InputError(where) from None
