@@ -159,3 +159,14 @@ def test_doctor_names_a_url_with_a_bad_port_without_a_traceback():
 
     facts = store_facts(f"postgresql://u:{SECRET}@h:abc/db")
     assert facts.error == "not a database URL" and SECRET not in facts.shown
+
+
+def test_a_file_that_is_not_sqlite_is_bad_input(cli, tmp_path):
+    """A store URL naming a file of something else (a typo, a post): one line, exit 2, and
+    the file left as it was."""
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database\n")
+    result = cli("--db", f"sqlite:///{other}", "rank", "--date", "2024-03-04")
+    assert result.code == 2
+    assert result.err.strip().endswith(f"{other} is not a SQLite database")
+    assert other.read_text() == "not a database\n"

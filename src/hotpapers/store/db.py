@@ -62,6 +62,8 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
         if not create and not path.is_file():
             raise InputError(f"{option} {shown}: no database at {path} (check the path, or "
                              "create one with `hotpapers init`)")
+        if not _sqlite_or_empty(path):
+            raise InputError(f"{option} {shown}: {path} is not a SQLite database")
         if read_only:  # a SQLite URI: the file as it is, never created or written
             parsed = parsed.set(database=path.resolve().as_uri(),
                                 query={"uri": "true", "mode": "ro"})
@@ -84,6 +86,20 @@ def connect(url: str, *, migrate_schema: bool = True, create: bool = True,
         except SQLAlchemyError as exc:
             raise StoreError(f"database {shown}: {first_line(exc)}") from None
     return engine
+
+
+def _sqlite_or_empty(path: Path) -> bool:
+    """Whether `path` is missing, empty (SQLite makes both a database) or a SQLite file
+    (its 16-byte header); a folder, a pipe or an unreadable file is left for SQLite to
+    refuse (a pipe is never opened here: that would wait for a writer)."""
+    if not path.is_file():
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError:
+        return True
+    return not head or head == b"SQLite format 3\x00"
 
 
 def parse_url(url: str, option: str = "--db") -> URL:
