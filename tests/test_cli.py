@@ -203,7 +203,8 @@ def test_python_dash_m_runs_the_same_app(tmp_path):
 
 
 @pytest.mark.parametrize(("db", "code", "message"), [
-    ("sqlite:////etc/passwd", 1, "database sqlite:////etc/passwd: file is not a database"),
+    ("sqlite:////etc/passwd", 2, "--db sqlite:////etc/passwd: /etc/passwd is not a SQLite "
+                                 "database"),
     ("mysql://u:secret@h/db", 2, "only SQLite and PostgreSQL databases are supported"),
 ])
 def test_unusable_databases_give_one_line(cli, db, code, message):
